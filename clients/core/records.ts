@@ -1,0 +1,122 @@
+import {
+  AbiCoder,
+  Signature,
+  TypedDataDomain,
+  concat,
+  getBytes,
+  hexlify,
+  keccak256,
+  randomBytes,
+  solidityPacked,
+  verifyTypedData,
+} from "ethers";
+import type { Signer } from "ethers";
+import { RecordInput } from "./types";
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** EIP-712 type of an endorsement, identical to `EvidenceLedger.ENDORSEMENT_TYPEHASH`. */
+export const ENDORSEMENT_TYPES = {
+  Endorsement: [
+    { name: "subject", type: "bytes32" },
+    { name: "kind", type: "bytes32" },
+    { name: "contentHash", type: "bytes32" },
+    { name: "attrs", type: "bytes32" },
+    { name: "prev", type: "bytes32" },
+    { name: "proposer", type: "address" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/** The ledger's EIP-712 domain: bound to the chain and the ledger contract. */
+export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
+  return { name: "colend", version: "1", chainId, verifyingContract: ledger };
+}
+
+/** What an endorser signs. */
+export interface EndorsementMessage extends RecordInput {
+  proposer: string;
+  deadline: bigint;
+}
+
+/** One member's endorsement: its address and 64-byte compact signature. */
+export interface Endorsement {
+  signer: string;
+  signature: string;
+}
+
+/** Signs an endorsement of `message` with `signer`, returning the compact (EIP-2098) form. */
+export async function signEndorsement(
+  signer: Signer,
+  domain: TypedDataDomain,
+  message: EndorsementMessage,
+): Promise<Endorsement> {
+  const raw = await signer.signTypedData(domain, ENDORSEMENT_TYPES, message);
+  return { signer: await signer.getAddress(), signature: Signature.from(raw).compactSerialized };
+}
+
+/** Recovers the signer of a compact endorsement signature. */
+export function recoverEndorser(domain: TypedDataDomain, message: EndorsementMessage, compact: string): string {
+  return verifyTypedData(domain, ENDORSEMENT_TYPES, message, Signature.from(compact));
+}
+
+/** Concatenates endorsements in ascending signer order, as the ledger requires. */
+export function packSignatures(endorsements: Endorsement[]): string {
+  const sorted = [...endorsements].sort((a, b) => compareAddresses(a.signer, b.signer));
+  return sorted.length === 0 ? "0x" : hexlify(concat(sorted.map((e) => e.signature)));
+}
+
+/** Splits a packed blob into 64-byte compact signatures. */
+export function unpackSignatures(packed: string): string[] {
+  const bytes = getBytes(packed);
+  if (bytes.length % 64 !== 0) throw new Error(`signature blob of ${bytes.length} bytes is not a multiple of 64`);
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length; i += 64) out.push(hexlify(bytes.slice(i, i + 64)));
+  return out;
+}
+
+/** Splits a packed blob of 20-byte addresses. */
+export function unpackAddresses(packed: string): string[] {
+  const bytes = getBytes(packed);
+  if (bytes.length % 20 !== 0) throw new Error(`address blob of ${bytes.length} bytes is not a multiple of 20`);
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length; i += 20) out.push(hexlify(bytes.slice(i, i + 20)));
+  return out;
+}
+
+export function compareAddresses(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Hash linking a record into its chain, as `EvidenceLedger.recordHash`. */
+export function recordHash(record: RecordInput, proposer: string): string {
+  return keccak256(
+    coder.encode(
+      ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "address"],
+      [record.subject, record.kind, record.contentHash, record.attrs, record.prev, proposer],
+    ),
+  );
+}
+
+/** The head after appending a record with `recordHash` to a chain whose head was `prev`. */
+export function nextHead(prev: string, hash: string): string {
+  return keccak256(solidityPacked(["bytes32", "bytes32"], [prev, hash]));
+}
+
+/** Salted content hash: keccak256(salt ‖ document). The salt keeps low-entropy documents unguessable. */
+export function contentHash(document: Uint8Array, salt: Uint8Array): string {
+  if (salt.length !== 32) throw new Error(`salt must be 32 bytes, got ${salt.length}`);
+  return keccak256(concat([salt, document]));
+}
+
+/** A fresh 32-byte salt. */
+export function newSalt(): Uint8Array {
+  return randomBytes(32);
+}
+
+/** Hash of a kind's on-chain parameters: keccak256(abi.encode(types, values)). */
+export function attrsHash(types: readonly string[], values: readonly unknown[]): string {
+  return keccak256(coder.encode(types as string[], values as unknown[]));
+}

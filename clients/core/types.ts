@@ -1,0 +1,113 @@
+import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
+
+/** Mirror of `Role` in contracts/common/Types.sol. */
+export enum Role {
+  None = 0,
+  LeadBank = 1,
+  PartnerBank = 2,
+  Arbitrator = 3,
+  Regulator = 4,
+}
+
+/** Mirror of `Attestation` in contracts/common/Types.sol. */
+export enum Attestation {
+  Signatures = 0,
+  Votes = 1,
+  Fact = 2,
+}
+
+/** Mirror of `ProposalState` in contracts/common/Types.sol. */
+export enum ProposalState {
+  None = 0,
+  Open = 1,
+  Committed = 2,
+  Rejected = 3,
+}
+
+/** Mirror of `IEvidenceLedger.RejectReason`. */
+export enum RejectReason {
+  QuorumUnreachable = 0,
+  Expired = 1,
+  ChainMoved = 2,
+}
+
+/** Mirror of `IMembership.Action`. */
+export enum MembershipAction {
+  Admit = 0,
+  Remove = 1,
+  EnableModule = 2,
+  DisableModule = 3,
+}
+
+export const ROLE_NAMES: Record<Role, string> = {
+  [Role.None]: "none",
+  [Role.LeadBank]: "lead bank",
+  [Role.PartnerBank]: "partner bank",
+  [Role.Arbitrator]: "arbitrator",
+  [Role.Regulator]: "regulator",
+};
+
+/** The fields of a record that endorsers sign (mirror of `RecordInput`). */
+export interface RecordInput {
+  subject: string;
+  kind: string;
+  contentHash: string;
+  attrs: string;
+  prev: string;
+}
+
+export const ZERO_HASH = "0x" + "00".repeat(32);
+
+function kindId(name: string): string {
+  return keccak256(toUtf8Bytes(`colend.kind.${name}.v1`));
+}
+
+/**
+ * Record kinds (schemas). The names are the single source; ids are derived exactly as
+ * `Kinds` in contracts/common/Types.sol derives them, and a test checks both agree.
+ */
+export const KIND_NAMES = [
+  "Batch",
+  "Membership",
+  "CreditDecision",
+  "CreditClosed",
+  "OutsideLoan",
+  "DefaultNotice",
+  "LoanContract",
+  "LoanFunded",
+  "FundingWithdrawn",
+  "LoanDisbursed",
+  "Repayment",
+  "Classified",
+  "LoanSpend",
+  "CaseOpened",
+  "CaseStatement",
+  "CaseResponse",
+  "Award",
+  // off-chain only kinds (never written by a contract itself)
+  "Reminder",
+  "RepaymentReceipt",
+  "DisbursementReceipt",
+  "Note",
+] as const;
+export type KindName = (typeof KIND_NAMES)[number];
+
+export const Kind = Object.fromEntries(KIND_NAMES.map((n) => [n, kindId(n)])) as Record<KindName, string>;
+const KIND_BY_ID = new Map<string, KindName>(KIND_NAMES.map((n) => [kindId(n), n]));
+
+/** Name of a kind id, or the id itself if unknown. */
+export function kindName(id: string): string {
+  return KIND_BY_ID.get(id.toLowerCase()) ?? id;
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** Subject identifiers, mirrored from `Subjects` in contracts/common/Types.sol. */
+export const Subject = {
+  loan: (loanId: bigint | number): string => keccak256(coder.encode(["string", "uint256"], ["colend.loan", loanId])),
+  arbitrationCase: (caseId: bigint | number): string =>
+    keccak256(coder.encode(["string", "uint256"], ["colend.case", caseId])),
+  /** A batch chain: one per proposer and label (e.g. a day). */
+  batch: (proposer: string, label: string): string =>
+    keccak256(coder.encode(["string", "address", "string"], ["colend.batch", proposer, label])),
+};

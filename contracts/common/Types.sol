@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @notice Role of a consortium member. Mirrored once in TypeScript (`clients/core/types.ts`).
+enum Role {
+    None, // not a member (default of an empty mapping slot)
+    LeadBank, // originates, scores and serves borrowers; votes on records
+    PartnerBank, // co-funds loans; votes on records
+    Arbitrator, // rules on cases; never votes on records
+    Regulator // observes; never writes business records
+}
+
+/// @notice How a record reached the ledger.
+enum Attestation {
+    Signatures, // proposer's transaction plus EIP-712 endorsement signatures, one transaction
+    Votes, // proposer's proposal plus one endorsement transaction per member
+    Fact // an on-chain state change reported by a consortium module; the actor's transaction is the signature
+}
+
+/// @notice Lifecycle of a record proposal on the voting path.
+enum ProposalState {
+    None, // no such proposal
+    Open, // collecting endorsements
+    Committed, // reached quorum and committed to the subject's chain
+    Rejected // could no longer reach quorum, passed its deadline, or its chain moved on
+}
+
+/// @notice The fields of an evidence record that the endorsers sign.
+struct RecordInput {
+    bytes32 subject; // what the record is about: a loan, a borrower pseudonym, a case
+    bytes32 kind; // schema of the record (see `Kinds`)
+    bytes32 contentHash; // keccak256(salt ‖ document): the off-chain original, salted
+    bytes32 attrs; // keccak256(abi.encode(...)) of the on-chain parameters the record's kind defines, or 0
+    bytes32 prev; // the subject's chain head the record extends (0 for the first record)
+}
+
+/// @notice Where a committed record sits, stored once per (subject, contentHash).
+struct RecordInfo {
+    uint64 blockNumber; // block that committed it
+    uint64 timestamp; // that block's timestamp
+    uint32 index; // position in the subject's chain, from 0
+    Attestation attestation; // how it was endorsed
+}
+
+/// @notice Record kinds (schemas) that contracts write themselves. Off-chain kinds live in TypeScript.
+library Kinds {
+    bytes32 internal constant BATCH = keccak256("colend.kind.Batch.v1");
+    bytes32 internal constant MEMBERSHIP = keccak256("colend.kind.Membership.v1");
+    bytes32 internal constant CREDIT_DECISION = keccak256("colend.kind.CreditDecision.v1");
+    bytes32 internal constant CREDIT_CLOSED = keccak256("colend.kind.CreditClosed.v1");
+    bytes32 internal constant OUTSIDE_LOAN = keccak256("colend.kind.OutsideLoan.v1");
+    bytes32 internal constant DEFAULT_NOTICE = keccak256("colend.kind.DefaultNotice.v1");
+    bytes32 internal constant LOAN_CONTRACT = keccak256("colend.kind.LoanContract.v1");
+    bytes32 internal constant LOAN_FUNDED = keccak256("colend.kind.LoanFunded.v1");
+    bytes32 internal constant FUNDING_WITHDRAWN = keccak256("colend.kind.FundingWithdrawn.v1");
+    bytes32 internal constant LOAN_DISBURSED = keccak256("colend.kind.LoanDisbursed.v1");
+    bytes32 internal constant REPAYMENT = keccak256("colend.kind.Repayment.v1");
+    bytes32 internal constant CLASSIFIED = keccak256("colend.kind.Classified.v1");
+    bytes32 internal constant LOAN_SPEND = keccak256("colend.kind.LoanSpend.v1");
+    bytes32 internal constant CASE_OPENED = keccak256("colend.kind.CaseOpened.v1");
+    bytes32 internal constant CASE_STATEMENT = keccak256("colend.kind.CaseStatement.v1");
+    bytes32 internal constant CASE_RESPONSE = keccak256("colend.kind.CaseResponse.v1");
+    bytes32 internal constant AWARD = keccak256("colend.kind.Award.v1");
+}
+
+/// @notice Subject identifiers shared by contracts and clients.
+library Subjects {
+    /// @notice Subject of a loan's evidence chain.
+    function loan(uint256 loanId) internal pure returns (bytes32) {
+        return keccak256(abi.encode("colend.loan", loanId));
+    }
+
+    /// @notice Subject of an arbitration case's chain.
+    function arbitrationCase(uint256 caseId) internal pure returns (bytes32) {
+        return keccak256(abi.encode("colend.case", caseId));
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Role} from "../common/Types.sol";
+
+/// @title Consortium membership
+/// @notice Who belongs to the consortium, in which role, and how that changes: only by a majority
+///         of the voting members (the banks). No single key can change the consortium once sealed.
+interface IMembership {
+    /// @notice A founding member, given at deployment.
+    struct Founder {
+        address account; // the member node's account
+        Role role; // its role
+        string name; // institution name, public
+        bytes encryptionKey; // 33-byte compressed secp256k1 public key for encrypted disclosure
+    }
+
+    /// @notice What the consortium knows about a member.
+    struct Member {
+        Role role; // role while a member (kept after removal, for history)
+        bool active; // false once removed
+        uint32 admittedSeq; // membership sequence number at admission
+        uint32 removedSeq; // membership sequence number at removal, 0 while active
+        uint64 admittedBlock; // block of admission
+        uint64 removedBlock; // block of removal, 0 while active
+    }
+
+    /// @notice What a membership proposal changes.
+    enum Action {
+        Admit, // admit `account` in `role`
+        Remove, // remove `account`
+        EnableModule, // let contract `account` write records through the ledger
+        DisableModule // stop contract `account` writing records
+    }
+
+    /// @notice State of a membership proposal.
+    enum ChangeState {
+        None,
+        Open,
+        Executed,
+        Rejected
+    }
+
+    /// @notice Emitted when `account` becomes a member.
+    event MemberAdmitted(address indexed account, Role indexed role, string name, bytes encryptionKey, uint32 seq);
+    /// @notice Emitted when `account` stops being a member.
+    event MemberRemoved(address indexed account, Role indexed role, uint32 seq);
+    /// @notice Emitted when a module contract is enabled or disabled.
+    event ModuleSet(address indexed module, bool enabled);
+    /// @notice Emitted when the genesis administrator hands the consortium over to its members.
+    event GenesisSealed(address indexed admin);
+    /// @notice Emitted when a voting member proposes a membership change.
+    event ChangeProposed(uint256 indexed id, Action indexed action, address indexed account, address proposer);
+    /// @notice Emitted when a voting member votes on a membership change.
+    event ChangeVoted(uint256 indexed id, address indexed voter, bool approve);
+    /// @notice Emitted when a membership change reached its majority and took effect.
+    event ChangeExecuted(uint256 indexed id);
+    /// @notice Emitted when a membership change can no longer reach its majority.
+    event ChangeRejected(uint256 indexed id);
+
+    /// @notice `account` is not an active member.
+    error NotMember(address account);
+    /// @notice `account` is not an active voting member (lead or partner bank).
+    error NotVotingMember(address account);
+    /// @notice `caller` is not an enabled module contract.
+    error NotModule(address caller);
+    /// @notice `account` is already an active member.
+    error AlreadyMember(address account);
+    /// @notice `account` was a member once; accounts are never reused.
+    error AccountReused(address account);
+    /// @notice The role given is not one a member can hold.
+    error InvalidRole(Role role);
+    /// @notice The account is the zero address.
+    error ZeroAccount();
+    /// @notice The encryption key is not a 33-byte compressed secp256k1 point.
+    error InvalidEncryptionKey(uint256 length);
+    /// @notice A consortium needs at least `minimum` voting members; the change would leave `count`.
+    error TooFewVotingMembers(uint256 count, uint256 minimum);
+    /// @notice The consortium has more members than the ledger handles.
+    error TooManyMembers(uint256 count, uint256 maximum);
+    /// @notice Only the genesis administrator may do this, and only before sealing.
+    error NotGenesisAdmin(address caller);
+    /// @notice The genesis phase is over.
+    error GenesisAlreadySealed();
+    /// @notice `module` is not a contract, or already in the requested state.
+    error InvalidModule(address module);
+    /// @notice No membership change `id` is open.
+    error ChangeNotOpen(uint256 id);
+    /// @notice `member` already voted on change `id`.
+    error AlreadyVoted(uint256 id, address member);
+    /// @notice `member` joined after change `id` was proposed and may not vote on it.
+    error NotEligible(uint256 id, address member);
+
+    /// @notice Role of `account` if it is an active member, else `Role.None`.
+    function roleOf(address account) external view returns (Role);
+
+    /// @notice Whether `account` is an active lead or partner bank.
+    function isVotingMember(address account) external view returns (bool);
+
+    /// @notice Full membership record of `account` (also for former members).
+    function memberInfo(address account) external view returns (Member memory);
+
+    /// @notice Public encryption key registered for `account`.
+    function encryptionKeyOf(address account) external view returns (bytes memory);
+
+    /// @notice Name registered for `account`.
+    function nameOf(address account) external view returns (string memory);
+
+    /// @notice Every account that was ever admitted, in admission order.
+    function allMembers() external view returns (address[] memory);
+
+    /// @notice Number of active voting members.
+    function votingMemberCount() external view returns (uint256);
+
+    /// @notice Endorsements from other members a record needs when `votingCount` banks vote:
+    ///         more than half of the others.
+    function quorumFor(uint256 votingCount) external pure returns (uint256);
+
+    /// @notice Whether `module` may write records through the ledger.
+    function isModule(address module) external view returns (bool);
+
+    /// @notice Enables or disables a module before the consortium is sealed.
+    /// @param module the module contract
+    /// @param enabled whether it may write records
+    function setModuleAtGenesis(address module, bool enabled) external;
+
+    /// @notice Ends the genesis phase; from now on only majority proposals change the consortium.
+    function sealGenesis() external;
+
+    /// @notice Proposes a membership change; the proposer's approval counts.
+    /// @param action what to change
+    /// @param account the member or module concerned
+    /// @param role role of a new member (Admit only)
+    /// @param name name of a new member (Admit only)
+    /// @param encryptionKey encryption key of a new member (Admit only)
+    /// @return id the change's id
+    function proposeChange(
+        Action action,
+        address account,
+        Role role,
+        string calldata name,
+        bytes calldata encryptionKey
+    ) external returns (uint256 id);
+
+    /// @notice Votes on membership change `id`; the change executes once a majority of the voting
+    ///         members at proposal time approve.
+    /// @param id the change
+    /// @param approve true to approve, false to object
+    function voteChange(uint256 id, bool approve) external;
+}

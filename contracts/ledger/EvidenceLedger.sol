@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IEvidenceLedger} from "./IEvidenceLedger.sol";
+import {Membership} from "../consortium/Membership.sol";
+import {Attestation, Kinds, ProposalState, RecordInfo, RecordInput} from "../common/Types.sol";
+
+/// @title EvidenceLedger
+/// @notice The consortium's ledger: membership plus majority-endorsed, signed, timestamped,
+///         hash-chained records. One contract, so the hot path reads membership without calls.
+contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
+    /// @notice EIP-712 type every endorser signs.
+    bytes32 public constant ENDORSEMENT_TYPEHASH = keccak256(
+        "Endorsement(bytes32 subject,bytes32 kind,bytes32 contentHash,bytes32 attrs,bytes32 prev,address proposer,uint64 deadline)"
+    );
+    /// @notice Longest time a record may be put to an on-chain vote.
+    uint256 public constant MAX_VOTING_PERIOD = 30 days;
+    /// @notice Most leaves one batch may hold.
+    uint256 public constant MAX_BATCH_LEAVES = 65_536;
+
+    struct Proposal {
+        RecordInput record;
+        address proposer;
+        uint64 deadline;
+        ProposalState state;
+        uint32 snapshotSeq; // membership sequence at proposal: later joiners do not vote
+        uint32 quorum; // endorsements needed, fixed at proposal
+        address[] endorsers;
+        address[] objectors;
+    }
+
+    mapping(bytes32 subject => bytes32) private _heads;
+    mapping(bytes32 key => RecordInfo) private _records;
+    mapping(bytes32 id => Proposal) private _proposals;
+    mapping(bytes32 id => mapping(address member => bool)) private _votedOn;
+
+    /// @param founders the founding members (at least three banks)
+    constructor(Founder[] memory founders) Membership(founders) EIP712("colend", "1") {}
+
+    // ---------------------------------------------------------------- one transaction
+
+    /// @inheritdoc IEvidenceLedger
+    function commit(
+        RecordInput calldata record,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (bytes32) {
+        return _commitSigned(msg.sender, record, deadline, signatures);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function commitFor(
+        address proposer,
+        RecordInput calldata record,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external onlyModule returns (bytes32) {
+        return _commitSigned(proposer, record, deadline, signatures);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function commitBatch(
+        bytes32 subject,
+        bytes32 root,
+        uint256 leafCount,
+        bytes32 prev,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (bytes32 head) {
+        if (leafCount == 0 || leafCount > MAX_BATCH_LEAVES) revert InvalidBatchSize(leafCount, MAX_BATCH_LEAVES);
+        RecordInput memory record = RecordInput(subject, Kinds.BATCH, root, bytes32(leafCount), prev);
+        _checkFields(record);
+        _checkProposerAndDeadline(msg.sender, deadline);
+        _checkSignatures(_digest(record, msg.sender, deadline), msg.sender, signatures);
+        head = _append(msg.sender, record, Attestation.Signatures, deadline, signatures, true);
+        emit BatchCommitted(subject, root, leafCount);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function recordFact(
+        address actor,
+        bytes32 subject,
+        bytes32 kind,
+        bytes32 contentHash,
+        bytes32 attrs
+    ) external onlyModule returns (bytes32) {
+        RecordInput memory record = RecordInput(subject, kind, contentHash, attrs, _heads[subject]);
+        _checkFields(record);
+        // Facts are unique by construction (modules put a sequence number in the content), so
+        // they skip the duplicate index and cost one storage write.
+        return _append(actor, record, Attestation.Fact, 0, abi.encodePacked(msg.sender), false);
+    }
+
+    function _commitSigned(
+        address proposer,
+        RecordInput calldata record,
+        uint64 deadline,
+        bytes calldata signatures
+    ) private returns (bytes32) {
+        _checkFields(record);
+        _checkProposerAndDeadline(proposer, deadline);
+        _checkSignatures(_digest(record, proposer, deadline), proposer, signatures);
+        return _append(proposer, record, Attestation.Signatures, deadline, signatures, true);
+    }
+
+    function _checkProposerAndDeadline(address proposer, uint64 deadline) private view {
+        if (!_isVoting(proposer)) revert NotVotingMember(proposer);
+        if (deadline < block.timestamp) revert EndorsementExpired(deadline, block.timestamp);
+    }
+
+    /// @dev Every signature must recover to a distinct active voting member other than the
+    ///      proposer, in ascending order; their number must meet the quorum.
+    function _checkSignatures(bytes32 digest, address proposer, bytes calldata signatures) private view {
+        if (signatures.length % 64 != 0) revert MalformedSignatures(signatures.length);
+        uint256 count = signatures.length / 64;
+        uint256 required = quorumFor(_votingMembers());
+        if (count < required) revert QuorumNotMet(count, required);
+        address last = address(0);
+        for (uint256 i = 0; i < count; i++) {
+            bytes32 r;
+            bytes32 vs;
+            assembly ("memory-safe") {
+                let p := add(signatures.offset, mul(i, 64))
+                r := calldataload(p)
+                vs := calldataload(add(p, 32))
+            }
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, r, vs);
+            if (err != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
+            if (signer <= last) revert SignersNotSorted(i, signer);
+            if (signer == proposer) revert ProposerCannotEndorse(proposer);
+            if (!_isVoting(signer)) revert UnknownSigner(i, signer);
+            last = signer;
+        }
+    }
+
+    function _checkFields(RecordInput memory record) private pure {
+        if (record.subject == bytes32(0) || record.kind == bytes32(0) || record.contentHash == bytes32(0)) {
+            revert EmptyRecordField();
+        }
+    }
+
+    function _append(
+        address proposer,
+        RecordInput memory record,
+        Attestation attestation,
+        uint64 deadline,
+        bytes memory endorsements,
+        bool indexContent
+    ) private returns (bytes32 head) {
+        bytes32 current = _heads[record.subject];
+        if (current != record.prev) revert StaleHead(record.subject, record.prev, current);
+        if (indexContent) {
+            bytes32 key = _recordKey(record.subject, record.contentHash);
+            RecordInfo storage info = _records[key];
+            if (info.blockNumber != 0) revert DuplicateContent(record.subject, record.contentHash);
+            info.blockNumber = uint64(block.number);
+            info.timestamp = uint64(block.timestamp);
+            info.attestation = attestation;
+        }
+        head = keccak256(abi.encodePacked(current, _recordHash(record, proposer)));
+        _heads[record.subject] = head;
+        emit RecordCommitted(
+            record.subject,
+            record.kind,
+            proposer,
+            record.contentHash,
+            record.attrs,
+            current,
+            head,
+            attestation,
+            deadline,
+            endorsements
+        );
+    }
+
+    // ---------------------------------------------------------------- on-chain voting
+
+    /// @inheritdoc IEvidenceLedger
+    function propose(RecordInput calldata record, uint64 deadline) external onlyVotingMember returns (bytes32 id) {
+        _checkFields(record);
+        if (deadline < block.timestamp || deadline > block.timestamp + MAX_VOTING_PERIOD) {
+            revert InvalidDeadline(deadline, MAX_VOTING_PERIOD);
+        }
+        bytes32 current = _heads[record.subject];
+        if (current != record.prev) revert StaleHead(record.subject, record.prev, current);
+        if (_records[_recordKey(record.subject, record.contentHash)].blockNumber != 0) {
+            revert DuplicateContent(record.subject, record.contentHash);
+        }
+        id = _recordHash(record, msg.sender);
+        Proposal storage p = _proposals[id];
+        if (p.state != ProposalState.None) revert ProposalExists(id);
+        p.record = record;
+        p.proposer = msg.sender;
+        p.deadline = deadline;
+        p.state = ProposalState.Open;
+        p.snapshotSeq = _seq;
+        p.quorum = uint32(quorumFor(_votingMembers()));
+        emit RecordProposed(
+            id,
+            record.subject,
+            msg.sender,
+            record.kind,
+            record.contentHash,
+            record.attrs,
+            record.prev,
+            deadline,
+            p.quorum
+        );
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function endorse(bytes32 id) external onlyVotingMember {
+        Proposal storage p = _openForVote(id);
+        p.endorsers.push(msg.sender);
+        emit RecordEndorsed(id, msg.sender);
+        _settle(id, p);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function object(bytes32 id) external onlyVotingMember {
+        Proposal storage p = _openForVote(id);
+        p.objectors.push(msg.sender);
+        emit RecordObjected(id, msg.sender);
+        _settle(id, p);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function expire(bytes32 id) external {
+        Proposal storage p = _proposals[id];
+        if (p.state != ProposalState.Open || block.timestamp <= p.deadline) revert ProposalNotOpen(id, p.state);
+        _reject(id, p, RejectReason.Expired);
+    }
+
+    /// @notice A proposal on the voting path, with its votes so far.
+    function proposalInfo(bytes32 id) external view returns (Proposal memory) {
+        return _proposals[id];
+    }
+
+    function _openForVote(bytes32 id) private returns (Proposal storage p) {
+        p = _proposals[id];
+        if (p.state != ProposalState.Open) revert ProposalNotOpen(id, p.state);
+        if (block.timestamp > p.deadline) revert EndorsementExpired(p.deadline, block.timestamp);
+        if (msg.sender == p.proposer) revert ProposerCannotEndorse(msg.sender);
+        if (_member(msg.sender).admittedSeq > p.snapshotSeq) revert JoinedAfterProposal(id, msg.sender);
+        if (_votedOn[id][msg.sender]) revert AlreadyVotedOn(id, msg.sender);
+        _votedOn[id][msg.sender] = true;
+    }
+
+    /// @dev Commits once quorum is met by endorsers who are still members; rejects once it cannot be.
+    function _settle(bytes32 id, Proposal storage p) private {
+        (uint256 valid, bytes memory endorsers) = _validEndorsers(p.endorsers);
+        if (!_isVoting(p.proposer)) return _reject(id, p, RejectReason.QuorumUnreachable);
+        if (valid >= p.quorum) {
+            RecordInput memory record = p.record;
+            if (
+                _heads[record.subject] != record.prev ||
+                _records[_recordKey(record.subject, record.contentHash)].blockNumber != 0
+            ) return _reject(id, p, RejectReason.ChainMoved);
+            p.state = ProposalState.Committed;
+            _append(p.proposer, record, Attestation.Votes, p.deadline, endorsers, true);
+            return;
+        }
+        if (valid + _undecided(id, p) < p.quorum) _reject(id, p, RejectReason.QuorumUnreachable);
+    }
+
+    function _validEndorsers(address[] storage voters) private view returns (uint256 n, bytes memory packed) {
+        for (uint256 i = 0; i < voters.length; i++) {
+            if (_isVoting(voters[i])) {
+                packed = abi.encodePacked(packed, voters[i]);
+                n++;
+            }
+        }
+    }
+
+    function _undecided(bytes32 id, Proposal storage p) private view returns (uint256 n) {
+        address[] storage all = _allMembers();
+        for (uint256 i = 0; i < all.length; i++) {
+            address a = all[i];
+            if (a != p.proposer && _isVoting(a) && _member(a).admittedSeq <= p.snapshotSeq && !_votedOn[id][a]) n++;
+        }
+    }
+
+    function _reject(bytes32 id, Proposal storage p, RejectReason reason) private {
+        p.state = ProposalState.Rejected;
+        emit ProposalRejected(id, reason);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IEvidenceLedger
+    function headOf(bytes32 subject) external view returns (bytes32) {
+        return _heads[subject];
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function recordInfo(bytes32 subject, bytes32 contentHash) external view returns (RecordInfo memory) {
+        return _records[_recordKey(subject, contentHash)];
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function endorsementDigest(
+        RecordInput calldata record,
+        address proposer,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _digest(record, proposer, deadline);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function recordHash(RecordInput calldata record, address proposer) external pure returns (bytes32) {
+        return _recordHash(record, proposer);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function verifyBatchLeaf(
+        bytes32 subject,
+        bytes32 root,
+        bytes32[] calldata proof,
+        bytes32 leaf
+    ) external view returns (bool) {
+        return _records[_recordKey(subject, root)].blockNumber != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    /// @notice EIP-712 domain separator of this ledger.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function _digest(RecordInput memory r, address proposer, uint64 deadline) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        ENDORSEMENT_TYPEHASH,
+                        r.subject,
+                        r.kind,
+                        r.contentHash,
+                        r.attrs,
+                        r.prev,
+                        proposer,
+                        deadline
+                    )
+                )
+            );
+    }
+
+    function _recordHash(RecordInput memory r, address proposer) private pure returns (bytes32) {
+        return keccak256(abi.encode(r.subject, r.kind, r.contentHash, r.attrs, r.prev, proposer));
+    }
+
+    function _recordKey(bytes32 subject, bytes32 contentHash) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(subject, contentHash));
+    }
+}
