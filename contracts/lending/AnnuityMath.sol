@@ -98,17 +98,14 @@ library AnnuityMath {
         uint256 amount = _installment(principal, annualRateBps, periods, periodDays);
         principalParts = new uint256[](periods);
         interestParts = new uint256[](periods);
+        uint256 rateNumerator = annualRateBps * periodDays;
         uint256 balance = principal;
         for (uint256 i = 0; i < periods; ++i) {
-            uint256 interest = periodInterest(balance, annualRateBps, periodDays);
-            uint256 part = balance;
-            if (i + 1 < periods) {
-                if (interest >= amount || amount - interest >= balance) {
-                    revert InvalidTerms(principal, annualRateBps, periods, periodDays);
-                }
-                part = amount - interest;
+            (uint256 part, uint256 interest) = _row(balance, rateNumerator, amount, i + 1 == periods);
+            if (part == 0) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+            unchecked {
+                balance -= part;
             }
-            balance -= part;
             principalParts[i] = part;
             interestParts[i] = interest;
         }
@@ -187,20 +184,34 @@ library AnnuityMath {
         uint256 amount,
         uint256 k
     ) private pure returns (uint256 principalPart, uint256 interestPart, uint256 balanceAfter) {
+        uint256 rateNumerator = annualRateBps * periodDays;
         uint256 balance = principal;
         for (uint256 i = 0; i < periods; ++i) {
-            uint256 interest = periodInterest(balance, annualRateBps, periodDays);
-            uint256 part = balance;
-            if (i + 1 < periods) {
-                // interest < amount always holds (amount >= the exact annuity > principal * r);
-                // part < balance fails only for a few units spread over many periods.
-                if (interest >= amount || amount - interest >= balance) {
-                    revert InvalidTerms(principal, annualRateBps, periods, periodDays);
-                }
-                part = amount - interest;
+            (uint256 part, uint256 interest) = _row(balance, rateNumerator, amount, i + 1 == periods);
+            if (part == 0) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+            unchecked {
+                balance -= part;
             }
-            balance -= part;
             if (i == k) (principalPart, interestPart, balanceAfter) = (part, interest, balance);
+        }
+    }
+
+    /// @notice One row on `balance` (> 0 after a valid previous row): interest = periodInterest
+    ///         (balance * rateNumerator cannot overflow within the bounds); principal part =
+    ///         amount - interest, or the whole balance in the last row. Returns part 0 when a
+    ///         row but the last would not leave a positive balance (interest >= amount cannot
+    ///         happen, since amount >= the exact annuity > principal * r, but is checked too).
+    function _row(
+        uint256 balance,
+        uint256 rateNumerator,
+        uint256 amount,
+        bool last
+    ) private pure returns (uint256 part, uint256 interest) {
+        unchecked {
+            interest = (balance * rateNumerator) / RATE_DENOMINATOR;
+            if (last) return (balance, interest);
+            if (interest >= amount || amount - interest >= balance) return (0, interest);
+            part = amount - interest;
         }
     }
 }
