@@ -3,7 +3,8 @@
  * then prints the report and writes out/demo/report.json, out/demo/npl.svg and evidence bundles.
  */
 import path from "node:path";
-import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
+import { AnvilHandle, freePort, startAnvil } from "../clients/network/anvil";
+import { OptionSpec, ParsedOptions, UsageError, parseOptions, usage } from "../clients/sim/cli";
 
 const SPECS: OptionSpec[] = [
   { name: "loans", kind: "int", description: "loans to originate", default: 120, min: 1, max: 1_000_000 },
@@ -37,6 +38,27 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  // `--network anvil` without ANVIL_URL: run a private anvil for this demo (no history kept, so
+  // memory stays bounded on long runs) and stop it at the end.
+  let anvil: AnvilHandle | undefined;
+  if (options.network === "anvil" && !process.env.ANVIL_URL) {
+    anvil = await startAnvil({
+      port: await freePort(),
+      blockTime: 0,
+      pruneHistory: true,
+      logFile: path.resolve(String(options.out), "anvil.log"),
+    });
+    process.env.ANVIL_URL = anvil.url;
+    console.log(`started anvil at ${anvil.url} for this run`);
+  }
+  try {
+    return await run(options, anvil);
+  } finally {
+    await anvil?.stop();
+  }
+}
+
+async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number> {
   // Hardhat reads the network when it is first imported: set it before.
   process.env.HARDHAT_NETWORK = String(options.network);
   const hre = await import("hardhat");
@@ -62,6 +84,7 @@ async function main(): Promise<number> {
     },
   );
   const report = await scenario.run();
+  if (anvil) report.run.chainPeakRssMb = anvil.peakRssMb();
   const files = writeReport(out, report);
   console.log(formatReport(report));
   console.log(

@@ -1,11 +1,13 @@
 import { createHmac } from "node:crypto";
+import { AbiCoder, keccak256 } from "ethers";
+import { installment, overdueInterest, schedule, splitByWeights as splitWeights, surcharge } from "../lending/math";
 import { Rng } from "./rng";
 
 /** Settlement-token units per CNY (2 decimals: 1 unit = 1 fen). */
 export const UNITS_PER_CNY = 100n;
 export const DAY = 86_400;
 /** One repayment period: a 30-day month. */
-export const PERIOD = 30 * DAY;
+export const PERIOD = 30 * DAY; // keep equal to PERIOD_DAYS days
 /** Credit limits and single drawdowns (DOMAIN.md "Credit and admission"). */
 export const MIN_LIMIT = 500n * UNITS_PER_CNY;
 export const MAX_LIMIT = 300_000n * UNITS_PER_CNY;
@@ -87,15 +89,12 @@ export function makeApplicant(rng: Rng, index: number): Applicant {
   };
 }
 
-/** Equal installment (等额本息) for `principal` at `rateBps` a year over `periods` months, rounded down. */
+/** Days per repayment period. */
+export const PERIOD_DAYS = 30;
+
+/** Equal installment (等额本息) for `principal` at `rateBps` a year over `periods` 30-day periods. */
 export function installmentOf(principal: bigint, rateBps: bigint, periods: number): bigint {
-  const a = 120_000n; // 12 months × 10,000 bps
-  const b = a + rateBps;
-  const n = BigInt(periods);
-  if (rateBps === 0n) return principal / n;
-  const bn = b ** n;
-  const an = a ** n;
-  return (principal * rateBps * bn) / (a * (bn - an));
+  return installment(principal, rateBps, periods, PERIOD_DAYS);
 }
 
 /** One installment: principal and interest parts. */
@@ -104,37 +103,24 @@ export interface Installment {
   interest: bigint;
 }
 
-/** The full annuity schedule; the last installment absorbs rounding so principals sum exactly. */
+/** The full annuity schedule (the lending library's, bit-exact with the contracts'). */
 export function scheduleOf(principal: bigint, rateBps: bigint, periods: number): Installment[] {
-  const pay = installmentOf(principal, rateBps, periods);
-  const out: Installment[] = [];
-  let balance = principal;
-  for (let i = 0; i < periods; i++) {
-    const interest = (balance * rateBps) / 120_000n;
-    const p = i === periods - 1 ? balance : pay - interest;
-    out.push({ principal: p, interest });
-    balance -= p;
-  }
-  return out;
+  return schedule(principal, rateBps, periods, PERIOD_DAYS).map((r) => ({
+    principal: r.principal,
+    interest: r.interest,
+  }));
 }
 
-/** Overdue interest and surcharge on `amount` paid `days` late at `rateBps` a year. */
+/** Overdue interest and the 50% surcharge on it, for `amount` paid `days` late at `rateBps` a year. */
 export function overdueCharge(amount: bigint, rateBps: bigint, days: number): { interest: bigint; surcharge: bigint } {
   if (days <= 0) return { interest: 0n, surcharge: 0n };
-  const interest = (amount * rateBps * BigInt(days)) / (10_000n * 365n);
-  return { interest, surcharge: (interest * SURCHARGE_BPS) / 10_000n };
+  const interest = overdueInterest(amount, rateBps, days);
+  return { interest, surcharge: surcharge(interest, SURCHARGE_BPS) };
 }
 
-/**
- * Splits `amount` among holders in proportion to `weights`, exactly: each gets the floor of its
- * share and the first holder (the lead bank) absorbs the remainder, so no unit is lost or created.
- */
+/** Splits `amount` in proportion to `weights`, exactly (largest remainders get the leftover units). */
 export function splitByWeights(amount: bigint, weights: readonly bigint[]): bigint[] {
-  const total = weights.reduce((a, w) => a + w, 0n);
-  if (total === 0n) throw new Error("cannot split by all-zero weights");
-  const parts = weights.map((w) => (amount * w) / total);
-  parts[0] += amount - parts.reduce((a, p) => a + p, 0n);
-  return parts;
+  return splitWeights(amount, weights);
 }
 
 /** Five-category class from days past due. */
@@ -148,12 +134,12 @@ export function classOf(daysPastDue: number): number {
 export type Behaviour = "onTime" | "late" | "partial" | "early" | "cured" | "default";
 
 export const BEHAVIOUR_WEIGHTS: Record<Behaviour, number> = {
-  onTime: 58,
+  onTime: 65,
   late: 14,
   partial: 8,
   early: 8,
-  cured: 4,
-  default: 8,
+  cured: 3,
+  default: 2,
 };
 
 /**
@@ -183,4 +169,9 @@ export function planRepayments(rng: Rng, behaviour: Behaviour, periods: number):
     partial.push(behaviour === "partial" && rng.chance(0.5));
   }
   return { delays, partial, payoffAt };
+}
+
+/** Subject of a borrower's chain (credit decisions), by pseudonym. */
+export function borrowerSubject(pseudonym: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes32"], ["colend.borrower", pseudonym]));
 }

@@ -62,7 +62,8 @@ export interface SimReport {
     repaid: string;
     disbursed: string;
   }[];
-  run: { seconds: number; peakRssMb: number };
+  /** Wall time and peak resident memory of the simulator (and of a private anvil, if one ran). */
+  run: { seconds: number; peakRssMb: number; chainPeakRssMb?: number };
   units: { token: string; unitsPerCny: number };
 }
 
@@ -227,7 +228,8 @@ export function formatReport(r: SimReport): string {
   section("Run");
   out.push(
     `  ${formatInt(r.chain.transactions)} transactions in ${formatInt(r.chain.blocks)} blocks on chain ${r.chain.chainId}; ` +
-      `${r.run.seconds}s, peak memory ${r.run.peakRssMb} MB`,
+      `${r.run.seconds}s, peak memory ${r.run.peakRssMb} MB` +
+      (r.run.chainPeakRssMb !== undefined ? ` (+ anvil ${r.run.chainPeakRssMb} MB)` : ""),
   );
   return out.join("\n") + "\n";
 }

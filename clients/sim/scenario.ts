@@ -1,24 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import { AbiCoder, keccak256 } from "ethers";
 import type { Provider, Wallet } from "ethers";
 import { deployColend } from "../deploy";
 import type { AddressBook } from "../core/addressBook";
 import { writeAddressBook } from "../core/addressBook";
 import { EndorsementRefused, LedgerNode, Proposal, RecordAttrs, collectEndorsements } from "../core/node";
-import { attrsHash, contentHash, nextHead, recordEndorsers, recordHash } from "./records";
-import {
-  Attestation,
-  Kind,
-  KindName,
-  LOAN_CLASS_NAMES,
-  LoanClass,
-  ROLE_NAMES,
-  Role,
-  Subject,
-  ZERO_HASH,
-  kindName,
-} from "../core/types";
+import { attrsHash, contentHash, nextHead, recordHash } from "./records";
+import { ChainCheck, verifyChain } from "./verify";
+import { Kind, KindName, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, Subject, ZERO_HASH } from "../core/types";
 import type { EvidenceLedger } from "../../typechain-types";
 import { RpcLike, SimChain } from "./chain";
 import { ARBITRATOR_NAME, SharedView, consortiumMembers, partnerNode, seededWallet } from "./consortium";
@@ -41,6 +30,7 @@ import {
   makeApplicant,
   overdueCharge,
   planRepayments,
+  borrowerSubject,
   pseudonymOf,
   scheduleOf,
   splitByWeights,
@@ -48,8 +38,6 @@ import {
 import { ProgressBar } from "./progress";
 import { Rng } from "./rng";
 import type { SimReport } from "./report";
-
-const coder = AbiCoder.defaultAbiCoder();
 
 export interface ScenarioOptions {
   loans: number;
@@ -179,11 +167,18 @@ export class Scenario {
     this.chain = await SimChain.open(this.env.rpc, this.env.provider);
     this.t0 = this.chain.now();
     const bar = new ProgressBar("simulating", this.opts.months * 30, process.stderr, 5_000, this.opts.progress);
-    const originMonths = Math.max(1, Math.min(this.opts.months - 2, Math.ceil(this.opts.months * 0.6)));
+    // Loans are originated through the run (a growing book), leaving the last month for repayments.
+    const originMonths = Math.max(1, this.opts.months - 1);
     for (let m = 0; m < this.opts.months; m++) {
       const target =
         Math.floor((this.opts.loans * (m + 1)) / originMonths) - Math.floor((this.opts.loans * m) / originMonths);
       await this.playMonth(m, m < originMonths ? target : 0, bar);
+      if (process.env.COLEND_SIM_MEMORY) {
+        const u = process.memoryUsage();
+        this.opts.log(
+          `month ${m + 1}: rss ${Math.round(u.rss / 1e6)} MB, heap ${Math.round(u.heapUsed / 1e6)} MB, external ${Math.round(u.external / 1e6)} MB`,
+        );
+      }
     }
     bar.finish(`${this.loans.length} loans, ${this.chain.txCount} transactions`);
     await this.chain.close();
@@ -723,53 +718,24 @@ export class Scenario {
     });
   }
 
-  /**
-   * Rebuilds a loan's chain from `RecordCommitted` logs up to the frozen head, checks every link,
-   * every endorsement signature (members, quorum) and every disclosed document against its hash.
-   */
-  private async verifyLoanChain(
-    loan: Loan,
-    frozenHead: string,
-  ): Promise<{ ok: boolean; problem?: string; records: object[] }> {
-    const logs = await this.ledger.queryFilter(
-      this.ledger.filters.RecordCommitted(loan.subject),
-      this.book.deployBlock,
-    );
-    const records: object[] = [];
-    let head = ZERO_HASH;
-    const docs = new Map((loan.documents ?? []).map((d) => [d.contentHash, d]));
-    for (const log of logs) {
-      const a = log.args;
-      const record = { subject: a.subject, kind: a.kind, contentHash: a.contentHash, attrs: a.attrs, prev: a.prev };
-      if (a.prev !== head) return { ok: false, problem: `record ${records.length} does not extend the chain`, records };
-      head = nextHead(head, recordHash(record, a.proposer));
-      if (head !== a.head) return { ok: false, problem: `record ${records.length} head mismatch`, records };
-      const attestation = Number(a.attestation) as Attestation;
-      const signers = recordEndorsers(this.lead.domain(), record, a.proposer, a.deadline, attestation, a.endorsements);
-      const doc = docs.get(a.contentHash);
-      if (doc && contentHash(Buffer.from(doc.document, "utf8"), Buffer.from(doc.salt, "hex")) !== a.contentHash) {
-        return { ok: false, problem: `document of record ${records.length} does not match`, records };
-      }
-      records.push({
-        index: records.length,
-        kind: kindName(a.kind),
-        contentHash: a.contentHash,
-        attrs: a.attrs,
-        prev: a.prev,
-        head: a.head,
-        proposer: a.proposer,
-        attestation: Number(a.attestation),
-        deadline: Number(a.deadline),
-        endorsers: signers,
-        txHash: log.transactionHash,
-        blockNumber: log.blockNumber,
-      });
-      if (attestation === Attestation.Signatures && signers.length < this.quorum)
-        return { ok: false, problem: `record ${records.length} lacks a quorum`, records };
-      if (head === frozenHead) break;
-    }
-    if (head !== frozenHead) return { ok: false, problem: "chain does not reach the frozen head", records };
-    return { ok: true, records };
+  /** The arbitrator's check of a loan's chain up to the frozen head, with the disclosed documents. */
+  private async verifyLoanChain(loan: Loan, frozenHead: string): Promise<ChainCheck> {
+    const voting = new Set(this.funders.map((f) => f.wallet.address.toLowerCase()));
+    return verifyChain({
+      ledger: this.ledger,
+      fromBlock: this.book.deployBlock,
+      subject: loan.subject,
+      frozenHead,
+      quorum: this.quorum,
+      domain: this.lead.domain(),
+      isVoting: (a) => voting.has(a.toLowerCase()),
+      documents: new Map(
+        (loan.documents ?? []).map((d) => [
+          d.contentHash,
+          { salt: Buffer.from(d.salt, "hex"), document: Buffer.from(d.document, "utf8") },
+        ]),
+      ),
+    });
   }
 
   // ------------------------------------------------------------------ report
@@ -863,9 +829,4 @@ export class Scenario {
       units: { token: "fen (0.01 CNY)", unitsPerCny: Number(UNITS_PER_CNY) },
     };
   }
-}
-
-/** Subject of a borrower's chain (credit decisions, default notices), by pseudonym. */
-export function borrowerSubject(pseudonym: string): string {
-  return keccak256(coder.encode(["string", "bytes32"], ["colend.borrower", pseudonym]));
 }
