@@ -153,11 +153,13 @@ export interface RepaymentPlan {
   payoffAt: number;
 }
 
-export function planRepayments(rng: Rng, behaviour: Behaviour, periods: number): RepaymentPlan {
+/** A borrower's plan; `stopAfter` forces a defaulter to stop after that many installments. */
+export function planRepayments(rng: Rng, behaviour: Behaviour, periods: number, stopAfter?: number): RepaymentPlan {
   const delays: (number | null)[] = [];
   const partial: boolean[] = [];
   let payoffAt = -1;
-  const stopAt = behaviour === "default" ? rng.int(0, Math.max(0, Math.floor(periods / 3))) : periods;
+  const drawnStop = rng.int(0, Math.max(0, Math.floor(periods / 3)));
+  const stopAt = behaviour === "default" ? (stopAfter ?? drawnStop) : periods;
   const cureAt = behaviour === "cured" ? rng.int(0, Math.max(0, periods - 3)) : -1;
   if (behaviour === "early") payoffAt = rng.int(1, periods - 2);
   for (let i = 0; i < periods; i++) {

@@ -438,8 +438,10 @@ export class Scenario {
       LEAD_INTEREST_BPS * partnersTotal,
       ...partnerAmounts.map((a) => (10_000n - LEAD_INTEREST_BPS) * a),
     ];
-    const behaviour = rng.weighted(BEHAVIOUR_WEIGHTS);
     const id = this.loans.length + 1;
+    // Every 50th loan from the third defaults, so even a small run has a case to arbitrate.
+    const drawn = rng.weighted(BEHAVIOUR_WEIGHTS);
+    const behaviour: Behaviour = id % 50 === 3 ? "default" : drawn;
     const loan: Loan = {
       id,
       pseudonym,
@@ -453,7 +455,7 @@ export class Scenario {
       fundingWeights,
       interestWeights,
       behaviour,
-      plan: planRepayments(rng, behaviour, periods),
+      plan: planRepayments(rng, behaviour, periods, id % 50 === 3 ? 1 : undefined),
       next: 0,
       paidOfNext: 0n,
       outstanding: amount,
