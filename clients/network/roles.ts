@@ -213,6 +213,8 @@ export class LeadRole implements NodeRole {
 
   async tick(): Promise<void> {
     const { store, log } = this.ctx;
+    // The lead follows its proposals through views; its cursor shows how far it has looked.
+    store.setCursor(await this.ctx.provider.getBlockNumber());
     const step = Number(store.get("step") ?? "0");
     const pendingText = store.get("pending");
     if (pendingText) {

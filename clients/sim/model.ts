@@ -134,12 +134,12 @@ export function classOf(daysPastDue: number): number {
 export type Behaviour = "onTime" | "late" | "partial" | "early" | "cured" | "default";
 
 export const BEHAVIOUR_WEIGHTS: Record<Behaviour, number> = {
-  onTime: 65,
+  onTime: 66,
   late: 14,
   partial: 8,
   early: 8,
-  cured: 3,
-  default: 2,
+  cured: 2.5,
+  default: 1.5,
 };
 
 /**

@@ -439,9 +439,10 @@ export class Scenario {
       ...partnerAmounts.map((a) => (10_000n - LEAD_INTEREST_BPS) * a),
     ];
     const id = this.loans.length + 1;
-    // Every 50th loan from the third defaults, so even a small run has a case to arbitrate.
+    // The third loan (and every 250th after it) defaults early, so even a small run has a case.
+    const forced = id % 250 === 3;
     const drawn = rng.weighted(BEHAVIOUR_WEIGHTS);
-    const behaviour: Behaviour = id % 50 === 3 ? "default" : drawn;
+    const behaviour: Behaviour = forced ? "default" : drawn;
     const loan: Loan = {
       id,
       pseudonym,
@@ -455,7 +456,7 @@ export class Scenario {
       fundingWeights,
       interestWeights,
       behaviour,
-      plan: planRepayments(rng, behaviour, periods, id % 50 === 3 ? 1 : undefined),
+      plan: planRepayments(rng, behaviour, periods, forced ? 1 : undefined),
       next: 0,
       paidOfNext: 0n,
       outstanding: amount,
