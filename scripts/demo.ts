@@ -14,8 +14,9 @@ const SPECS: OptionSpec[] = [
   {
     name: "network",
     kind: "string",
-    description: "hardhat (in-process) or a network of hardhat.config.ts (anvil)",
+    description: "hardhat (in-process) or anvil (ANVIL_URL, else a private anvil); needs a development chain",
     default: "hardhat",
+    choices: ["hardhat", "anvil"],
   },
   { name: "out", kind: "string", description: "output directory", default: "out/demo" },
   { name: "cases", kind: "int", description: "most arbitration cases to open", default: 5, min: 0, max: 10_000 },

@@ -27,7 +27,12 @@ async function main(): Promise<void> {
   const spec = config.nodes.find((n) => n.id === id);
   if (!spec) throw new Error(`no node ${id} in ${dir}`);
   const book = readAddressBook(addressBookFile(dir));
-  const provider = new JsonRpcProvider(rpc, Number(book.chainId), { staticNetwork: true, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(rpc, Number(book.chainId), {
+    staticNetwork: true,
+    pollingInterval: 250,
+    // No response cache: two nonce reads in quick succession must both reach the node.
+    cacheTimeout: -1,
+  });
   const wallet = new Wallet(spec.privateKey, provider);
   const store = new NodeStore(path.join(dir, "nodes", `${id}.db`));
   const log = (line: string): void => {

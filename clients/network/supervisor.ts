@@ -151,7 +151,12 @@ async function ensureDeployed(
   log: (l: string) => void,
 ): Promise<void> {
   const file = addressBookFile(dir);
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 250,
+    // No response cache: two nonce reads in quick succession must both reach the node.
+    cacheTimeout: -1,
+  });
   try {
     if (fs.existsSync(file)) {
       const book = readAddressBook(file);
