@@ -12,6 +12,7 @@ import {
   RowOutOfRangeError,
   RATE_DENOMINATOR,
   amortize,
+  formatCny,
   installment,
   overdueInterest,
   parseCny,
@@ -303,6 +304,35 @@ describe("AnnuityMath", function () {
       expect(() => periodInterest(1n, ethers.MaxUint256, 2n)).to.throw(RangeError, "overflows");
     });
 
+    it("checks the terms before the row index", async function () {
+      const { math } = await loadFixture(deployFixture);
+      await expect(math.scheduleRow(0n, 1800n, 12n, 30n, 99n))
+        .to.be.revertedWithCustomError(math, "InvalidTerms")
+        .withArgs(0n, 1800n, 12n, 30n);
+      expect(() => scheduleRow(0n, 1800n, 12n, 30n, 99n)).to.throw(InvalidTermsError);
+    });
+
+    it("rejects a row index of 2^256 - 1", async function () {
+      const { math } = await loadFixture(deployFixture);
+      await expect(math.scheduleRow(1_000_000n, 1800n, 12n, 30n, ethers.MaxUint256))
+        .to.be.revertedWithCustomError(math, "RowOutOfRange")
+        .withArgs(ethers.MaxUint256, 12n);
+      expect(() => scheduleRow(1_000_000n, 1800n, 12n, 30n, ethers.MaxUint256)).to.throw(RowOutOfRangeError);
+    });
+
+    it("panics on a surcharge that does not fit 256 bits, and throws in TypeScript", async function () {
+      const { math } = await loadFixture(deployFixture);
+      await expect(math.surcharge(ethers.MaxUint256, 20_000n)).to.be.revertedWithPanic(0x11);
+      expect(() => surcharge(ethers.MaxUint256, 20_000n)).to.throw(RangeError, "surcharge overflows");
+      expect(surcharge(ethers.MaxUint256, 10_000n)).to.equal(await math.surcharge(ethers.MaxUint256, 10_000n));
+    });
+
+    it("panics when rate times days overflows in overdue interest, and throws in TypeScript", async function () {
+      const { math } = await loadFixture(deployFixture);
+      await expect(math.overdueInterest(0n, 2n ** 128n, 2n ** 128n)).to.be.revertedWithPanic(0x11);
+      expect(() => overdueInterest(0n, 2n ** 128n, 2n ** 128n)).to.throw(RangeError, "annualRateBps * daysLate");
+    });
+
     it("rejects negative and fractional amounts in TypeScript", function () {
       expect(() => installment(-1n, 1800, 12, 30)).to.throw(RangeError, "principal must be a uint256");
       expect(() => installment(100, 18.5, 12, 30)).to.throw(RangeError, "annualRateBps must be an integer");
@@ -410,6 +440,22 @@ describe("AnnuityMath", function () {
         }
       }
       expect(rejected).to.be.within(20, 100);
+    });
+  });
+
+  describe("display", function () {
+    it("formats fen as CNY with thousands separators", function () {
+      expect(formatCny(123_456_789n)).to.equal("¥1,234,567.89");
+      expect(formatCny(5n)).to.equal("¥0.05");
+      expect(formatCny(-100n)).to.equal("-¥1.00");
+      expect(parseCny("¥1,234,567.89")).to.equal(123_456_789n);
+      expect(parseCny("0.5")).to.equal(50n);
+    });
+
+    it("rejects CNY text with more than 2 decimals or stray characters", function () {
+      expect(() => parseCny("1.234")).to.throw(RangeError, "at most 2 decimals");
+      expect(() => parseCny("12,34.00")).to.throw(RangeError, "not a CNY amount");
+      expect(() => parseCny("ten")).to.throw(RangeError, "not a CNY amount");
     });
   });
 

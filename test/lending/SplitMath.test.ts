@@ -106,6 +106,14 @@ describe("SplitMath", function () {
       expect(() => splitByWeights(100n, [ethers.MaxUint256, 1n])).to.throw(RangeError, "overflows");
     });
 
+    it("rejects a single zero weight", async function () {
+      const { split } = await loadFixture(deployFixture);
+      await expect(split.splitByWeights(1n, [0n]))
+        .to.be.revertedWithCustomError(split, "InvalidWeights")
+        .withArgs(1n, 0n);
+      expect(() => splitByWeights(1n, [0n])).to.throw(InvalidWeightsError);
+    });
+
     it("rejects negative weights in TypeScript", function () {
       expect(() => splitByWeights(100n, [1n, -1n])).to.throw(RangeError, "weights[1] must be a uint256");
     });
@@ -232,6 +240,18 @@ describe("SplitMath", function () {
       const { split } = await loadFixture(deployFixture);
       await expect(split.splitBps(100n, 10_001n)).to.be.revertedWithCustomError(split, "InvalidBps").withArgs(10_001n);
       expect(() => splitBps(100n, 10_001n)).to.throw(InvalidBpsError, "InvalidBps(bps=10001)");
+    });
+
+    it("rejects a share of 2^256 - 1 bps", async function () {
+      const { split } = await loadFixture(deployFixture);
+      await expect(split.splitBps(100n, ethers.MaxUint256))
+        .to.be.revertedWithCustomError(split, "InvalidBps")
+        .withArgs(ethers.MaxUint256);
+      expect(() => splitBps(100n, ethers.MaxUint256)).to.throw(InvalidBpsError);
+    });
+
+    it("rejects an amount of 2^256 in TypeScript", function () {
+      expect(() => splitBps(2n ** 256n, 3_000n)).to.throw(RangeError, "amount must be a uint256");
     });
 
     it("rejects a negative amount in TypeScript", function () {
