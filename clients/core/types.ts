@@ -24,6 +24,35 @@ export enum ProposalState {
   Rejected = 3,
 }
 
+/** Mirror of `LoanStatus` in contracts/common/Types.sol. */
+export enum LoanStatus {
+  None = 0,
+  Funding = 1,
+  Active = 2,
+  Repaid = 3,
+  Defaulted = 4,
+  InArbitration = 5,
+  Awarded = 6,
+  Cancelled = 7,
+}
+
+/** Mirror of `LoanClass` in contracts/common/Types.sol. */
+export enum LoanClass {
+  Normal = 0,
+  SpecialMention = 1,
+  Substandard = 2,
+  Doubtful = 3,
+  Loss = 4,
+}
+
+export const LOAN_CLASS_NAMES: Record<LoanClass, string> = {
+  [LoanClass.Normal]: "normal",
+  [LoanClass.SpecialMention]: "special mention",
+  [LoanClass.Substandard]: "substandard",
+  [LoanClass.Doubtful]: "doubtful",
+  [LoanClass.Loss]: "loss",
+};
+
 /** Mirror of `IEvidenceLedger.RejectReason`. */
 export enum RejectReason {
   QuorumUnreachable = 0,

@@ -25,6 +25,27 @@ enum ProposalState {
     Rejected // could no longer reach quorum, passed its deadline, or its chain moved on
 }
 
+/// @notice Lifecycle of a co-lending loan. Mirrored in TypeScript (`clients/core/types.ts`).
+enum LoanStatus {
+    None, // no such loan
+    Funding, // originated, collecting funders' commitments
+    Active, // disbursed, being repaid
+    Repaid, // fully repaid
+    Defaulted, // a missed installment went unanswered past the reminder window
+    InArbitration, // a case is open for it
+    Awarded, // the arbitrator ruled
+    Cancelled // never disbursed
+}
+
+/// @notice Five-category loan classification; the last three are non-performing.
+enum LoanClass {
+    Normal,
+    SpecialMention,
+    Substandard,
+    Doubtful,
+    Loss
+}
+
 /// @notice The fields of an evidence record that the endorsers sign.
 struct RecordInput {
     bytes32 subject; // what the record is about: a loan, a borrower pseudonym, a case

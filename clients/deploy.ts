@@ -1,0 +1,51 @@
+import type { Signer } from "ethers";
+import { EvidenceLedger, EvidenceLedger__factory } from "../typechain-types";
+import type { IMembership } from "../typechain-types/contracts/ledger/EvidenceLedger";
+import { AddressBook, MemberEntry } from "./core/addressBook";
+import { Role } from "./core/types";
+
+/** A founding member as the deployer knows it. */
+export interface FounderSpec {
+  name: string;
+  role: Role;
+  signer: Signer;
+  /** 33-byte compressed secp256k1 public key for encrypted disclosure. */
+  encryptionKey: string;
+}
+
+export interface Deployment {
+  book: AddressBook;
+  ledger: EvidenceLedger;
+}
+
+/**
+ * Deploys the consortium: the ledger with its founding members, then every module, wires the
+ * modules in during genesis, and seals genesis so that from then on only a majority of the banks
+ * can change the consortium.
+ */
+export async function deployColend(deployer: Signer, founders: FounderSpec[]): Promise<Deployment> {
+  const members: MemberEntry[] = [];
+  const founderArgs: IMembership.FounderStruct[] = [];
+  for (const f of founders) {
+    const address = await f.signer.getAddress();
+    members.push({ name: f.name, role: f.role, address });
+    founderArgs.push({ account: address, role: f.role, name: f.name, encryptionKey: f.encryptionKey });
+  }
+  const ledger = await new EvidenceLedger__factory(deployer).deploy(founderArgs);
+  const deployTx = ledger.deploymentTransaction();
+  await ledger.waitForDeployment();
+  const receipt = await deployTx!.wait();
+  const network = await deployer.provider!.getNetwork();
+  const book: AddressBook = {
+    version: 1,
+    chainId: network.chainId.toString(),
+    deployBlock: receipt!.blockNumber,
+    ledger: await ledger.getAddress(),
+    members,
+  };
+
+  // Modules (lending, arbitration) are deployed and enabled here, during genesis.
+
+  await (await ledger.connect(deployer).sealGenesis()).wait();
+  return { book, ledger };
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {RecordInput} from "../common/Types.sol";
+
+/// @title Arbitration cases over defaulted loans
+/// @notice A lender opens a case for a defaulted loan and names an arbitrator member; the case
+///         freezes the loan's evidence-chain head at filing. Parties add endorsed statements, the
+///         borrower may respond, and only the assigned arbitrator rules, once.
+interface IArbitrationCourt {
+    /// @notice Lifecycle of a case.
+    enum CaseState {
+        None, // no such case
+        Open, // filed, awaiting the award
+        Awarded // the arbitrator ruled
+    }
+
+    /// @notice A case as stored.
+    struct Case {
+        uint256 loanId; // the disputed loan
+        address claimant; // the lender that filed it
+        address arbitrator; // the assigned arbitrator member
+        CaseState state; // where it stands
+        uint64 openedAt; // block timestamp of filing
+        uint64 openedBlock; // block of filing
+        bytes32 frozenHead; // the loan chain's head at filing: later records are not evidence of the past
+        bytes32 awardHash; // salted hash of the award document (0 until awarded)
+        uint256 amountOwed; // what the award says the borrower owes, in token units
+    }
+
+    /// @notice Emitted when a case is filed.
+    event CaseOpened(
+        uint256 indexed caseId,
+        uint256 indexed loanId,
+        address indexed arbitrator,
+        address claimant,
+        bytes32 frozenHead,
+        bytes32 claimHash
+    );
+    /// @notice Emitted when a lender files an endorsed statement or document on a case.
+    event StatementFiled(uint256 indexed caseId, address indexed party, bytes32 contentHash);
+    /// @notice Emitted when the borrower responds.
+    event ResponseFiled(uint256 indexed caseId, address indexed borrower, bytes32 contentHash);
+    /// @notice Emitted when the claimant has disclosed documents to the arbitrator (keys wrapped to
+    ///         the arbitrator's registered encryption key); `manifestHash` commits to the list.
+    event EvidenceDisclosed(uint256 indexed caseId, address indexed arbitrator, bytes32 manifestHash);
+    /// @notice Emitted when the arbitrator rules.
+    event AwardIssued(uint256 indexed caseId, uint256 indexed loanId, bytes32 awardHash, uint256 amountOwed);
+
+    /// @notice No case `caseId`, or it is not open.
+    error CaseNotOpen(uint256 caseId);
+    /// @notice `caller` is not a lender of loan `loanId`.
+    error NotLender(uint256 loanId, address caller);
+    /// @notice `account` is not an active arbitrator member.
+    error NotArbitrator(address account);
+    /// @notice Only the arbitrator assigned to `caseId` (`assigned`) may do this.
+    error NotAssignedArbitrator(uint256 caseId, address assigned);
+    /// @notice Loan `loanId` is not in default (a case on a performing loan).
+    error LoanNotDefaulted(uint256 loanId);
+    /// @notice Only the borrower of the case's loan may respond.
+    error NotBorrower(uint256 caseId, address caller);
+    /// @notice The record does not belong to case `caseId`'s subject.
+    error WrongSubject(bytes32 expected, bytes32 given);
+    /// @notice A hash argument was zero.
+    error EmptyHash();
+
+    /// @notice Files a case on defaulted loan `loanId`, naming `arbitrator`. The claim document is
+    ///         an endorsed record (kind CaseOpened) on the case subject `Subjects.arbitrationCase(caseId)`
+    ///         where `caseId = nextCaseId()`; `claim.prev` must be 0.
+    /// @return caseId the new case
+    function openCase(
+        uint256 loanId,
+        address arbitrator,
+        RecordInput calldata claim,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (uint256 caseId);
+
+    /// @notice A lender of the loan files an endorsed statement (kind CaseStatement) on the case subject.
+    function fileStatement(
+        uint256 caseId,
+        RecordInput calldata statement,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external;
+
+    /// @notice The borrower responds; recorded as a fact (kind CaseResponse) on the case subject.
+    function respond(uint256 caseId, bytes32 contentHash) external;
+
+    /// @notice The claimant records that documents were disclosed to the arbitrator.
+    function recordDisclosure(uint256 caseId, bytes32 manifestHash) external;
+
+    /// @notice The assigned arbitrator rules, once: a fact (kind Award) on the case and loan subjects;
+    ///         the loan becomes Awarded and the borrower is listed delinquent.
+    function issueAward(uint256 caseId, bytes32 awardHash, uint256 amountOwed) external;
+
+    /// @notice Case `caseId`.
+    function caseInfo(uint256 caseId) external view returns (Case memory);
+
+    /// @notice The id the next case will get.
+    function nextCaseId() external view returns (uint256);
+}
