@@ -232,7 +232,8 @@ export class LeadRole implements NodeRole {
         return;
       }
       if (state === ProposalState.Committed) {
-        log(`committed: ${s.label} (${info.endorsers.length} endorsements)`);
+        const [endorsers] = await this.ledger.proposalVoters(pending.id);
+        log(`committed: ${s.label} (${endorsers.length} endorsements)`);
         store.logAction(null, "committed", s.label);
         store.atomically(() => {
           store.set("step", String(pending.step + 1));
@@ -242,8 +243,9 @@ export class LeadRole implements NodeRole {
       }
       if (state === ProposalState.Rejected) {
         if (s.forged) {
+          const [, objectors] = await this.ledger.proposalVoters(pending.id);
           log(
-            `refused by the partners (${info.objectors.length} objections): ${s.label}; going on with the corrected record`,
+            `refused by the partners (${objectors.length} objections): ${s.label}; going on with the corrected record`,
           );
           store.logAction(null, "refused", s.label);
           store.atomically(() => {
@@ -394,7 +396,8 @@ export class PartnerRole implements NodeRole {
     if (verdict.endorse && payload) this.learn(record.kind, payload);
     const info = await this.ledger.proposalInfo(a.id);
     const me = this.ctx.wallet.address.toLowerCase();
-    const voted = [...info.endorsers, ...info.objectors].some((x) => x.toLowerCase() === me);
+    const [endorsers, objectors] = await this.ledger.proposalVoters(a.id);
+    const voted = [...endorsers, ...objectors].some((x) => x.toLowerCase() === me);
     if (Number(info.state) !== ProposalState.Open || voted) {
       log(`skip ${kindName(a.kind)} ${a.id.slice(0, 10)}: ${voted ? "already voted" : "no longer open"}`);
       return;
