@@ -163,7 +163,10 @@ export function planRepayments(rng: Rng, behaviour: Behaviour, periods: number, 
   const cureAt = behaviour === "cured" ? rng.int(0, Math.max(0, periods - 3)) : -1;
   if (behaviour === "early") payoffAt = rng.int(1, periods - 2);
   for (let i = 0; i < periods; i++) {
-    let d: number | null = -rng.int(0, 2);
+    // Up to two days early, except the first installment: a loan is never repaid in the month
+    // it was disbursed, so every payment falls in a month after the loan exists.
+    const early = rng.int(0, 2);
+    let d: number | null = i === 0 ? 0 : -early;
     if (behaviour === "late" && rng.chance(0.35)) d = rng.chance(0.4) ? 1 : rng.int(3, 40);
     if (behaviour === "cured" && i >= cureAt && i < cureAt + 3) d = (cureAt + 2 - i) * 30 + rng.int(5, 15);
     if (i >= stopAt) d = null;
