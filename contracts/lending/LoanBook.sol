@@ -93,7 +93,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         bytes calldata signatures
     ) external onlyRole(Role.LeadBank) returns (uint256 loanId) {
         address borrower = LoanEngine.checkBorrower(
-            registry,
+            address(registry),
             terms.pseudonym,
             terms.principal,
             _borrowers[terms.pseudonym].committed,

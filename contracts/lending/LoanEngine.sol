@@ -55,15 +55,16 @@ library LoanEngine {
     /// @notice Checks that `lead` may lend `principal` to `pseudonym`: the line is active and held by
     ///         `lead`, decided after any delinquency listing, and `committed` (the borrower's principal
     ///         outstanding or being funded) plus `principal` stays within the limit.
+    /// @param registry the credit registry
     /// @return account the borrower's account
     function checkBorrower(
-        ICreditRegistry registry,
+        address registry,
         bytes32 pseudonym,
         uint256 principal,
         uint256 committed,
         address lead
     ) external view returns (address account) {
-        ICreditRegistry.CreditLine memory line = registry.creditLine(pseudonym);
+        ICreditRegistry.CreditLine memory line = ICreditRegistry(registry).creditLine(pseudonym);
         if (line.state != ICreditRegistry.CreditState.Active) revert ILoanBook.NotWhitelisted(pseudonym);
         if (line.lead != lead) revert ILoanBook.NotLoanLead(lead, line.lead);
         if (line.decisionSeq <= line.listedSeq) revert ILoanBook.BorrowerDelinquent(pseudonym);
