@@ -5,6 +5,7 @@ export * from "./decision";
 export * from "./deploy";
 export * from "./documents";
 export * from "./loanModel";
+export * from "./math";
 export * from "./params";
 export * from "./pseudonym";
 export * from "./reviewers";

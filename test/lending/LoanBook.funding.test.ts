@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
 import { LoanAccounting__factory, LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
-import { LoanTermsInput, cny, loanContractAttrs } from "../../clients/lending";
+import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
   CATEGORY,
   LendingFixture,
@@ -481,7 +481,7 @@ describe("LoanBook: origination and funding", function () {
     it("rejects inconsistent parameters at deployment", async function () {
       const fx = await loadFixture(admittedFixture);
       const factory = await ethersFactory(fx);
-      const base = await fx.loanBook.params();
+      const base = loanBookParams(fx.params);
       const cases: [string, Record<string, unknown>][] = [
         ["drawdown", { minDrawdown: 0 }],
         ["classThresholds", { substandardDays: 1 }],
@@ -490,7 +490,7 @@ describe("LoanBook: origination and funding", function () {
         ["reminderWindow", { reminderWindow: 0 }],
       ];
       for (const [name, change] of cases) {
-        const params = { ...base.toObject(), ...change };
+        const params = { ...base, ...change };
         await expect(
           factory.deploy(
             await fx.ledger.getAddress(),

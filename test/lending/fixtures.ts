@@ -10,7 +10,7 @@
  */
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ContractTransactionReceipt, keccak256, toUtf8Bytes } from "ethers";
+import { ContractTransactionReceipt, MaxUint256, keccak256, toUtf8Bytes } from "ethers";
 import { AddressBook } from "../../clients/core/addressBook";
 import { attrsHash } from "../../clients/core/records";
 import { RecordInput, Role, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
@@ -137,6 +137,7 @@ export async function admit(
   const p = pseudonym(i);
   await fx.lead.admit({ pseudonym: p, account: fx.borrowers[i].address, score, requestedLimit }, fx.partnerNodes);
   await fx.lead.deposit(cny(200_000), fx.borrowers[i].address);
+  await fx.token.connect(fx.borrowers[i]).approve(await fx.loanBook.getAddress(), MaxUint256);
   return p;
 }
 
