@@ -1,79 +1,9 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { LoanStatus, Subject } from "../../clients/core/types";
-import { BorrowerClient, DAY, LoanModel, cny, installment, schedule, splitBps } from "../../clients/lending";
-import {
-  ActiveLoanFixture,
-  LendingFixture,
-  activeLoanFixture,
-  admittedFixture,
-  blockTime,
-  chainKinds,
-  openLoan,
-  standardTerms,
-} from "./fixtures";
-
-/** The TS model of a loan as the chain has it right after disbursement. */
-export async function modelOf(fx: LendingFixture, loanId: bigint): Promise<LoanModel> {
-  const loan = await fx.loanBook.loanInfo(loanId);
-  const params = await fx.loanBook.params();
-  const model = new LoanModel(
-    {
-      principal: loan.principal,
-      annualRateBps: loan.annualRateBps,
-      periods: Number(loan.periods),
-      periodDays: loan.periodDays,
-      leadInterestBps: loan.leadInterestBps,
-    },
-    params.surchargeBps,
-  );
-  const funders = await fx.loanBook.fundersOf(loanId);
-  model.disburse(
-    loan.disbursedAt,
-    funders.map((f) => ({ account: f.account, funded: f.funded })),
-  );
-  return model;
-}
-
-/** Repays `amount` at `at` (or now) from the borrower, applies the same to `model`, and checks both agree. */
-export async function repayBoth(
-  fx: ActiveLoanFixture,
-  model: LoanModel,
-  amount: bigint,
-  at?: bigint,
-  loanId = fx.loanId,
-): Promise<ReturnType<LoanModel["repay"]>> {
-  if (at !== undefined) await time.setNextBlockTimestamp(at);
-  const before = await Promise.all(model.funders.map((f) => fx.loanBook.lenderPosition(f.account)));
-  const tx = await fx.loanBook.connect(fx.borrower).repay(loanId, amount);
-  const receipt = await tx.wait();
-  const expected = model.repay(amount, await blockTime(receipt));
-  const [event] = receipt!.logs
-    .map((l) => fx.loanBook.interface.parseLog(l))
-    .filter((e) => e?.name === "RepaymentApplied");
-  const a = event!.args.allocation;
-  expect([a.surcharge, a.overdueInterest, a.interest, a.principal, a.prepaid], "allocation").to.deep.equal([
-    expected.allocation.surcharge,
-    expected.allocation.overdueInterest,
-    expected.allocation.interest,
-    expected.allocation.principal,
-    expected.allocation.prepaid,
-  ]);
-  for (const [i, f] of model.funders.entries()) {
-    const after = await fx.loanBook.lenderPosition(f.account);
-    expect(after.claimable - before[i].claimable, `funder ${i} credit`).to.equal(
-      expected.principalParts[i] + expected.incomeParts[i],
-    );
-  }
-  const loan = await fx.loanBook.loanInfo(loanId);
-  expect([loan.outstanding, loan.cursor, loan.cursorPaid, loan.rows], "state").to.deep.equal([
-    model.outstanding,
-    BigInt(model.cursor),
-    model.cursorPaid,
-    BigInt(model.rows),
-  ]);
-  return expected;
-}
+import { BorrowerClient, DAY, cny, installment, schedule, splitBps } from "../../clients/lending";
+import { activeLoanFixture, admittedFixture, chainKinds, openLoan, standardTerms } from "./fixtures";
+import { modelOf, repayBoth } from "./model";
 
 function rowTotal(r: { principal: bigint; interest: bigint }): bigint {
   return r.principal + r.interest;
@@ -87,14 +17,20 @@ describe("LoanBook: repayment", function () {
       const expected = schedule(cny(12_000), 1_200, 10, 30);
       expect(rows).to.have.length(10);
       for (const [k, r] of rows.entries()) {
-        expect([r.principal, r.interest, r.paid], `row ${k}`).to.deep.equal([expected[k].principal, expected[k].interest, 0n]);
+        expect([r.principal, r.interest, r.paid], `row ${k}`).to.deep.equal([
+          expected[k].principal,
+          expected[k].interest,
+          0n,
+        ]);
         expect(r.dueDate).to.equal(fx.disbursedAt + BigInt(k + 1) * 30n * DAY);
       }
       const model = await modelOf(fx, fx.loanId);
       expect(model.schedule().map((r) => [r.dueDate, r.principal, r.interest, r.paid])).to.deep.equal(
         rows.map((r) => [r.dueDate, r.principal, r.interest, r.paid]),
       );
-      expect(await fx.loanBook.installmentOf(cny(12_000), 1_200, 10, 30)).to.equal(installment(cny(12_000), 1_200, 10, 30));
+      expect(await fx.loanBook.installmentOf(cny(12_000), 1_200, 10, 30)).to.equal(
+        installment(cny(12_000), 1_200, 10, 30),
+      );
       expect(rows.slice(0, 9).every((r) => rowTotal(r) === rowTotal(rows[0]))).to.equal(true);
       expect(rowTotal(rows[9])).to.be.at.most(rowTotal(rows[0]));
     });
@@ -161,7 +97,8 @@ describe("LoanBook: repayment", function () {
       const fx = await loadFixture(activeLoanFixture);
       const model = await modelOf(fx, fx.loanId);
       const rows = schedule(cny(12_000), 1_200, 10, 30);
-      for (const [k, row] of rows.entries()) await repayBoth(fx, model, row.payment, fx.disbursedAt + BigInt(k + 1) * 30n * DAY);
+      for (const [k, row] of rows.entries())
+        await repayBoth(fx, model, row.payment, fx.disbursedAt + BigInt(k + 1) * 30n * DAY);
       const loan = await fx.loanBook.loanInfo(fx.loanId);
       expect(loan.status).to.equal(LoanStatus.Repaid);
       expect(loan.totalRepaid).to.equal(rows.reduce((s, r) => s + r.payment, 0n));
@@ -194,7 +131,10 @@ describe("LoanBook: repayment", function () {
       expect(rows).to.have.length(10);
       const rest = schedule(outstanding, 1_200, 9, 30);
       for (let k = 1; k < 10; k++) {
-        expect([rows[k].principal, rows[k].interest], `row ${k}`).to.deep.equal([rest[k - 1].principal, rest[k - 1].interest]);
+        expect([rows[k].principal, rows[k].interest], `row ${k}`).to.deep.equal([
+          rest[k - 1].principal,
+          rest[k - 1].interest,
+        ]);
       }
       expect([rows[0].principal, rows[0].paid]).to.deep.equal([row.principal, row.payment]);
       expect(rowTotal(rows[1])).to.be.lessThan(row.payment);
@@ -210,7 +150,13 @@ describe("LoanBook: repayment", function () {
       const [row] = schedule(cny(12_000), 1_200, 10, 30);
       await repayBoth(fx, model, row.payment, fx.disbursedAt + 3n * DAY);
       const r = await repayBoth(fx, model, cny(1_000), fx.disbursedAt + 4n * DAY);
-      expect(r.allocation).to.deep.equal({ surcharge: 0n, overdueInterest: 0n, interest: 0n, principal: 0n, prepaid: cny(1_000) });
+      expect(r.allocation).to.deep.equal({
+        surcharge: 0n,
+        overdueInterest: 0n,
+        interest: 0n,
+        principal: 0n,
+        prepaid: cny(1_000),
+      });
     });
 
     it("pays off the loan in full with the payoff amount", async function () {
@@ -336,7 +282,13 @@ describe("LoanBook: repayment", function () {
       await fx.token.connect(fx.partners[3]).approve(await fx.loanBook.getAddress(), cny(100));
       await expect(fx.loanBook.connect(fx.partners[3]).repay(fx.loanId, cny(100)))
         .to.emit(fx.loanBook, "RepaymentApplied")
-        .withArgs(fx.loanId, fx.partners[3].address, cny(100), (a: unknown) => a !== undefined, (o: bigint) => o > 0n);
+        .withArgs(
+          fx.loanId,
+          fx.partners[3].address,
+          cny(100),
+          (a: unknown) => a !== undefined,
+          (o: bigint) => o > 0n,
+        );
     });
   });
 });
