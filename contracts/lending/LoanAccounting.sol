@@ -10,12 +10,12 @@ import {LoanStatus} from "../common/Types.sol";
 ///         non-performing part and claimable balance, and the consortium totals. Linked into
 ///         LoanBook (external library over LoanBook's storage); every change here conserves units.
 library LoanAccounting {
-    /// @notice A lender's book, packed into two slots.
+    /// @notice A lender's book, packed into two slots; a repayment of a performing loan touches only the first.
     struct Lender {
-        uint128 escrow; // committed to loans not yet disbursed
         uint128 outstanding; // principal lent and not yet returned
-        uint128 nonPerforming; // the part of `outstanding` in non-performing loans
         uint128 claimable; // credited, not yet claimed
+        uint128 escrow; // committed to loans not yet disbursed
+        uint128 nonPerforming; // the part of `outstanding` in non-performing loans
     }
 
     /// @notice All of it.
