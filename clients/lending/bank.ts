@@ -1,5 +1,4 @@
 import { BaseContract, ContractTransactionReceipt, MaxUint256, Signer, encodeBytes32String } from "ethers";
-import type { ILoanBook } from "../../typechain-types/contracts/lending/LoanBook";
 import { AddressBook } from "../core/addressBook";
 import { Committed, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
@@ -247,7 +246,8 @@ export class LeadBankNode extends BankNode {
       onTimeMonths: a.onTimeMonths ?? 0,
       requestedLimit: a.requestedLimit,
       multiHeadCount: Number(head.institutions),
-      exposure: head.exposure,
+      outsideExposure: head.outsideExposure,
+      consortiumExposure: head.consortiumExposure,
       delinquent: await registry.isDelinquent(a.pseudonym),
     };
   }
@@ -458,5 +458,3 @@ export class PartnerBankNode extends BankNode {
     return { amount: e.amount, totalFunded: e.totalFunded };
   }
 }
-
-export type LoanTermsStruct = ILoanBook.LoanTermsStruct;

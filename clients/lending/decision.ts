@@ -16,8 +16,10 @@ export interface CreditInputs {
   requestedLimit: bigint;
   /** Distinct institutions with an active loan to the borrower (registry `multiHead.institutions`). */
   multiHeadCount: number;
-  /** Outstanding principal at those institutions (registry `multiHead.exposure`). */
-  exposure: bigint;
+  /** Outstanding principal at institutions outside the consortium (registry `multiHead.outsideExposure`). */
+  outsideExposure: bigint;
+  /** Outstanding principal of the consortium's own loans to the borrower (registry `multiHead.consortiumExposure`; default 0). */
+  consortiumExposure?: bigint;
   /** Whether the borrower was ever listed delinquent (失信名单). */
   delinquent: boolean;
   /** Consecutive months of on-time repayment on record (0 if none). */
@@ -76,7 +78,8 @@ function checkInputs(i: CreditInputs): void {
   if (!Number.isInteger(i.multiHeadCount) || i.multiHeadCount < 0) throw new RangeError("multiHeadCount must be >= 0");
   if (!Number.isInteger(i.onTimeMonths) || i.onTimeMonths < 0) throw new RangeError("onTimeMonths must be >= 0");
   if (i.requestedLimit <= 0n) throw new RangeError("requestedLimit must be positive");
-  if (i.exposure < 0n) throw new RangeError("exposure must be >= 0");
+  if (i.outsideExposure < 0n) throw new RangeError("outsideExposure must be >= 0");
+  if ((i.consortiumExposure ?? 0n) < 0n) throw new RangeError("consortiumExposure must be >= 0");
 }
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -114,8 +117,9 @@ export function decideCredit(inputs: CreditInputs, policy: CreditPolicy = DEFAUL
     } else {
       limit = min(limit, base / BigInt(inputs.multiHeadCount));
     }
-    const room = base * policy.exposureMultiple - inputs.exposure;
-    if (room <= 0n) return decline(`exposure ${inputs.exposure} leaves no room`);
+    const exposure = inputs.outsideExposure + (inputs.consortiumExposure ?? 0n);
+    const room = base * policy.exposureMultiple - exposure;
+    if (room <= 0n) return decline(`exposure ${exposure} leaves no room`);
     limit = min(limit, room);
   }
 

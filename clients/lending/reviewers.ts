@@ -52,8 +52,13 @@ async function creditDecision(p: Proposal, node: BankNode): Promise<void> {
   if (BigInt(String(inputs.multiHeadCount)) !== head.institutions) {
     fail(`multi-head count ${String(inputs.multiHeadCount)} differs from the registry's ${head.institutions}`);
   }
-  if (BigInt(String(inputs.exposure)) !== head.exposure) {
-    fail(`exposure ${String(inputs.exposure)} differs from the registry's ${head.exposure}`);
+  if (BigInt(String(inputs.outsideExposure)) !== head.outsideExposure) {
+    fail(`outside exposure ${String(inputs.outsideExposure)} differs from the registry's ${head.outsideExposure}`);
+  }
+  if (BigInt(String(inputs.consortiumExposure ?? 0)) !== head.consortiumExposure) {
+    fail(
+      `consortium exposure ${String(inputs.consortiumExposure)} differs from the registry's ${head.consortiumExposure}`,
+    );
   }
   const delinquent = await registry.isDelinquent(pseudonym);
   if (Boolean(inputs.delinquent) !== delinquent) fail("delinquency flag differs from the registry");
@@ -62,7 +67,8 @@ async function creditDecision(p: Proposal, node: BankNode): Promise<void> {
     onTimeMonths: Number(inputs.onTimeMonths),
     requestedLimit: limit,
     multiHeadCount: Number(head.institutions),
-    exposure: head.exposure,
+    outsideExposure: head.outsideExposure,
+    consortiumExposure: head.consortiumExposure,
     delinquent,
   });
   if (!decision.approved) fail(`the decision rule declines: ${decision.reasons.join("; ")}`);

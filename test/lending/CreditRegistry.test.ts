@@ -426,7 +426,15 @@ describe("CreditRegistry", function () {
           pseudonym: p,
           account: fx.borrowers[1].address,
           limit,
-          inputs: { score: 850, onTimeMonths: 0, multiHeadCount: 0, exposure: 0n, delinquent: false, ...inputs },
+          inputs: {
+            score: 850,
+            onTimeMonths: 0,
+            multiHeadCount: 0,
+            outsideExposure: 0n,
+            consortiumExposure: 0n,
+            delinquent: false,
+            ...inputs,
+          },
         }),
         attrs: creditDecisionAttrs(p, fx.borrowers[1].address, attrsLimit),
       });

@@ -30,9 +30,15 @@ describe("Lending gas", function () {
       fx.partnerNodes,
     );
     gas["originate (3 endorsements, lead escrow)"] = o.record.gasUsed;
-    gas["commitFunding (first partner)"] = await gasOf(loanBook.connect(fx.partners[0]).commitFunding(o.loanId, cny(4_800)));
-    gas["commitFunding (second partner)"] = await gasOf(loanBook.connect(fx.partners[1]).commitFunding(o.loanId, cny(4_700)));
-    gas["withdrawCommitment (partial)"] = await gasOf(loanBook.connect(fx.partners[1]).withdrawCommitment(o.loanId, cny(100)));
+    gas["commitFunding (first partner)"] = await gasOf(
+      loanBook.connect(fx.partners[0]).commitFunding(o.loanId, cny(4_800)),
+    );
+    gas["commitFunding (second partner)"] = await gasOf(
+      loanBook.connect(fx.partners[1]).commitFunding(o.loanId, cny(4_700)),
+    );
+    gas["withdrawCommitment (partial)"] = await gasOf(
+      loanBook.connect(fx.partners[1]).withdrawCommitment(o.loanId, cny(100)),
+    );
     await loanBook.connect(fx.partners[2]).commitFunding(o.loanId, cny(200));
     gas["disburse (3 funders)"] = await gasOf(loanBook.connect(fx.leadBank).disburse(o.loanId));
     const disbursedAt = (await loanBook.loanInfo(o.loanId)).disbursedAt;
@@ -48,14 +54,23 @@ describe("Lending gas", function () {
     gas["classify (changes class)"] = await gasOf(loanBook.classify(o.loanId));
     gas["classify (no change)"] = await gasOf(loanBook.classify(o.loanId));
     const d = await loanBook.dues(o.loanId);
-    gas["repay overdue (accrues, reclassifies)"] = await gasOf(loanBook.connect(fx.borrower).repay(o.loanId, d.amountDue + 100n));
+    gas["repay overdue (accrues, reclassifies)"] = await gasOf(
+      loanBook.connect(fx.borrower).repay(o.loanId, d.amountDue + 100n),
+    );
     gas["claim"] = await gasOf(loanBook.connect(fx.partners[0]).claim());
 
     // A loan with five funders, disbursed into a restricted account.
     await fx.lead.approvePayee(fx.payee.address, CATEGORY);
     const p = await admit(fx, 2);
     const r = await fx.lead.originate(
-      { pseudonym: p, principal: cny(20_000), annualRateBps: 1_500, periods: 20, periodDays: 30, useCategory: CATEGORY },
+      {
+        pseudonym: p,
+        principal: cny(20_000),
+        annualRateBps: 1_500,
+        periods: 20,
+        periodDays: 30,
+        useCategory: CATEGORY,
+      },
       fx.partnerNodes,
     );
     for (const i of [0, 1, 2]) await loanBook.connect(fx.partners[i]).commitFunding(r.loanId, cny(4_000));
@@ -67,7 +82,9 @@ describe("Lending gas", function () {
     const at = (await loanBook.loanInfo(r.loanId)).disbursedAt + 30n * DAY;
     await time.setNextBlockTimestamp(at);
     const due = schedule(cny(20_000), 1_500, 20, 30)[0].payment;
-    gas["repay installment (5 funders, 20 periods)"] = await gasOf(loanBook.connect(fx.borrowers[2]).repay(r.loanId, due));
+    gas["repay installment (5 funders, 20 periods)"] = await gasOf(
+      loanBook.connect(fx.borrowers[2]).repay(r.loanId, due),
+    );
     await time.setNextBlockTimestamp(at + 30n * DAY + 1n);
     gas["remind"] = await gasOf(loanBook.connect(fx.leadBank).remind(r.loanId, "0x" + "17".repeat(32)));
     await time.increase(86_400);

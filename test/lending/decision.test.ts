@@ -6,7 +6,7 @@ const clean: CreditInputs = {
   score: 800,
   requestedLimit: cny(300_000),
   multiHeadCount: 0,
-  exposure: 0n,
+  outsideExposure: 0n,
   delinquent: false,
   onTimeMonths: 0,
 };
@@ -28,30 +28,38 @@ describe("decideCredit", function () {
   });
 
   it("treats one other lender as ordinary borrowing", function () {
-    expect(decideCredit({ ...clean, multiHeadCount: 1, exposure: cny(5_000) })).to.deep.equal(decideCredit(clean));
+    expect(decideCredit({ ...clean, multiHeadCount: 1, outsideExposure: cny(5_000) })).to.deep.equal(
+      decideCredit(clean),
+    );
   });
 
   it("makes multi-head borrowing an input, not a rejection: smaller limit at two or three institutions", function () {
     const base = decideCredit(clean).limit;
-    const two = decideCredit({ ...clean, multiHeadCount: 2, exposure: cny(10_000) });
-    const three = decideCredit({ ...clean, multiHeadCount: 3, exposure: cny(10_000) });
+    const two = decideCredit({ ...clean, multiHeadCount: 2, outsideExposure: cny(10_000) });
+    const three = decideCredit({ ...clean, multiHeadCount: 3, outsideExposure: cny(10_000) });
     expect(two).to.deep.include({ approved: true, tier: "multi-head", limit: base / 2n });
     expect(three.limit).to.equal(base / 3n);
   });
 
+  it("counts the consortium's own loans towards the exposure", function () {
+    const base = decideCredit(clean).limit;
+    const split = { ...clean, multiHeadCount: 2, outsideExposure: base, consortiumExposure: base - cny(1_000) };
+    expect(decideCredit(split).limit).to.equal(cny(1_000));
+  });
+
   it("keeps total exposure within twice the score-based limit", function () {
     const base = decideCredit(clean).limit;
-    const d = decideCredit({ ...clean, multiHeadCount: 2, exposure: base * 2n - cny(1_000) });
+    const d = decideCredit({ ...clean, multiHeadCount: 2, outsideExposure: base * 2n - cny(1_000) });
     expect(d.limit).to.equal(cny(1_000));
-    const none = decideCredit({ ...clean, multiHeadCount: 2, exposure: base * 2n });
+    const none = decideCredit({ ...clean, multiHeadCount: 2, outsideExposure: base * 2n });
     expect(none.approved).to.equal(false);
     expect(none.reasons.at(-1)).to.match(/leaves no room/);
   });
 
   it("still whitelists a heavily multi-headed borrower for a small amount with an on-time record", function () {
-    const d = decideCredit({ ...clean, multiHeadCount: 5, exposure: cny(20_000), onTimeMonths: 6 });
+    const d = decideCredit({ ...clean, multiHeadCount: 5, outsideExposure: cny(20_000), onTimeMonths: 6 });
     expect(d).to.deep.include({ approved: true, tier: "small", limit: DEFAULT_CREDIT_POLICY.smallLimit });
-    const no = decideCredit({ ...clean, multiHeadCount: 5, exposure: cny(20_000), onTimeMonths: 5 });
+    const no = decideCredit({ ...clean, multiHeadCount: 5, outsideExposure: cny(20_000), onTimeMonths: 5 });
     expect(no.approved).to.equal(false);
   });
 
@@ -89,7 +97,8 @@ describe("decideCredit", function () {
       { multiHeadCount: -1 },
       { onTimeMonths: -2 },
       { requestedLimit: 0n },
-      { exposure: -1n },
+      { outsideExposure: -1n },
+      { consortiumExposure: -1n },
     ]) {
       expect(
         () => decideCredit({ ...clean, ...bad }),
@@ -105,7 +114,7 @@ describe("decideCredit", function () {
           score: fc.integer({ min: 0, max: 1_000 }),
           requestedLimit: fc.bigInt({ min: 1n, max: cny(1_000_000) }),
           multiHeadCount: fc.integer({ min: 0, max: 10 }),
-          exposure: fc.bigInt({ min: 0n, max: cny(1_000_000) }),
+          outsideExposure: fc.bigInt({ min: 0n, max: cny(1_000_000) }),
           delinquent: fc.boolean(),
           onTimeMonths: fc.integer({ min: 0, max: 60 }),
         }),
