@@ -139,7 +139,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         uint64 deadline,
         bytes calldata signatures
     ) external {
-        if (!ledger.isVotingMember(msg.sender)) revert WrongRole(msg.sender, Role.PartnerBank);
+        if (!ledger.isVotingMember(msg.sender)) revert NotBank(msg.sender);
         if (pseudonym == bytes32(0)) revert ZeroPseudonym();
         OutsideLoan storage loan = _outside[pseudonym][institution];
         if (

@@ -87,6 +87,8 @@ interface ICreditRegistry {
     error InvalidOutsideLoan(bytes32 institution, uint256 amount, bool active);
     /// @notice Only the loan book may do this.
     error NotLoanBook(address caller);
+    /// @notice Only an active bank (lead or partner) may do this.
+    error NotBank(address caller);
 
     /// @notice The lead bank whitelists a borrower through an endorsed record (kind CreditDecision on
     ///         `Subjects.borrower(pseudonym)`, attrs = keccak256(abi.encode(pseudonym, account, limit))).

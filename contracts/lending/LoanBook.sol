@@ -487,7 +487,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         if (p.maxFunders < 2 || p.maxFunders > 64) revert InvalidParam("maxFunders");
     }
 
-    // ---------------------------------------------------------------- repayment engine
+    // ---------------------------------------------------------------- helpers
 
     /// @dev Whole days installment `k` of the loan is late now.
     function _lateDays(Loan storage loan, uint256 k) private view returns (uint256) {
@@ -498,8 +498,8 @@ contract LoanBook is LedgerModule, ILoanBook {
         return whole == 0 ? 0 : (part * BPS) / whole;
     }
 
-    // ---------------------------------------------------------------- split and classification
-
+    /// @dev Reclassifies by `dpd`, moving the loan's outstanding principal between the performing and
+    ///      non-performing balances when it crosses the line, and records a Classified fact on change.
     function _reclassify(uint256 loanId, Loan storage loan, uint256 dpd) private returns (LoanClass to) {
         to = loan.status == LoanStatus.Repaid ? LoanClass.Normal : classFor(dpd);
         LoanClass from = loan.class_;
@@ -512,6 +512,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         emit LoanClassified(loanId, from, to, dpd);
     }
 
+    /// @dev Appends an on-chain fact to the loan's chain; the caller is its actor.
     function _fact(uint256 loanId, Loan storage loan, bytes32 kind, bytes32 attrs) private {
         uint256 seq = ++loan.factSeq;
         bytes32 subject = Subjects.loan(loanId);

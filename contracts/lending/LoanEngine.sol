@@ -310,7 +310,15 @@ library LoanEngine {
     function reamortize(State memory s, ILoanBook loanBook) internal pure {
         if (s.outstanding == 0) return;
         uint256 periods = s.rows - s.cursor;
-        try loanBook.installmentOf(s.outstanding, s.rate, periods, s.periodDays) returns (uint256) {} catch {
+        try loanBook.installmentOf(s.outstanding, s.rate, periods, s.periodDays) returns (uint256) {} catch (
+            bytes memory reason
+        ) {
+            // Only "does not amortize" falls back; anything else (out of gas, say) fails the payment.
+            if (reason.length < 4 || bytes4(reason) != AnnuityMath.InvalidTerms.selector) {
+                assembly ("memory-safe") {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
             periods = 1;
         }
         s.reamortized = true;

@@ -392,8 +392,8 @@ describe("CreditRegistry", function () {
       );
       for (const who of [fx.arbitrator, fx.outsider]) {
         await expect(fx.registry.connect(who).reportOutsideLoan(p, bankA, 1n, true, r.record, r.deadline, r.signatures))
-          .to.be.revertedWithCustomError(fx.registry, "WrongRole")
-          .withArgs(who.address, 2);
+          .to.be.revertedWithCustomError(fx.registry, "NotBank")
+          .withArgs(who.address);
       }
     });
   });
