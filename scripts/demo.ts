@@ -7,7 +7,7 @@ import { AnvilHandle, freePort, startAnvil } from "../clients/network/anvil";
 import { OptionSpec, ParsedOptions, UsageError, parseOptions, usage } from "../clients/sim/cli";
 
 const SPECS: OptionSpec[] = [
-  { name: "loans", kind: "int", description: "loans to originate", default: 120, min: 1, max: 1_000_000 },
+  { name: "loans", kind: "int", description: "loans to originate", default: 100, min: 1, max: 1_000_000 },
   { name: "banks", kind: "int", description: "partner banks besides the lead bank", default: 6, min: 2, max: 60 },
   { name: "months", kind: "int", description: "simulated months", default: 12, min: 1, max: 120 },
   { name: "seed", kind: "string", description: "seed of the scenario (same seed, same run)", default: "colend" },
@@ -17,6 +17,14 @@ const SPECS: OptionSpec[] = [
     description: "hardhat (in-process) or anvil (ANVIL_URL, else a private anvil); needs a development chain",
     default: "hardhat",
     choices: ["hardhat", "anvil"],
+  },
+  {
+    name: "engine",
+    kind: "string",
+    description:
+      "lending: loans, funding and repayments on the loan book (one transaction at a time); ledger: the fast path, money modelled off chain, every fact an endorsed record; auto: lending up to 1,000 loans",
+    default: "auto",
+    choices: ["auto", "lending", "ledger"],
   },
   { name: "out", kind: "string", description: "output directory", default: "out/demo" },
   { name: "cases", kind: "int", description: "most arbitration cases to open", default: 5, min: 0, max: 10_000 },
@@ -68,9 +76,14 @@ async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number>
     return 2;
   }
   const { Scenario } = await import("../clients/sim/scenario");
+  const { LendingScenario } = await import("../clients/sim/lendingScenario");
   const { formatReport, writeReport } = await import("../clients/sim/report");
   const out = path.resolve(String(options.out));
-  const scenario = new Scenario(
+  const engine =
+    options.engine === "auto" ? (Number(options.loans) <= 1_000 ? "lending" : "ledger") : String(options.engine);
+  const Engine = engine === "lending" ? LendingScenario : Scenario;
+  console.log(`engine: ${engine}`);
+  const scenario = new Engine(
     { provider: hre.ethers.provider, rpc: hre.network.provider as never },
     {
       loans: Number(options.loans),

@@ -11,7 +11,14 @@ import { formatInt, formatMoney, formatPercent, formatTable } from "./table";
 export interface SimReport {
   version: 1;
   generatedAt: string;
-  options: { loans: number; partners: number; months: number; seed: string; network: string };
+  options: {
+    loans: number;
+    partners: number;
+    months: number;
+    seed: string;
+    network: string;
+    engine: "lending" | "ledger";
+  };
   chain: { chainId: string; ledger: string; transactions: number; blocks: number };
   consortium: { name: string; role: string; address: string }[];
   borrowers: { applicants: number; admitted: number; refused: number; multiHeadAdmitted: number; delinquent: number };
@@ -77,7 +84,8 @@ export function formatReport(r: SimReport): string {
     out.push("", title, "=".repeat(title.length));
   };
   out.push(
-    `colend consortium simulation — seed "${r.options.seed}", ${r.options.loans} loans, ${r.options.months} months, network ${r.options.network}`,
+    `colend consortium simulation — seed "${r.options.seed}", ${r.options.loans} loans, ${r.options.months} months, ` +
+      `network ${r.options.network}, ${r.options.engine} engine`,
   );
 
   section("Consortium");

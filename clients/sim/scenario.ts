@@ -768,6 +768,7 @@ export class Scenario {
         months: this.opts.months,
         seed: this.opts.seed,
         network: this.opts.network,
+        engine: "ledger",
       },
       chain: {
         chainId: this.book.chainId,
