@@ -113,6 +113,7 @@ export const KIND_NAMES = [
   "CaseStatement",
   "CaseResponse",
   "Award",
+  "Disclosure",
   // off-chain only kinds (never written by a contract itself)
   "Reminder",
   "RepaymentReceipt",

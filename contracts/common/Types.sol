@@ -82,6 +82,7 @@ library Kinds {
     bytes32 internal constant CASE_STATEMENT = keccak256("colend.kind.CaseStatement.v1");
     bytes32 internal constant CASE_RESPONSE = keccak256("colend.kind.CaseResponse.v1");
     bytes32 internal constant AWARD = keccak256("colend.kind.Award.v1");
+    bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
 }
 
 /// @notice Subject identifiers shared by contracts and clients.
