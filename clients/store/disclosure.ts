@@ -241,7 +241,13 @@ export function openDisclosure(pkg: DisclosurePackage, privateKey: string): Open
     if (saltedHash(document, salt) !== item.contentHash.toLowerCase()) {
       throw new DisclosureError(`item ${index}: document does not hash to its content hash ${item.contentHash}`);
     }
-    return { contentHash: item.contentHash.toLowerCase(), subject: item.subject, kind: item.kind, salt, document };
+    return {
+      contentHash: item.contentHash.toLowerCase(),
+      subject: item.subject.toLowerCase(),
+      kind: item.kind.toLowerCase(),
+      salt,
+      document,
+    };
   });
 }
 
