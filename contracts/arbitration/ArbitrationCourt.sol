@@ -107,7 +107,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         (address borrower, ) = loanBook.borrowerOf(c.loanId);
         if (msg.sender != borrower) revert NotBorrower(caseId, msg.sender);
         bytes32 subject = Subjects.arbitrationCase(caseId);
-        _claimContent(caseId, subject, contentHash);
+        _claimContent(caseId, subject, contentHash, true);
         ledger.recordFact(msg.sender, subject, Kinds.CASE_RESPONSE, contentHash, bytes32(0));
         emit ResponseFiled(caseId, msg.sender, contentHash);
     }
@@ -120,7 +120,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         if (msg.sender != c.claimant) revert NotClaimant(caseId, msg.sender);
         address arbitrator = c.arbitrator;
         bytes32 subject = Subjects.arbitrationCase(caseId);
-        _claimContent(caseId, subject, manifestHash);
+        _claimContent(caseId, subject, manifestHash, true);
         ledger.recordFact(msg.sender, subject, Kinds.DISCLOSURE, manifestHash, keccak256(abi.encode(arbitrator)));
         emit EvidenceDisclosed(caseId, arbitrator, manifestHash);
     }
@@ -137,7 +137,8 @@ contract ArbitrationCourt is IArbitrationCourt {
         uint256 loanId = c.loanId;
         bytes32 caseSubject = Subjects.arbitrationCase(caseId);
         bytes32 loanSubject = Subjects.loan(loanId);
-        _claimContent(caseId, caseSubject, awardHash);
+        // The award is the case chain's last fact: nothing needs to remember its hash.
+        _claimContent(caseId, caseSubject, awardHash, false);
         if (ledger.recordInfo(loanSubject, awardHash).blockNumber != 0)
             revert ContentAlreadyRecorded(caseId, awardHash);
 
@@ -190,14 +191,14 @@ contract ArbitrationCourt is IArbitrationCourt {
         if (record.kind != kind) revert WrongKind(kind, record.kind);
     }
 
-    /// @dev Reserves `contentHash` for a fact on the case chain: non-zero, not used by an earlier
-    ///      fact of the case, and not the content of an endorsed record on it.
-    function _claimContent(uint256 caseId, bytes32 subject, bytes32 contentHash) private {
+    /// @dev Checks that `contentHash` is new on the case chain (non-zero, not used by an earlier fact
+    ///      of the case, not the content of an endorsed record on it) and, if `reserve`, remembers it.
+    function _claimContent(uint256 caseId, bytes32 subject, bytes32 contentHash, bool reserve) private {
         if (contentHash == bytes32(0)) revert EmptyHash();
         bytes32 key = keccak256(abi.encode(caseId, contentHash));
         if (_factContent[key] || ledger.recordInfo(subject, contentHash).blockNumber != 0) {
             revert ContentAlreadyRecorded(caseId, contentHash);
         }
-        _factContent[key] = true;
+        if (reserve) _factContent[key] = true;
     }
 }
