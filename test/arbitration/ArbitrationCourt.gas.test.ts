@@ -25,7 +25,7 @@ describe("ArbitrationCourt gas", function () {
       prev: await fx.ledger.headOf(subject),
     };
     const dl = await deadline();
-    const sigs = await endorse(fx.ledger, statement, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+    const sigs = await endorse(fx, statement, fx.leadBank.address, fx.partners.slice(0, 4), dl);
     gas.fileStatement = (await (
       await fx.court.connect(fx.leadBank).fileStatement(caseId, statement, dl, sigs)
     ).wait())!.gasUsed;

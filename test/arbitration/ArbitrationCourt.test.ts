@@ -5,7 +5,9 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { ArbitrationCourt__factory, MockLoanBook__factory } from "../../typechain-types";
 import { proposeAndCommit } from "../../clients/core/node";
 import { newSalt } from "../../clients/core/records";
-import { Attestation, Kind, LoanStatus, MembershipAction, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { Attestation, Kind, LoanStatus, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { shouldBehaveLikeEndorsed } from "../helpers/behaviours";
+import { MembershipHelper } from "../helpers/consortium";
 import {
   BORROWER_PSEUDONYM,
   CourtFixture,
@@ -36,12 +38,17 @@ async function statementRecord(fx: CourtFixture, caseId: bigint, kind = Kind.Cas
   return { subject, kind, contentHash: keccak256(newSalt()), attrs: ZERO_HASH, prev: await fx.ledger.headOf(subject) };
 }
 
-/** Removes `account` from the consortium: the lead proposes, three partners approve (4 of 7). */
+/** Removes `account` from the consortium by the banks' majority vote. */
 async function removeMember(fx: CourtFixture, account: string) {
-  await fx.ledger.connect(fx.leadBank).proposeChange(MembershipAction.Remove, account, Role.None, "", "0x");
-  const id = await fx.ledger.changeCount();
-  for (const p of fx.partners.slice(0, 3)) await fx.ledger.connect(p).voteChange(id, true);
+  await MembershipHelper.from(fx).remove(account);
   expect(await fx.ledger.roleOf(account)).to.equal(Role.None);
+}
+
+/** A case open on the defaulted loan (for the statement behaviours). */
+async function openCaseFixture() {
+  const fx = await loadFixture(courtFixture);
+  const { caseId } = await openDefaultCase(fx);
+  return { ...fx, caseId };
 }
 
 describe("ArbitrationCourt", function () {
@@ -75,7 +82,7 @@ describe("ArbitrationCourt", function () {
       await loanBook.setStatus(LOAN, LoanStatus.Defaulted);
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")
         .withArgs(await court.getAddress());
@@ -83,6 +90,13 @@ describe("ArbitrationCourt", function () {
   });
 
   describe("openCase", function () {
+    shouldBehaveLikeEndorsed({
+      fixture: courtFixture,
+      prepare: async (fx) => ({ record: await claimRecord(fx, LOAN, fx.arbitrator.address), proposer: fx.leadBank }),
+      submit: (fx, e) =>
+        fx.court.connect(e.proposer).openCase(LOAN, fx.arbitrator.address, e.record, e.deadline, e.signatures),
+    });
+
     it("files a case on a defaulted loan, freezing the loan head, and reports it to the loan book", async function () {
       const fx = await loadFixture(courtFixture);
       const loanHead = await fx.ledger.headOf(Subject.loan(LOAN));
@@ -150,7 +164,7 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.otherArbitrator.address);
       const dl = await deadline();
       const signers = [fx.leadBank, ...fx.partners.slice(1, 4)];
-      const sigs = await endorse(fx.ledger, claim, fx.partners[0].address, signers, dl);
+      const sigs = await endorse(fx, claim, fx.partners[0].address, signers, dl);
       await expect(fx.court.connect(fx.partners[0]).openCase(LOAN, fx.otherArbitrator.address, claim, dl, sigs))
         .to.emit(fx.court, "CaseOpened")
         .withArgs(
@@ -169,7 +183,7 @@ describe("ArbitrationCourt", function () {
         await fx.loanBook.setLender(loanId, fx.leadBank.address, true);
         const claim = await claimRecord(fx, loanId, fx.arbitrator.address);
         const dl = await deadline();
-        const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+        const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
         await expect(fx.court.connect(fx.leadBank).openCase(loanId, fx.arbitrator.address, claim, dl, sigs))
           .to.be.revertedWithCustomError(fx.court, "LoanNotDefaulted")
           .withArgs(loanId);
@@ -177,13 +191,7 @@ describe("ArbitrationCourt", function () {
       await openDefaultCase(fx);
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(
-        fx.ledger,
-        claim,
-        fx.partners[0].address,
-        [fx.leadBank, ...fx.partners.slice(1, 4)],
-        dl,
-      );
+      const sigs = await endorse(fx, claim, fx.partners[0].address, [fx.leadBank, ...fx.partners.slice(1, 4)], dl);
       await expect(fx.court.connect(fx.partners[0]).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "LoanNotDefaulted")
         .withArgs(LOAN);
@@ -194,7 +202,7 @@ describe("ArbitrationCourt", function () {
       const filer = fx.partners[4];
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, filer.address, [fx.leadBank, ...fx.partners.slice(0, 3)], dl);
+      const sigs = await endorse(fx, claim, filer.address, [fx.leadBank, ...fx.partners.slice(0, 3)], dl);
       await expect(fx.court.connect(filer).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "NotLender")
         .withArgs(LOAN, filer.address);
@@ -205,7 +213,7 @@ describe("ArbitrationCourt", function () {
       await fx.loanBook.setLender(LOAN, fx.outsider.address, true);
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, fx.outsider.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.outsider.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.outsider).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
         .withArgs(fx.outsider.address);
@@ -213,7 +221,7 @@ describe("ArbitrationCourt", function () {
       const removed = fx.partners[2];
       await removeMember(fx, removed.address);
       const claim2 = await claimRecord(fx, LOAN, fx.arbitrator.address);
-      const sigs2 = await endorse(fx.ledger, claim2, removed.address, [fx.leadBank, ...fx.partners.slice(3, 6)], dl);
+      const sigs2 = await endorse(fx, claim2, removed.address, [fx.leadBank, ...fx.partners.slice(3, 6)], dl);
       await expect(fx.court.connect(removed).openCase(LOAN, fx.arbitrator.address, claim2, dl, sigs2))
         .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
         .withArgs(removed.address);
@@ -224,7 +232,7 @@ describe("ArbitrationCourt", function () {
       for (const named of [fx.partners[5].address, fx.regulator.address, fx.outsider.address, ethers.ZeroAddress]) {
         const claim = await claimRecord(fx, LOAN, named);
         const dl = await deadline();
-        const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+        const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
         await expect(fx.court.connect(fx.leadBank).openCase(LOAN, named, claim, dl, sigs))
           .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
           .withArgs(named);
@@ -232,7 +240,7 @@ describe("ArbitrationCourt", function () {
       await removeMember(fx, fx.otherArbitrator.address);
       const claim = await claimRecord(fx, LOAN, fx.otherArbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.otherArbitrator.address, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
         .withArgs(fx.otherArbitrator.address);
@@ -254,7 +262,7 @@ describe("ArbitrationCourt", function () {
       for (const c of cases) {
         const claim = await claimRecord(fx, LOAN, arb, c.overrides);
         const dl = await deadline();
-        const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+        const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
         await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, dl, sigs))
           .to.be.revertedWithCustomError(fx.court, c.error)
           .withArgs(...c.args);
@@ -262,7 +270,7 @@ describe("ArbitrationCourt", function () {
       const prev = hashOf("a made-up earlier record");
       const claim = await claimRecord(fx, LOAN, arb, { prev });
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
         .withArgs(expected, prev, ZERO_HASH);
@@ -280,7 +288,7 @@ describe("ArbitrationCourt", function () {
       for (const attrs of signedAttrs) {
         const claim = await claimRecord(fx, LOAN, fx.arbitrator.address, { attrs });
         const dl = await deadline();
-        const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+        const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
         await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
           .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
           .withArgs(claimAttrs(LOAN, fx.arbitrator.address, head), attrs);
@@ -291,7 +299,7 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await proposeAndCommit(fx.lead, fx.partnerNodes, {
         subject: Subject.loan(LOAN),
         kind: Kind.Note,
@@ -307,12 +315,12 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       let dl = await deadline();
-      const three = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 3), dl);
+      const three = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 3), dl);
       await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, three))
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(3, 4);
       const withRegulator = await endorse(
-        fx.ledger,
+        fx,
         claim,
         fx.leadBank.address,
         [...fx.partners.slice(0, 3), fx.regulator],
@@ -322,7 +330,7 @@ describe("ArbitrationCourt", function () {
         fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, withRegulator),
       ).to.be.revertedWithCustomError(fx.ledger, "UnknownSigner");
       dl = BigInt(await time.latest()) + 10n;
-      const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await time.increase(60);
       await expect(
         fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs),
@@ -333,13 +341,19 @@ describe("ArbitrationCourt", function () {
   });
 
   describe("fileStatement", function () {
+    shouldBehaveLikeEndorsed({
+      fixture: openCaseFixture,
+      prepare: async (fx) => ({ record: await statementRecord(fx, fx.caseId), proposer: fx.partners[1] }),
+      submit: (fx, e) => fx.court.connect(e.proposer).fileStatement(fx.caseId, e.record, e.deadline, e.signatures),
+    });
+
     it("adds a lender's endorsed statement to the case chain", async function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
       const record = await statementRecord(fx, caseId);
       const dl = await deadline();
       const sigs = await endorse(
-        fx.ledger,
+        fx,
         record,
         fx.partners[1].address,
         [fx.leadBank, fx.partners[0], ...fx.partners.slice(2, 4)],
@@ -358,7 +372,7 @@ describe("ArbitrationCourt", function () {
       const record = await statementRecord(fx, caseId);
       const dl = await deadline();
       const filer = fx.partners[5];
-      const sigs = await endorse(fx.ledger, record, filer.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, record, filer.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(filer).fileStatement(caseId, record, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "NotLender")
         .withArgs(LOAN, filer.address);
@@ -373,12 +387,12 @@ describe("ArbitrationCourt", function () {
         subject: Subject.arbitrationCase(caseId + 1n),
         prev: ZERO_HASH,
       };
-      let sigs = await endorse(fx.ledger, other, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      let sigs = await endorse(fx, other, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, other, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "WrongSubject")
         .withArgs(Subject.arbitrationCase(caseId), other.subject);
       const award = await statementRecord(fx, caseId, Kind.Award);
-      sigs = await endorse(fx.ledger, award, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      sigs = await endorse(fx, award, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, award, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "WrongKind")
         .withArgs(Kind.CaseStatement, Kind.Award);
@@ -389,12 +403,12 @@ describe("ArbitrationCourt", function () {
       const { caseId } = await openDefaultCase(fx);
       const record = await statementRecord(fx, caseId);
       const dl = await deadline();
-      const sigs = await endorse(fx.ledger, record, fx.leadBank.address, fx.partners.slice(0, 2), dl);
+      const sigs = await endorse(fx, record, fx.leadBank.address, fx.partners.slice(0, 2), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, record, dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(2, 4);
       const stale = { ...record, prev: ZERO_HASH };
-      const staleSigs = await endorse(fx.ledger, stale, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const staleSigs = await endorse(fx, stale, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, stale, dl, staleSigs))
         .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
         .withArgs(record.subject, ZERO_HASH, record.prev);
@@ -405,13 +419,13 @@ describe("ArbitrationCourt", function () {
       const { caseId } = await openDefaultCase(fx);
       const dl = await deadline();
       const ghost = await statementRecord(fx, 5n);
-      const ghostSigs = await endorse(fx.ledger, ghost, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const ghostSigs = await endorse(fx, ghost, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(5n, ghost, dl, ghostSigs))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(5n);
       await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 12_345n);
       const late = await statementRecord(fx, caseId);
-      const sigs = await endorse(fx.ledger, late, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+      const sigs = await endorse(fx, late, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, late, dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);

@@ -1,62 +1,40 @@
+import { keccak256, toUtf8Bytes } from "ethers";
 import { ethers } from "hardhat";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { SigningKey, keccak256, toUtf8Bytes } from "ethers";
 import type { Signer } from "ethers";
-import {
-  ArbitrationCourt,
-  EvidenceLedger,
-  EvidenceLedger__factory,
-  MockLoanBook__factory,
-} from "../../typechain-types";
+import { MockLoanBook__factory } from "../../typechain-types";
 import { AddressBook } from "../../clients/core/addressBook";
 import { LedgerNode, proposeAndCommit } from "../../clients/core/node";
-import { Endorsement, newSalt, packSignatures, signEndorsement } from "../../clients/core/records";
-import { Kind, LoanStatus, RecordInput, Role, Subject } from "../../clients/core/types";
+import { newSalt } from "../../clients/core/records";
+import { Kind, LoanStatus, RecordInput, Subject } from "../../clients/core/types";
 import { deployArbitration } from "../../clients/arbitration";
-
-/** Private key of a founder's encryption key: known, so tests can open what is disclosed to it. */
-export function encryptionPrivateKey(name: string): string {
-  return keccak256(toUtf8Bytes(`colend.test.enc.${name}`));
-}
-
-export function encryptionPublicKey(name: string): string {
-  return new SigningKey(encryptionPrivateKey(name)).compressedPublicKey;
-}
+import {
+  LEAD_BANK_NAME,
+  deployLedgerFixture,
+  encryptionWallet,
+  endorseRecord,
+  partnerName,
+} from "../helpers/consortium";
 
 /** The defaulted loan of the fixture, its performing sibling, and one nobody lent to. */
 export const LOAN = 1n;
 export const PERFORMING_LOAN = 2n;
 export const BORROWER_PSEUDONYM = keccak256(toUtf8Bytes("borrower pseudonym 1"));
 
+/** Private key of the encryption key registered for `account` (known, so tests can open disclosures). */
+export function encryptionPrivateKey(account: string): string {
+  return encryptionWallet(account).privateKey;
+}
+
 /**
- * A consortium of seven banks (lead + six partners), two arbitration commissions and a regulator;
- * a mock loan book; the court enabled as a ledger module and bound to the loan book; genesis sealed.
- * Loan 1 is defaulted, funded by the lead and partners 0–2, with two records on its chain.
+ * The shared consortium (seven banks, two arbitration commissions, a regulator) with a mock loan
+ * book and the court deployed by `deployArbitration` during genesis, then sealed. Loan 1 is
+ * defaulted, funded by the lead and partners 0–2, with two records on its chain; loan 2 performs.
  */
 export async function courtFixture() {
-  const signers = await ethers.getSigners();
-  const [deployer, leadBank, p0, p1, p2, p3, p4, p5, arbitrator, otherArbitrator, regulator, borrower, outsider] =
-    signers;
-  const partners = [p0, p1, p2, p3, p4, p5];
-  const founders: { name: string; role: Role; signer: HardhatEthersSigner }[] = [
-    { name: "W Bank", role: Role.LeadBank, signer: leadBank },
-    ...partners.map((signer, i) => ({ name: `Partner ${i}`, role: Role.PartnerBank, signer })),
-    { name: "Guangzhou Arbitration Commission", role: Role.Arbitrator, signer: arbitrator },
-    { name: "Shenzhen Court of International Arbitration", role: Role.Arbitrator, signer: otherArbitrator },
-    { name: "Regulator", role: Role.Regulator, signer: regulator },
-  ];
-  const ledger = await new EvidenceLedger__factory(deployer).deploy(
-    await Promise.all(
-      founders.map(async (f) => ({
-        account: await f.signer.getAddress(),
-        role: f.role,
-        name: f.name,
-        encryptionKey: encryptionPublicKey(f.name),
-      })),
-    ),
-  );
-  await ledger.waitForDeployment();
-  const deployBlock = (await ledger.deploymentTransaction()!.wait())!.blockNumber;
+  const base = await deployLedgerFixture({ arbitrators: 2 });
+  const { ledger, deployer, leadBank, partners, arbitrators, outsiders } = base;
+  const otherArbitrator = arbitrators[1];
+  const borrower = outsiders[1];
   const loanBook = await new MockLoanBook__factory(deployer).deploy();
   await loanBook.waitForDeployment();
   const { court, boundToLoanBook } = await deployArbitration(deployer, ledger, await loanBook.getAddress());
@@ -64,18 +42,17 @@ export async function courtFixture() {
 
   const book: AddressBook = {
     version: 1,
-    chainId: (await ethers.provider.getNetwork()).chainId.toString(),
-    deployBlock,
+    chainId: base.chainId.toString(),
+    deployBlock: (await ledger.deploymentTransaction()!.wait())!.blockNumber,
     ledger: await ledger.getAddress(),
     loanBook: await loanBook.getAddress(),
     court: await court.getAddress(),
-    members: await Promise.all(founders.map(async (f) => ({ name: f.name, role: f.role, address: f.signer.address }))),
+    members: base.founders.map((f) => ({ name: f.name, role: Number(f.role), address: f.account.toString() })),
   };
-  const lead = new LedgerNode("W Bank", leadBank, book);
-  const partnerNodes = partners.map((s, i) => new LedgerNode(`Partner ${i}`, s, book));
-  const banks = [lead, ...partnerNodes];
+  const lead = new LedgerNode(LEAD_BANK_NAME, leadBank, book);
+  const partnerNodes = partners.map((s, i) => new LedgerNode(partnerName(i), s, book));
 
-  for (const account of [leadBank, p0, p1, p2]) await loanBook.setLender(LOAN, account.address, true);
+  for (const account of [leadBank, ...partners.slice(0, 3)]) await loanBook.setLender(LOAN, account.address, true);
   await loanBook.setBorrower(LOAN, borrower.address, BORROWER_PSEUDONYM);
   await loanBook.setStatus(LOAN, LoanStatus.Defaulted);
   await loanBook.setLender(PERFORMING_LOAN, leadBank.address, true);
@@ -88,52 +65,35 @@ export async function courtFixture() {
     [Kind.DefaultNotice, "installment 3 unpaid; reminder unanswered 24h"],
   ] as const) {
     const document = toUtf8Bytes(text);
-    loanRecords.push({
-      ...(await proposeAndCommit(lead, partnerNodes, { subject: Subject.loan(LOAN), kind, document })),
-      document,
-    });
+    const committed = await proposeAndCommit(lead, partnerNodes, { subject: Subject.loan(LOAN), kind, document });
+    loanRecords.push({ ...committed, document });
   }
 
   return {
-    deployer,
-    leadBank,
-    partners,
-    arbitrator,
+    ...base,
     otherArbitrator,
-    regulator,
     borrower,
-    outsider,
-    ledger,
     loanBook,
     court,
     boundToLoanBook,
     book,
     lead,
     partnerNodes,
-    banks,
     loanRecords,
   };
 }
 
 export type CourtFixture = Awaited<ReturnType<typeof courtFixture>>;
 
-/** Signs `record` for `proposer` with `signers` and packs the signatures in the ledger's order. */
-export async function endorse(
-  ledger: EvidenceLedger,
+/** `signers`' endorsements of `record` for `proposer`, packed in the ledger's order. */
+export function endorse(
+  fx: CourtFixture,
   record: RecordInput,
   proposer: string,
   signers: Signer[],
   deadline: bigint,
 ): Promise<string> {
-  const domain = {
-    name: "colend",
-    version: "1",
-    chainId: (await ethers.provider.getNetwork()).chainId,
-    verifyingContract: await ledger.getAddress(),
-  };
-  const endorsements: Endorsement[] = [];
-  for (const s of signers) endorsements.push(await signEndorsement(s, domain, { ...record, proposer, deadline }));
-  return packSignatures(endorsements);
+  return endorseRecord(fx.ledger, fx.domain, record, proposer, signers, deadline);
 }
 
 /** A claim record for loan `loanId` and `arbitrator`, on the next case's subject, binding the loan head now. */
@@ -171,11 +131,9 @@ export async function deadline(): Promise<bigint> {
 export async function openDefaultCase(fx: CourtFixture, arbitrator = fx.arbitrator.address) {
   const claim = await claimRecord(fx, LOAN, arbitrator);
   const dl = await deadline();
-  const sigs = await endorse(fx.ledger, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
+  const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
   const caseId = await fx.court.nextCaseId();
   const frozenHead = await fx.ledger.headOf(Subject.loan(LOAN));
   const tx = await fx.court.connect(fx.leadBank).openCase(LOAN, arbitrator, claim, dl, sigs);
   return { caseId, claim, frozenHead, deadline: dl, tx, receipt: (await tx.wait())! };
 }
-
-export type { ArbitrationCourt };

@@ -55,14 +55,14 @@ async function setup() {
     fx.arbitrator,
     fx.book,
     arbitratorStore,
-    encryptionPrivateKey("Guangzhou Arbitration Commission"),
+    encryptionPrivateKey(fx.arbitrator.address),
   );
   const otherNode = new ArbitratorNode(
     "Shenzhen Court of International Arbitration",
     fx.otherArbitrator,
     fx.book,
     DocumentStore.open(":memory:", SECRET),
-    encryptionPrivateKey("Shenzhen Court of International Arbitration"),
+    encryptionPrivateKey(fx.otherArbitrator.address),
   );
   return { ...fx, leadStore, arbitratorStore, arbitratorNode, otherNode };
 }
@@ -273,7 +273,7 @@ describe("Arbitration flow (clients)", function () {
       fx.arbitrator,
       fx.book,
       fx.arbitratorStore,
-      encryptionPrivateKey("other"),
+      encryptionPrivateKey(fx.outsider.address),
     );
     await rejects(wrong.checkEncryptionKey(), "does not match the registered key");
   });
