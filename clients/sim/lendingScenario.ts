@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
+import { id } from "ethers";
 import type { Provider, Wallet } from "ethers";
 import { deployColend } from "../deploy";
 import type { AddressBook } from "../core/addressBook";
 import { writeAddressBook } from "../core/addressBook";
-import { EndorsementRefused, LedgerNode, collectEndorsements, proposeAndCommit } from "../core/node";
+import { EndorsementRefused, LedgerNode, collectEndorsements } from "../core/node";
 import { Kind, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role } from "../core/types";
 import {
   BorrowerClient,
@@ -18,6 +19,8 @@ import {
 import { Subject } from "../core/types";
 import { GasMeter } from "./gas";
 import type { RpcLike } from "./chain";
+import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
+import { DocumentStore } from "../store";
 import { ARBITRATOR_NAME, consortiumMembers, seededWallet } from "./consortium";
 import { toJson } from "./report";
 import { verifyChain } from "./verify";
@@ -63,6 +66,8 @@ export class LendingScenario {
   private book!: AddressBook;
   private lead!: LeadBankNode;
   private partners: PartnerBankNode[] = [];
+  private arbitrator!: ArbitratorNode;
+  private leadStore!: DocumentStore;
   private quorum = 0;
   private readonly loans: OnChainLoan[] = [];
   private applicants = 0;
@@ -153,6 +158,21 @@ export class LendingScenario {
     for (const m of members.filter((x) => x.role === Role.PartnerBank)) {
       this.partners.push(new PartnerBankNode(m.name, m.wallet, book));
     }
+    if (!book.court) throw new Error("deployColend deployed no arbitration court");
+    const arb = members.find((x) => x.role === Role.Arbitrator)!;
+    const stores = path.join(this.opts.out, "stores");
+    fs.rmSync(stores, { recursive: true, force: true });
+    fs.mkdirSync(stores, { recursive: true });
+    // Each node's storage secret, derived from the seed (a real node keeps its own in a vault).
+    const secret = (who: string): string => id(`colend.sim.store.${this.opts.seed}.${who}`);
+    this.leadStore = DocumentStore.open(path.join(stores, "lead.db"), secret("lead"));
+    this.arbitrator = new ArbitratorNode(
+      arb.name,
+      arb.wallet,
+      book,
+      DocumentStore.open(path.join(stores, "arbitrator.db"), secret("arbitrator")),
+      arb.wallet.privateKey,
+    );
     for (const bank of [this.lead, ...this.partners]) {
       await bank.deposit(10n ** 15n);
       await bank.allowLoanBook(10n ** 15n);
@@ -419,28 +439,35 @@ export class LendingScenario {
   }
 
   /**
-   * Files a case as endorsed records on the case subject (the arbitration court's own contract
-   * is not part of this build): the claim freezes the loan's head; the arbitrator rebuilds the
-   * loan's chain from the ledger's logs up to it, checks it, and the bundle is written.
+   * The lead bank files a case with the arbitration court (the claim is an endorsed record that
+   * freezes the loan's head), discloses the claim to the arbitrator (document key wrapped to the
+   * arbitrator's registered key), and the arbitrator checks the disclosure and the loan's evidence
+   * chain up to the frozen head, then issues its award, which lists the borrower as delinquent.
    */
   private async openCase(loan: OnChainLoan, dpd: number): Promise<void> {
-    const caseId = this.cases.length + 1;
-    const loanSubject = Subject.loan(loan.id);
-    const frozenHead = await this.lead.ledger.headOf(loanSubject);
     const dues = await loan.client.dues(loan.id);
-    const caseSubject = Subject.arbitrationCase(caseId);
-    await proposeAndCommit(this.lead, this.partners, {
-      subject: caseSubject,
-      kind: Kind.CaseOpened,
-      document: encodeDocument({
-        type: "CaseOpened",
-        caseId,
-        loanId: loan.id,
-        frozenHead,
-        claimed: dues.payoff,
-        daysPastDue: dpd,
-      }),
+    const claim = encodeDocument({
+      type: "Claim",
+      loanId: loan.id,
+      claimant: this.lead.name,
+      amountClaimed: dues.payoff,
+      daysPastDue: dpd,
     });
+    const filed = await openCase({
+      bank: this.lead,
+      peers: this.partners,
+      loanId: loan.id,
+      arbitrator: await this.arbitrator.address(),
+      claim,
+      store: this.leadStore,
+    });
+    const disclosed = await discloseToArbitrator({
+      bank: this.lead,
+      store: this.leadStore,
+      caseId: filed.caseId,
+      contentHashes: [filed.claim.contentHash],
+    });
+    const review = await this.arbitrator.receiveDisclosure(disclosed.package);
     const voting = new Set(
       this.book.members
         .filter((mm) => mm.role === Role.LeadBank || mm.role === Role.PartnerBank)
@@ -449,12 +476,23 @@ export class LendingScenario {
     const check = await verifyChain({
       ledger: this.lead.ledger,
       fromBlock: this.startBlock,
-      subject: loanSubject,
-      frozenHead,
+      subject: Subject.loan(loan.id),
+      frozenHead: filed.frozenHead,
       quorum: this.quorum,
       domain: this.lead.domain(),
       isVoting: (a) => voting.has(a.toLowerCase()),
     });
+    const documentsOk = review.verified;
+    const ok = check.ok && documentsOk;
+    let verdict = `dismissed: ${check.problem ?? "a disclosed document did not verify"}`;
+    if (ok) {
+      await this.arbitrator.issueAward(
+        filed.caseId,
+        encodeDocument({ type: "Award", caseId: filed.caseId, loanId: loan.id, amountOwed: dues.payoff }),
+        dues.payoff,
+      );
+      verdict = "award: borrower owes the claimed amount";
+    }
     const file = path.join(this.opts.out, "evidence", `loan-${loan.id}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(
@@ -464,14 +502,23 @@ export class LendingScenario {
         note: "interim bundle written by the simulator until the evidence exporter is wired in",
         chainId: this.book.chainId,
         ledger: this.book.ledger,
+        court: this.book.court,
         loanId: loan.id,
-        caseId,
-        frozenHead,
+        caseId: filed.caseId,
+        frozenHead: filed.frozenHead,
         records: check.records,
+        disclosure: {
+          manifestHash: disclosed.manifestHash,
+          documents: review.documents.map((d) => ({
+            contentHash: d.contentHash,
+            kind: d.kindName,
+            verified: d.verified,
+          })),
+        },
       }),
     );
     this.cases.push({
-      caseId,
+      caseId: Number(filed.caseId),
       loanId: Number(loan.id),
       claimant: this.lead.name,
       arbitrator: ARBITRATOR_NAME,
@@ -479,8 +526,8 @@ export class LendingScenario {
       amountOwed: dues.payoff.toString(),
       records: check.records.length,
       bundle: path.relative(process.cwd(), file),
-      verified: check.ok,
-      verdict: check.ok ? "award: borrower owes the claimed amount" : `dismissed: ${check.problem}`,
+      verified: ok,
+      verdict,
     });
   }
 

@@ -7,6 +7,8 @@ import { LendingContracts, lendingContracts } from "../../clients/lending";
 import { readAddressBook } from "../../clients/core/addressBook";
 import { LendingScenario } from "../../clients/sim/lendingScenario";
 import { SimReport } from "../../clients/sim/report";
+import { LoanStatus } from "../../clients/core/types";
+import { ArbitrationCourt__factory } from "../../typechain-types";
 
 describe("sim: a small scenario on the lending contracts (in-process)", function () {
   let report: SimReport;
@@ -73,6 +75,16 @@ describe("sim: a small scenario on the lending contracts (in-process)", function
     expect(report.cases).to.have.length(1);
     expect(report.cases[0].verified).to.equal(true);
     expect(fs.existsSync(path.resolve(report.cases[0].bundle))).to.equal(true);
+  });
+
+  it("files the case with the court, which records the arbitrator's award and closes the loan's dispute", async function () {
+    const book = readAddressBook(path.join(out, "addresses.json"));
+    const court = ArbitrationCourt__factory.connect(book.court!, ethers.provider);
+    const info = await court.caseInfo(1n);
+    expect(info.state).to.equal(2n); // Awarded
+    expect(info.loanId).to.equal(BigInt(report.cases[0].loanId));
+    expect(info.amountOwed).to.equal(BigInt(report.cases[0].amountOwed));
+    expect(await lending.loanBook.loanInfo(info.loanId).then((l) => l.status)).to.equal(BigInt(LoanStatus.Awarded));
   });
 
   it("measures gas per operation from the receipts", function () {
