@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { id } from "ethers";
+import { Interface, id } from "ethers";
 import type { Provider, Wallet } from "ethers";
 import { deployColend } from "../deploy";
 import type { AddressBook } from "../core/addressBook";
@@ -535,12 +535,13 @@ export class LendingScenario {
   private async gasByOperation(): Promise<GasMeter> {
     const meter = new GasMeter();
     const { lending } = this.lead;
-    const ifaces = [
-      [this.book.ledger, this.lead.ledger.interface],
-      [this.book.loanBook!, lending.loanBook.interface],
-      [this.book.registry!, lending.registry.interface],
-      [this.book.token!, lending.token.interface],
-    ] as const;
+    const ifaces: [string, string, Interface][] = [
+      ["ledger", this.book.ledger, this.lead.ledger.interface as unknown as Interface],
+      ["loanBook", this.book.loanBook!, lending.loanBook.interface as unknown as Interface],
+      ["registry", this.book.registry!, lending.registry.interface as unknown as Interface],
+      ["token", this.book.token!, lending.token.interface as unknown as Interface],
+      ["court", this.book.court!, this.arbitrator.court.interface as unknown as Interface],
+    ];
     const latest = await this.env.provider.getBlockNumber();
     for (let b = this.startBlock; b <= latest; b++) {
       const block = await this.env.provider.getBlock(b);
@@ -548,14 +549,9 @@ export class LendingScenario {
         const tx = await this.env.provider.getTransaction(hash);
         const r = await this.env.provider.getTransactionReceipt(hash);
         if (!tx || !r || !tx.to) continue;
-        const entry = ifaces.find(([addr]) => addr.toLowerCase() === tx.to!.toLowerCase());
-        const name = entry ? (entry[1].parseTransaction({ data: tx.data })?.name ?? "?") : "other";
-        meter.add(
-          entry
-            ? `${entry === ifaces[0] ? "ledger" : entry === ifaces[1] ? "loanBook" : entry === ifaces[2] ? "registry" : "token"}.${name}`
-            : "other",
-          r.gasUsed,
-        );
+        const entry = ifaces.find(([, addr]) => addr.toLowerCase() === tx.to!.toLowerCase());
+        const name = entry ? `${entry[0]}.${entry[2].parseTransaction({ data: tx.data })?.name ?? "?"}` : "other";
+        meter.add(name, r.gasUsed);
       }
     }
     return meter;
