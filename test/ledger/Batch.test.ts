@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { SigningKey, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { deployColend } from "../../clients/deploy";
 import { EndorsementRefused, LedgerNode } from "../../clients/core/node";
@@ -10,11 +11,14 @@ import { Kind, Role, Subject, ZERO_HASH } from "../../clients/core/types";
 import {
   BatchBuilder,
   BatchInclusion,
+  BatchLeaf,
   BatchRecord,
+  BatchTree,
+  batchLeafHash,
   batchRecord,
-  batchTree,
   reviewBatch,
   verifyInclusion,
+  verifyInclusionWithLibrary,
 } from "../../clients/ledger/batch";
 
 const BANKS = 7;
@@ -132,6 +136,7 @@ describe("EvidenceLedger batches", function () {
         expect(p.leaf).to.deep.equal(Object.values(receipt(i)));
         expect(verifyInclusion(p)).to.equal(true);
       }
+      expect(verifyInclusionWithLibrary(committed.inclusions[9])).to.equal(true);
       for (const i of [0, 1, 31, 63]) {
         const p = committed.inclusions[i];
         expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leafHash)).to.equal(true);
@@ -142,18 +147,20 @@ describe("EvidenceLedger batches", function () {
       const { ledger, committed } = await loadFixture(committedFixture);
       const stranger = receipt(9_999);
       const leaf = Object.values(stranger) as BatchInclusion["leaf"];
-      const leafHash = batchTree([leaf]).leafHash(leaf);
+      const leafHash = batchLeafHash(leaf);
       const p = committed.inclusions[0];
       expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, leafHash)).to.equal(false);
-      expect(verifyInclusion({ ...p, leaf })).to.equal(false);
+      expect(verifyInclusion({ ...p, leaf, leafHash })).to.equal(false);
+      expect(verifyInclusionWithLibrary({ ...p, leaf })).to.equal(false);
     });
 
     it("rejects a record whose content was altered after the batch", async function () {
       const { ledger, committed } = await loadFixture(committedFixture);
       const p = committed.inclusions[7];
       const altered: BatchInclusion["leaf"] = [p.leaf[0], p.leaf[1], keccak256(toUtf8Bytes("forged")), p.leaf[3]];
-      const leafHash = batchTree([altered]).leafHash(altered);
+      const leafHash = batchLeafHash(altered);
       expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, leafHash)).to.equal(false);
+      expect(verifyInclusion({ ...p, leaf: altered, leafHash })).to.equal(false);
       expect(verifyInclusion({ ...p, leaf: altered })).to.equal(false);
     });
 
@@ -261,6 +268,33 @@ describe("EvidenceLedger batches", function () {
       const error = await rejection(reviewBatch(partners[0], proposal));
       expect(error).to.be.instanceOf(EndorsementRefused);
       expect(error.message).to.match(/root does not match the leaves/);
+    });
+  });
+
+  describe("tree layout", function () {
+    const leaves = (count: number) => Array.from({ length: count }, (_, i) => Object.values(receipt(i)) as BatchLeaf);
+
+    it("builds the same root and proofs as OpenZeppelin's StandardMerkleTree", function () {
+      for (const count of [1, 2, 3, 7, 64, 100]) {
+        const ours = BatchTree.of(leaves(count));
+        const theirs = StandardMerkleTree.of(leaves(count), ["bytes32", "bytes32", "bytes32", "bytes32"]);
+        expect(ours.root).to.equal(theirs.root);
+        for (const i of [0, Math.floor(count / 2), count - 1]) {
+          expect(ours.proof(i)).to.deep.equal(theirs.getProof(i));
+          expect(ours.leafHash(i)).to.equal(theirs.leafHash(leaves(count)[i]));
+        }
+      }
+    });
+
+    it("dumps a tree that OpenZeppelin's library loads and validates", function () {
+      const loaded = StandardMerkleTree.load(BatchTree.of(leaves(33)).dump());
+      expect(() => loaded.validate()).not.to.throw();
+      expect(loaded.root).to.equal(BatchTree.of(leaves(33)).root);
+    });
+
+    it("refuses a tree without leaves and a proof of a leaf it does not have", function () {
+      expect(() => BatchTree.of([])).to.throw(/at least one leaf/);
+      expect(() => BatchTree.of(leaves(2)).proof(2)).to.throw(/no leaf 2 in a tree of 2/);
     });
   });
 
