@@ -39,10 +39,25 @@ library SplitMath {
         // `left` < count, and more than `left` holders have a nonzero remainder.
         for (; left > 0; --left) {
             uint256 best;
-            for (uint256 i = 1; i < count; ++i) {
-                if (remainders[i] > remainders[best]) best = i;
+            // Read-only scan for the first largest remainder, without bounds checks (i < count).
+            assembly ("memory-safe") {
+                let data := add(remainders, 0x20)
+                let bestRemainder := mload(data)
+                for {
+                    let i := 1
+                } lt(i, count) {
+                    i := add(i, 1)
+                } {
+                    let r := mload(add(data, shl(5, i)))
+                    if gt(r, bestRemainder) {
+                        best := i
+                        bestRemainder := r
+                    }
+                }
             }
-            ++parts[best];
+            unchecked {
+                ++parts[best]; // parts[best] <= amount - left < 2^256 - 1
+            }
             remainders[best] = 0;
         }
     }

@@ -25,6 +25,18 @@ contract SplitMathHarness {
         for (uint256 i = 0; i < amounts.length; ++i) out[i] = SplitMath.splitByWeights(amounts[i], weights[i]);
     }
 
+    /// @notice `splitBps` of every amounts[i] at `leadBps`, in one call.
+    function splitBpsBatch(
+        uint256[] calldata amounts,
+        uint256 leadBps
+    ) external pure returns (uint256[] memory leadParts, uint256[] memory partnersParts) {
+        leadParts = new uint256[](amounts.length);
+        partnersParts = new uint256[](amounts.length);
+        for (uint256 i = 0; i < amounts.length; ++i) {
+            (leadParts[i], partnersParts[i]) = SplitMath.splitBps(amounts[i], leadBps);
+        }
+    }
+
     /// @notice Gas used inside the EVM by `splitByWeights` (no call or calldata overhead).
     function splitByWeightsGas(uint256 amount, uint256[] calldata weights) external view returns (uint256 gasUsed) {
         uint256[] memory w = weights;
