@@ -1,4 +1,3 @@
-import { ethers } from "hardhat";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { nextHead, recordHash } from "../../clients/core/records";
 import { Kind, RecordInput, Subject, ZERO_HASH } from "../../clients/core/types";
@@ -109,6 +108,5 @@ export async function vote(ctx: BenchContext, opts: { members: number; records: 
     timing: "pre-signed transactions; timed = send + mine, one block per voting round",
     blocks,
     timedMs: Math.round(ms),
-    chainId: Number((await ethers.provider.getNetwork()).chainId),
   };
 }

@@ -44,7 +44,7 @@ export class Progress {
     private readonly label: string,
     private readonly total: number,
     private readonly unit = "records",
-    private readonly everyMs = 3_000,
+    private readonly everyMs = 5_000,
   ) {}
 
   tick(n = 1): void {

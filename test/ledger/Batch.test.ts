@@ -170,6 +170,20 @@ describe("EvidenceLedger batches", function () {
       expect(await ledger.verifyBatchLeaf(a.batchSubject, a.root, b.proof, a.leafHash)).to.equal(false);
     });
 
+    it("rejects an inner node of the tree presented as a leaf", async function () {
+      const { ledger, committed } = await loadFixture(committedFixture);
+      const p = committed.inclusions[20];
+      const tree = BatchTree.of(committed.inclusions.map((i) => i.leaf));
+      const sibling = p.proof[0];
+      const parent = tree.nodes.findIndex((_, n) => {
+        const [l, r] = [tree.nodes[2 * n + 1], tree.nodes[2 * n + 2]];
+        return (l === p.leafHash && r === sibling) || (r === p.leafHash && l === sibling);
+      });
+      expect(parent).to.be.greaterThan(0);
+      const shortened = p.proof.slice(1);
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, shortened, tree.nodes[parent])).to.equal(false);
+    });
+
     it("rejects a valid proof against a root that was never committed", async function () {
       const { ledger, batchSubject, committed } = await loadFixture(committedFixture);
       const uncommitted = builderWith(batchSubject, 64, 1_000);
