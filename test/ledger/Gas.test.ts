@@ -4,6 +4,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Kind } from "../../clients/core/types";
 import {
   LedgerHelper,
+  MembershipHelper,
   commitChain,
   commitRecord,
   deadlineIn,
@@ -70,8 +71,21 @@ describe("EvidenceLedger gas", function () {
     figures.push(["voting path, propose", proposed.gasUsed]);
     endorsed.forEach((r, i) => figures.push([`voting path, endorsement ${i + 1}`, r.gasUsed]));
     figures.push(["voting path, total (propose + 4)", total]);
-    expect(endorsed).to.have.length(4);
     expect(await fx.ledger.headOf(subject)).to.not.equal(flow.record.prev);
+    // Regression guards: votes are bitmap updates, not loops over every member.
+    for (const r of endorsed.slice(0, 3)) expect(r.gasUsed).to.be.at.most(40_000n);
+    expect(total).to.be.at.most(400_000n);
+  });
+
+  it("reports an endorsement after a membership change (every member looked at again)", async function () {
+    const fx = await loadFixture(fixture);
+    const flow = await LedgerHelper.from(fx).next(testSubject("votes-changed"), fx.leadBank);
+    await flow.propose();
+    await flow.endorse(fx.partners[0]);
+    await MembershipHelper.from(fx).remove(fx.partners[5].address);
+    const receipt = (await (await flow.endorse(fx.partners[1])).wait())!;
+    figures.push(["voting path, endorsement after a removal", receipt.gasUsed]);
+    expect(receipt.gasUsed).to.be.at.most(100_000n);
   });
 
   it("commits a batch of 1,024 leaves for at most 1,000 gas per leaf", async function () {
