@@ -4,7 +4,7 @@ import { transferPlain } from "./cases/transfer";
 import { oneTx } from "./cases/onetx";
 import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
-import { BenchContext, CaseResult, Measured, table, writeResults } from "./lib/report";
+import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
 /**
  * `npm run bench [-- --quick] [-- --only <prefix>]`: measures every case on Hardhat's in-process
@@ -58,9 +58,33 @@ async function main(): Promise<void> {
   const file = path.join(__dirname, "results", "latest.json");
   writeResults(file, results);
   console.log("\n" + table(results) + "\n");
+  for (const line of growthSummary(results)) console.log(line);
   console.log(
     `wrote ${path.relative(process.cwd(), file)}; ${quick ? "quick" : "full"} run took ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
+}
+
+/** How gas per record grows with the consortium and with a subject's chain, from the one-tx cases. */
+function growthSummary(results: CaseResult[]): string[] {
+  const lines: string[] = [];
+  const onetx = results.filter((r) => /^record\.onetx\.n\d+$/.test(r.name)).sort((a, b) => a.members - b.members);
+  if (onetx.length > 1) {
+    const [lo, hi] = [onetx[0], onetx[onetx.length - 1]];
+    const perEndorsement =
+      (hi.gasPerRecord - lo.gasPerRecord) / (Number(hi.endorsementsPerRecord) - Number(lo.endorsementsPerRecord));
+    lines.push(
+      `gas/record by members: ${onetx.map((r) => `${r.members}: ${fmtInt(r.gasPerRecord)}`).join(", ")} ` +
+        `(+${fmtInt(perEndorsement)} per endorsement)`,
+    );
+  }
+  const chain = results.find((r) => Array.isArray(r.gasByRecordNumber));
+  if (chain) {
+    const points = chain.gasByRecordNumber as { record: number; gas: number }[];
+    lines.push(
+      `gas by record number of one subject: ${points.map((p) => `#${fmtInt(p.record)} ${fmtInt(p.gas)}`).join(", ")}`,
+    );
+  }
+  return lines;
 }
 
 main().catch((e) => {
