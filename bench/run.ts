@@ -25,16 +25,16 @@ async function main(): Promise<void> {
 
   const cases: { name: string; run: () => Promise<Measured> }[] = [
     { name: "transfer.plain", run: () => transferPlain(ctx) },
-    { name: "record.onetx.n5", run: () => oneTx(ctx, { members: 5, records: n(1_000, 150) }) },
+    { name: "record.onetx.n5", run: () => oneTx(ctx, { members: 5, records: n(1_000, 100) }) },
     {
       name: "record.onetx.n7",
       run: () => oneTx(ctx, { members: 7, records: n(9_999, 999), growthAt }),
     },
-    { name: "record.onetx.n15", run: () => oneTx(ctx, { members: 15, records: n(1_000, 150) }) },
-    { name: "record.onetx.n25", run: () => oneTx(ctx, { members: 25, records: n(1_000, 150) }) },
-    { name: "record.onetx.n7.first", run: () => oneTx(ctx, { members: 7, records: n(1_000, 150), first: true }) },
-    { name: "record.vote.n7", run: () => vote(ctx, { members: 7, records: n(500, 100) }) },
-    { name: "record.batch.n7.b64", run: () => batch(ctx, { members: 7, leaves: 64, batches: n(200, 20) }) },
+    { name: "record.onetx.n15", run: () => oneTx(ctx, { members: 15, records: n(1_000, 100) }) },
+    { name: "record.onetx.n25", run: () => oneTx(ctx, { members: 25, records: n(1_000, 100) }) },
+    { name: "record.onetx.n7.first", run: () => oneTx(ctx, { members: 7, records: n(1_000, 100), first: true }) },
+    { name: "record.vote.n7", run: () => vote(ctx, { members: 7, records: n(500, 50) }) },
+    { name: "record.batch.n7.b64", run: () => batch(ctx, { members: 7, leaves: 64, batches: n(200, 16) }) },
     { name: "record.batch.n7.b1024", run: () => batch(ctx, { members: 7, leaves: 1_024, batches: n(40, 4) }) },
   ];
 

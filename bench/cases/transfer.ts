@@ -8,7 +8,7 @@ import { BenchContext, Measured, Progress } from "../lib/report";
  * every on-chain case's ratio.
  */
 export async function transferPlain(ctx: BenchContext): Promise<Measured> {
-  const count = ctx.quick ? 1_500 : 10_000;
+  const count = ctx.quick ? 1_000 : 10_000;
   await resetChain();
   const from = benchWallet("transfer", 0);
   const to = benchWallet("transfer", 1).address;
