@@ -37,6 +37,7 @@ export class BenchConsortium {
         signer: w,
         encryptionKey: w.signingKey.compressedPublicKey,
       })),
+      { lending: false }, // the ledger alone: modules do not touch the record paths measured here
     );
     const quorum = Number(await ledger.quorumFor(members));
     const endorsers = wallets.slice(1, 1 + quorum).sort((a, b) => compareAddresses(a.address, b.address));

@@ -56,15 +56,19 @@ describe("EvidenceLedger batches", function () {
     const bankSigners = rest.slice(0, BANKS);
     const arbitratorSigner = rest[BANKS];
     const key = (i: number) => SigningKey.computePublicKey(keccak256(toBeHex(i + 1, 32)), true);
-    const { ledger, book } = await deployColend(deployer, [
-      ...bankSigners.map((signer, i) => ({
-        name: i === 0 ? "W Bank" : `Partner ${i}`,
-        role: i === 0 ? Role.LeadBank : Role.PartnerBank,
-        signer,
-        encryptionKey: key(i),
-      })),
-      { name: "Guangzhou Arbitration", role: Role.Arbitrator, signer: arbitratorSigner, encryptionKey: key(BANKS) },
-    ]);
+    const { ledger, book } = await deployColend(
+      deployer,
+      [
+        ...bankSigners.map((signer, i) => ({
+          name: i === 0 ? "W Bank" : `Partner ${i}`,
+          role: i === 0 ? Role.LeadBank : Role.PartnerBank,
+          signer,
+          encryptionKey: key(i),
+        })),
+        { name: "Guangzhou Arbitration", role: Role.Arbitrator, signer: arbitratorSigner, encryptionKey: key(BANKS) },
+      ],
+      { lending: false },
+    );
     const banks = bankSigners.map((s, i) => new LedgerNode(i === 0 ? "W Bank" : `Partner ${i}`, s, book));
     const [leadBank, ...partners] = banks;
     const arbitrator = new LedgerNode("Guangzhou Arbitration", arbitratorSigner, book);
