@@ -994,6 +994,14 @@ async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provider): Pro
         (m.type === "MemberRemoved" || lower(e.args.encryptionKey) === lower(m.encryptionKey ?? ""));
       if (!same) errors.push(`membership[${i}] (${m.type} ${m.account}) differs from the chain's membership history`);
     });
+    // Changes the bundle leaves out must all come after its last record, or the history hides one.
+    const last = all.reduce<Pos>((p, { r }) => (before(p, [r.blockNumber, r.logIndex]) ? [r.blockNumber, r.logIndex] : p), [0, 0]);
+    for (const l of memberLogs.slice(b.membership.length)) {
+      if (before([l.blockNumber, l.index], last)) {
+        const e = ledgerInterface.parseLog(l)!;
+        errors.push(`the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, before the bundle's last record`);
+      }
+    }
     found.membershipChangesSince = Math.max(0, memberLogs.length - b.membership.length);
     const moduleLogs = await provider.getLogs({ address: ledger, topics: [TOPIC.ModuleSet], fromBlock: 0 });
     moduleLogs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
