@@ -145,7 +145,9 @@ export function formatReport(report: VerifyReport, source: string, bundle?: Evid
   }
   if (bundle) {
     const removals = bundle.membership.filter((m) => m.type === "MemberRemoved").length;
-    lines.push(`  membership history: ${bundle.membership.length} changes (${removals} removal${removals === 1 ? "" : "s"})`);
+    lines.push(
+      `  membership history: ${bundle.membership.length} changes (${removals} removal${removals === 1 ? "" : "s"})`,
+    );
   }
   for (const s of report.subjects) {
     const rows = report.records.filter((r) => r.chain === s.role && r.subject === s.subject.toLowerCase());

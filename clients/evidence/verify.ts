@@ -168,10 +168,15 @@ class MembershipTimeline {
     if (!m) return `${account} was never a member of the consortium`;
     if (!VOTING_ROLES.has(m.role))
       return `${account} is ${ROLE_NAMES[m.role as Role] ?? `role ${m.role}`}, not a voting member`;
-    if (!before(m.admitted, pos))
-      return `${account} was only admitted at block ${m.admitted[0]}, after block ${pos[0]}`;
+    if (!before(m.admitted, pos)) {
+      return m.admitted[0] === pos[0]
+        ? `${account} was only admitted in block ${pos[0]}, after the record`
+        : `${account} was only admitted at block ${m.admitted[0]}, after the record's block ${pos[0]}`;
+    }
     if (m.removed && before(m.removed, pos)) {
-      return `${account} was removed from the consortium at block ${m.removed[0]}, before block ${pos[0]}`;
+      return m.removed[0] === pos[0]
+        ? `${account} was removed from the consortium in block ${pos[0]}, before the record`
+        : `${account} was removed from the consortium at block ${m.removed[0]}, before the record's block ${pos[0]}`;
     }
     return null;
   }
@@ -995,11 +1000,16 @@ async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provider): Pro
       if (!same) errors.push(`membership[${i}] (${m.type} ${m.account}) differs from the chain's membership history`);
     });
     // Changes the bundle leaves out must all come after its last record, or the history hides one.
-    const last = all.reduce<Pos>((p, { r }) => (before(p, [r.blockNumber, r.logIndex]) ? [r.blockNumber, r.logIndex] : p), [0, 0]);
+    const last = all.reduce<Pos>(
+      (p, { r }) => (before(p, [r.blockNumber, r.logIndex]) ? [r.blockNumber, r.logIndex] : p),
+      [0, 0],
+    );
     for (const l of memberLogs.slice(b.membership.length)) {
       if (before([l.blockNumber, l.index], last)) {
         const e = ledgerInterface.parseLog(l)!;
-        errors.push(`the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, before the bundle's last record`);
+        errors.push(
+          `the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, before the bundle's last record`,
+        );
       }
     }
     found.membershipChangesSince = Math.max(0, memberLogs.length - b.membership.length);
