@@ -222,9 +222,11 @@ export async function proposeAndCommit(
   const quorum = Number(await proposer.ledger.quorumFor(await proposer.ledger.votingMemberCount()));
   const collected = await collectEndorsements(proposal, peers, quorum);
   const send =
-    submit ??
-    (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
+    submit ?? (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
   const receipt = await send(proposal, collected.signatures);
   if (!receipt) throw new Error("commit transaction was dropped");
-  return { ...committedFrom(proposer.ledger, receipt, proposal.salt, collected.endorsers), refusals: collected.refusals };
+  return {
+    ...committedFrom(proposer.ledger, receipt, proposal.salt, collected.endorsers),
+    refusals: collected.refusals,
+  };
 }

@@ -55,11 +55,12 @@ struct RecordInput {
     bytes32 prev; // the subject's chain head the record extends (0 for the first record)
 }
 
-/// @notice Where a committed record sits, stored once per (subject, contentHash).
+/// @notice When an endorsed record was committed, stored once per (subject, contentHash). Facts
+///         reported by modules are not indexed; their position shows in the subject's logs.
 struct RecordInfo {
     uint64 blockNumber; // block that committed it
     uint64 timestamp; // that block's timestamp
-    uint32 index; // position in the subject's chain, from 0
+    uint32 leafCount; // leaves under the root if it is a batch (`commitBatch`), else 0
     Attestation attestation; // how it was endorsed
 }
 

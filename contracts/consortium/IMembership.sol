@@ -23,6 +23,7 @@ interface IMembership {
         uint32 removedSeq; // membership sequence number at removal, 0 while active
         uint64 admittedBlock; // block of admission
         uint64 removedBlock; // block of removal, 0 while active
+        uint8 index; // position in `allMembers()`, fixed for good (accounts are never reused)
     }
 
     /// @notice What a membership proposal changes.
@@ -78,9 +79,9 @@ interface IMembership {
     error TooFewVotingMembers(uint256 count, uint256 minimum);
     /// @notice The consortium has more members than the ledger handles.
     error TooManyMembers(uint256 count, uint256 maximum);
-    /// @notice Only the genesis administrator may do this, and only before sealing.
+    /// @notice Only the genesis administrator may do this.
     error NotGenesisAdmin(address caller);
-    /// @notice The genesis phase is over.
+    /// @notice The genesis phase is over: only majority proposals change the consortium now.
     error GenesisAlreadySealed();
     /// @notice `module` is not a contract, or already in the requested state.
     error InvalidModule(address module);

@@ -10,7 +10,8 @@ abstract contract Membership is IMembership {
     /// @notice Fewest voting members a consortium may have: with two, "more than half of the
     ///         others" would be a single bank.
     uint256 public constant MIN_VOTING_MEMBERS = 3;
-    /// @notice Most members ever admitted; keeps every loop over members bounded.
+    /// @notice Most members ever admitted; keeps every loop over members bounded. At most 64: a
+    ///         member's `index` is a bit in the ledger's uint64 vote tallies.
     uint256 public constant MAX_MEMBERS = 64;
 
     struct Change {
@@ -125,18 +126,20 @@ abstract contract Membership is IMembership {
 
     /// @inheritdoc IMembership
     function setModuleAtGenesis(address module, bool enabled) external {
-        if (msg.sender != _genesisAdmin) revert NotGenesisAdmin(msg.sender);
+        _checkGenesisAdmin();
         _setModule(module, enabled);
     }
 
     /// @inheritdoc IMembership
     function sealGenesis() external {
-        if (msg.sender != _genesisAdmin) {
-            if (_genesisAdmin == address(0)) revert GenesisAlreadySealed();
-            revert NotGenesisAdmin(msg.sender);
-        }
+        _checkGenesisAdmin();
         _genesisAdmin = address(0);
         emit GenesisSealed(msg.sender);
+    }
+
+    function _checkGenesisAdmin() private view {
+        if (_genesisAdmin == address(0)) revert GenesisAlreadySealed();
+        if (msg.sender != _genesisAdmin) revert NotGenesisAdmin(msg.sender);
     }
 
     // ---------------------------------------------------------------- governance
@@ -267,7 +270,8 @@ abstract contract Membership is IMembership {
             admittedSeq: seq,
             removedSeq: 0,
             admittedBlock: uint64(block.number),
-            removedBlock: 0
+            removedBlock: 0,
+            index: uint8(_all.length) // below MAX_MEMBERS (checked above)
         });
         _names[account] = name;
         _keys[account] = key;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEvidenceLedger} from "./IEvidenceLedger.sol";
 import {Membership} from "../consortium/Membership.sol";
 import {Attestation, Kinds, ProposalState, RecordInfo, RecordInput} from "../common/Types.sol";
@@ -21,21 +22,23 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @notice Most leaves one batch may hold.
     uint256 public constant MAX_BATCH_LEAVES = 65_536;
 
+    /// @notice A record put to an on-chain vote. Votes are bitmaps over member indexes
+    ///         (`memberInfo(account).index`), so a vote costs one storage write.
     struct Proposal {
-        RecordInput record;
-        address proposer;
-        uint64 deadline;
-        ProposalState state;
+        RecordInput record; // the record; `record.prev` is the head it extends
+        address proposer; // the bank that proposed it (its endorsement is implied)
+        uint64 deadline; // last second at which votes are taken
+        ProposalState state; // where it stands
         uint32 snapshotSeq; // membership sequence at proposal: later joiners do not vote
         uint32 quorum; // endorsements needed, fixed at proposal
-        address[] endorsers;
-        address[] objectors;
+        uint32 eligible; // banks other than the proposer at proposal
+        uint64 endorsed; // bit i set: member i endorsed
+        uint64 objected; // bit i set: member i objected
     }
 
     mapping(bytes32 subject => bytes32) private _heads;
     mapping(bytes32 key => RecordInfo) private _records;
     mapping(bytes32 id => Proposal) private _proposals;
-    mapping(bytes32 id => mapping(address member => bool)) private _votedOn;
 
     /// @param founders the founding members (at least three banks)
     constructor(Founder[] memory founders) Membership(founders) EIP712("colend", "1") {}
@@ -75,7 +78,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         _checkFields(record);
         _checkProposerAndDeadline(msg.sender, deadline);
         _checkSignatures(_digest(record, msg.sender, deadline), msg.sender, signatures);
-        head = _append(msg.sender, record, Attestation.Signatures, deadline, signatures, true);
+        head = _append(msg.sender, record, Attestation.Signatures, deadline, signatures, leafCount);
         emit BatchCommitted(subject, root, leafCount);
     }
 
@@ -91,19 +94,20 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         _checkFields(record);
         // Facts are unique by construction (modules put a sequence number in the content), so
         // they skip the duplicate index and cost one storage write.
-        return _append(actor, record, Attestation.Fact, 0, abi.encodePacked(msg.sender), false);
+        return _append(actor, record, Attestation.Fact, 0, abi.encodePacked(msg.sender), 0);
     }
 
     function _commitSigned(
         address proposer,
-        RecordInput calldata record,
+        RecordInput calldata input,
         uint64 deadline,
         bytes calldata signatures
     ) private returns (bytes32) {
+        RecordInput memory record = input;
         _checkFields(record);
         _checkProposerAndDeadline(proposer, deadline);
         _checkSignatures(_digest(record, proposer, deadline), proposer, signatures);
-        return _append(proposer, record, Attestation.Signatures, deadline, signatures, true);
+        return _append(proposer, record, Attestation.Signatures, deadline, signatures, 0);
     }
 
     function _checkProposerAndDeadline(address proposer, uint64 deadline) private view {
@@ -142,23 +146,26 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         }
     }
 
+    /// @dev Extends the subject's chain. Endorsed records (not facts) are also indexed by content,
+    ///      which rejects a second record with the same content on the same subject.
     function _append(
         address proposer,
         RecordInput memory record,
         Attestation attestation,
         uint64 deadline,
         bytes memory endorsements,
-        bool indexContent
+        uint256 leafCount
     ) private returns (bytes32 head) {
         bytes32 current = _heads[record.subject];
         if (current != record.prev) revert StaleHead(record.subject, record.prev, current);
-        if (indexContent) {
+        if (attestation != Attestation.Fact) {
             bytes32 key = _recordKey(record.subject, record.contentHash);
             RecordInfo storage info = _records[key];
             if (info.blockNumber != 0) revert DuplicateContent(record.subject, record.contentHash);
             info.blockNumber = uint64(block.number);
             info.timestamp = uint64(block.timestamp);
             info.attestation = attestation;
+            if (leafCount != 0) info.leafCount = uint32(leafCount);
         }
         head = keccak256(abi.encodePacked(current, _recordHash(record, proposer)));
         _heads[record.subject] = head;
@@ -192,12 +199,15 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         id = _recordHash(record, msg.sender);
         Proposal storage p = _proposals[id];
         if (p.state != ProposalState.None) revert ProposalExists(id);
+        uint256 voting = _votingMembers();
+        uint256 quorum = quorumFor(voting);
         p.record = record;
         p.proposer = msg.sender;
         p.deadline = deadline;
         p.state = ProposalState.Open;
         p.snapshotSeq = _seq;
-        p.quorum = uint32(quorumFor(_votingMembers()));
+        p.quorum = uint32(quorum);
+        p.eligible = uint32(voting - 1);
         emit RecordProposed(
             id,
             record.subject,
@@ -207,22 +217,22 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
             record.attrs,
             record.prev,
             deadline,
-            p.quorum
+            quorum
         );
     }
 
     /// @inheritdoc IEvidenceLedger
     function endorse(bytes32 id) external onlyVotingMember {
-        Proposal storage p = _openForVote(id);
-        p.endorsers.push(msg.sender);
+        Proposal storage p = _proposals[id];
+        p.endorsed |= _voteBit(id, p);
         emit RecordEndorsed(id, msg.sender);
         _settle(id, p);
     }
 
     /// @inheritdoc IEvidenceLedger
     function object(bytes32 id) external onlyVotingMember {
-        Proposal storage p = _openForVote(id);
-        p.objectors.push(msg.sender);
+        Proposal storage p = _proposals[id];
+        p.objected |= _voteBit(id, p);
         emit RecordObjected(id, msg.sender);
         _settle(id, p);
     }
@@ -230,29 +240,49 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @inheritdoc IEvidenceLedger
     function expire(bytes32 id) external {
         Proposal storage p = _proposals[id];
-        if (p.state != ProposalState.Open || block.timestamp <= p.deadline) revert ProposalNotOpen(id, p.state);
+        if (p.state != ProposalState.Open) revert ProposalNotOpen(id, p.state);
+        if (block.timestamp <= p.deadline) revert ProposalNotExpired(id, p.deadline);
         _reject(id, p, RejectReason.Expired);
     }
 
-    /// @notice A proposal on the voting path, with its votes so far.
+    /// @notice A proposal on the voting path, with its votes so far (bitmaps over member indexes).
     function proposalInfo(bytes32 id) external view returns (Proposal memory) {
         return _proposals[id];
     }
 
-    function _openForVote(bytes32 id) private returns (Proposal storage p) {
-        p = _proposals[id];
+    /// @notice Who endorsed and who objected to proposal `id` so far, in member order.
+    function proposalVoters(bytes32 id) external view returns (address[] memory endorsers, address[] memory objectors) {
+        Proposal storage p = _proposals[id];
+        endorsers = _membersIn(p.endorsed);
+        objectors = _membersIn(p.objected);
+    }
+
+    /// @dev Checks the caller may vote on `id` now, and returns its bit in the vote bitmaps.
+    function _voteBit(bytes32 id, Proposal storage p) private view returns (uint64 bit) {
         if (p.state != ProposalState.Open) revert ProposalNotOpen(id, p.state);
         if (block.timestamp > p.deadline) revert EndorsementExpired(p.deadline, block.timestamp);
         if (msg.sender == p.proposer) revert ProposerCannotEndorse(msg.sender);
-        if (_member(msg.sender).admittedSeq > p.snapshotSeq) revert JoinedAfterProposal(id, msg.sender);
-        if (_votedOn[id][msg.sender]) revert AlreadyVotedOn(id, msg.sender);
-        _votedOn[id][msg.sender] = true;
+        Member storage m = _member(msg.sender);
+        if (m.admittedSeq > p.snapshotSeq) revert JoinedAfterProposal(id, msg.sender);
+        bit = uint64(1) << m.index;
+        if ((p.endorsed | p.objected) & bit != 0) revert AlreadyVotedOn(id, msg.sender);
     }
 
     /// @dev Commits once quorum is met by endorsers who are still members; rejects once it cannot be.
+    ///      While membership is as it was at the proposal, the bitmaps alone decide; after a change,
+    ///      every member is looked at again.
     function _settle(bytes32 id, Proposal storage p) private {
-        (uint256 valid, bytes memory endorsers) = _validEndorsers(p.endorsers);
-        if (!_isVoting(p.proposer)) return _reject(id, p, RejectReason.QuorumUnreachable);
+        uint256 endorsed = p.endorsed;
+        bool changed = _seq != p.snapshotSeq;
+        uint256 valid;
+        uint256 undecided;
+        if (!changed) {
+            valid = _popcount(endorsed);
+            undecided = p.eligible - _popcount(endorsed | p.objected);
+        } else {
+            if (!_isVoting(p.proposer)) return _reject(id, p, RejectReason.QuorumUnreachable);
+            (valid, undecided) = _tally(p, endorsed);
+        }
         if (valid >= p.quorum) {
             RecordInput memory record = p.record;
             if (
@@ -260,32 +290,62 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
                 _records[_recordKey(record.subject, record.contentHash)].blockNumber != 0
             ) return _reject(id, p, RejectReason.ChainMoved);
             p.state = ProposalState.Committed;
-            _append(p.proposer, record, Attestation.Votes, p.deadline, endorsers, true);
+            _append(p.proposer, record, Attestation.Votes, p.deadline, _endorsers(endorsed, changed), 0);
             return;
         }
-        if (valid + _undecided(id, p) < p.quorum) _reject(id, p, RejectReason.QuorumUnreachable);
+        if (valid + undecided < p.quorum) _reject(id, p, RejectReason.QuorumUnreachable);
     }
 
-    function _validEndorsers(address[] storage voters) private view returns (uint256 n, bytes memory packed) {
-        for (uint256 i = 0; i < voters.length; i++) {
-            if (_isVoting(voters[i])) {
-                packed = abi.encodePacked(packed, voters[i]);
-                n++;
-            }
-        }
-    }
-
-    function _undecided(bytes32 id, Proposal storage p) private view returns (uint256 n) {
+    /// @dev Endorsements by current banks, and eligible current banks that have not voted yet.
+    function _tally(Proposal storage p, uint256 endorsed) private view returns (uint256 valid, uint256 undecided) {
+        uint256 voted = endorsed | p.objected;
+        address proposer = p.proposer;
+        uint32 snapshot = p.snapshotSeq;
         address[] storage all = _allMembers();
         for (uint256 i = 0; i < all.length; i++) {
             address a = all[i];
-            if (a != p.proposer && _isVoting(a) && _member(a).admittedSeq <= p.snapshotSeq && !_votedOn[id][a]) n++;
+            if (!_isVoting(a)) continue;
+            if ((endorsed >> i) & 1 != 0) valid++;
+            else if ((voted >> i) & 1 == 0 && a != proposer && _member(a).admittedSeq <= snapshot) undecided++;
+        }
+    }
+
+    /// @dev The endorsers' 20-byte addresses, packed in member order; after a membership change,
+    ///      only those still banks.
+    function _endorsers(uint256 endorsed, bool changed) private view returns (bytes memory packed) {
+        address[] storage all = _allMembers();
+        packed = new bytes(_popcount(endorsed) * 20);
+        uint256 n = 0;
+        for (uint256 i = 0; endorsed >> i != 0; i++) {
+            if ((endorsed >> i) & 1 == 0) continue;
+            address a = all[i];
+            if (changed && !_isVoting(a)) continue;
+            assembly ("memory-safe") {
+                mstore(add(add(packed, 32), mul(n, 20)), shl(96, a))
+            }
+            n++;
+        }
+        assembly ("memory-safe") {
+            mstore(packed, mul(n, 20))
+        }
+    }
+
+    function _membersIn(uint256 bits) private view returns (address[] memory accounts) {
+        address[] storage all = _allMembers();
+        accounts = new address[](_popcount(bits));
+        uint256 n = 0;
+        for (uint256 i = 0; bits >> i != 0; i++) {
+            if ((bits >> i) & 1 != 0) accounts[n++] = all[i];
         }
     }
 
     function _reject(bytes32 id, Proposal storage p, RejectReason reason) private {
         p.state = ProposalState.Rejected;
         emit ProposalRejected(id, reason);
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 n) {
+        for (; x != 0; n++) x &= x - 1;
     }
 
     // ---------------------------------------------------------------- views
@@ -321,7 +381,13 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         bytes32[] calldata proof,
         bytes32 leaf
     ) external view returns (bool) {
-        return _records[_recordKey(subject, root)].blockNumber != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
+        uint256 leaves = _records[_recordKey(subject, root)].leafCount;
+        if (leaves == 0) return false; // not a root committed by `commitBatch`
+        // The standard tree keeps its nodes in one array (heap order) with the leaves last, so a
+        // leaf's depth is between log2(n) and log2(2n - 1), rounded down. A proof of any other
+        // length ends on an inner node (or the root itself), not a leaf.
+        if (proof.length < Math.log2(leaves) || proof.length > Math.log2(2 * leaves - 1)) return false;
+        return MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
     /// @notice EIP-712 domain separator of this ledger.

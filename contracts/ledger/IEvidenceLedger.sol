@@ -19,8 +19,8 @@ interface IEvidenceLedger {
     /// @param head the head after this record
     /// @param attestation how it was endorsed
     /// @param deadline the endorsement deadline the signers signed (0 for facts)
-    /// @param endorsements 64-byte compact signatures (Signatures), 20-byte endorser addresses
-    ///        (Votes), or the 20-byte reporting module (Fact)
+    /// @param endorsements 64-byte compact signatures (Signatures), 20-byte endorser addresses in
+    ///        member order (Votes), or the 20-byte reporting module (Fact)
     event RecordCommitted(
         bytes32 indexed subject,
         bytes32 indexed kind,
@@ -85,8 +85,10 @@ interface IEvidenceLedger {
     error EmptyRecordField();
     /// @notice A batch must hold between 1 and `maximum` leaves; it held `count`.
     error InvalidBatchSize(uint256 count, uint256 maximum);
-    /// @notice No open proposal `id`.
+    /// @notice No open proposal `id`; it is in `state`.
     error ProposalNotOpen(bytes32 id, ProposalState state);
+    /// @notice Proposal `id` is still open for votes until `deadline`.
+    error ProposalNotExpired(bytes32 id, uint64 deadline);
     /// @notice A proposal with this id exists already.
     error ProposalExists(bytes32 id);
     /// @notice `member` already voted on proposal `id`.
@@ -158,7 +160,8 @@ interface IEvidenceLedger {
     /// @notice Current head of `subject`'s chain (0 if it has no records).
     function headOf(bytes32 subject) external view returns (bytes32);
 
-    /// @notice Where the record of `subject` with `contentHash` was committed (zero if never).
+    /// @notice When the endorsed record of `subject` with `contentHash` was committed (zero if never;
+    ///         facts are not indexed).
     function recordInfo(bytes32 subject, bytes32 contentHash) external view returns (RecordInfo memory);
 
     /// @notice EIP-712 digest the endorsers of `record` sign.
@@ -171,7 +174,10 @@ interface IEvidenceLedger {
     /// @notice Hash that links `record` into its chain.
     function recordHash(RecordInput calldata record, address proposer) external pure returns (bytes32);
 
-    /// @notice Whether `leaf` is in the committed batch `root` of `subject`.
+    /// @notice Whether `leaf` is in the batch `root` committed on `subject` by `commitBatch`.
+    /// @dev `leaf` is the standard tree's leaf hash, keccak256(bytes.concat(keccak256(abi.encode(values)))):
+    ///      compute it from the values themselves, never take it from the party proving inclusion
+    ///      (an inner node of the tree would verify too). Proofs must be as long as the tree is deep.
     function verifyBatchLeaf(
         bytes32 subject,
         bytes32 root,

@@ -1,0 +1,4 @@
+module.exports = {
+  skipFiles: ["test/"],
+  mocha: { timeout: 300000 },
+};

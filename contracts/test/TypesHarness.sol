@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Kinds, Subjects} from "../common/Types.sol";
+
+/// @title TypesHarness
+/// @notice Test-only: exposes the `Kinds` constants and `Subjects` functions of Types.sol so the
+///         TypeScript mirror can be checked against them.
+contract TypesHarness {
+    /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
+    function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
+        names = new string[](17);
+        ids = new bytes32[](17);
+        (names[0], ids[0]) = ("Batch", Kinds.BATCH);
+        (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
+        (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
+        (names[3], ids[3]) = ("CreditClosed", Kinds.CREDIT_CLOSED);
+        (names[4], ids[4]) = ("OutsideLoan", Kinds.OUTSIDE_LOAN);
+        (names[5], ids[5]) = ("DefaultNotice", Kinds.DEFAULT_NOTICE);
+        (names[6], ids[6]) = ("LoanContract", Kinds.LOAN_CONTRACT);
+        (names[7], ids[7]) = ("LoanFunded", Kinds.LOAN_FUNDED);
+        (names[8], ids[8]) = ("FundingWithdrawn", Kinds.FUNDING_WITHDRAWN);
+        (names[9], ids[9]) = ("LoanDisbursed", Kinds.LOAN_DISBURSED);
+        (names[10], ids[10]) = ("Repayment", Kinds.REPAYMENT);
+        (names[11], ids[11]) = ("Classified", Kinds.CLASSIFIED);
+        (names[12], ids[12]) = ("LoanSpend", Kinds.LOAN_SPEND);
+        (names[13], ids[13]) = ("CaseOpened", Kinds.CASE_OPENED);
+        (names[14], ids[14]) = ("CaseStatement", Kinds.CASE_STATEMENT);
+        (names[15], ids[15]) = ("CaseResponse", Kinds.CASE_RESPONSE);
+        (names[16], ids[16]) = ("Award", Kinds.AWARD);
+    }
+
+    /// @notice `Subjects.loan(loanId)`.
+    function loanSubject(uint256 loanId) external pure returns (bytes32) {
+        return Subjects.loan(loanId);
+    }
+
+    /// @notice `Subjects.arbitrationCase(caseId)`.
+    function caseSubject(uint256 caseId) external pure returns (bytes32) {
+        return Subjects.arbitrationCase(caseId);
+    }
+}

@@ -1,0 +1,157 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { toUtf8Bytes } from "ethers";
+import { AddressBook, parseAddressBook, readAddressBook, writeAddressBook } from "../../clients/core/addressBook";
+import {
+  EndorsementRefused,
+  LedgerNode,
+  Proposal,
+  collectEndorsements,
+  proposeAndCommit,
+} from "../../clients/core/node";
+import { attrsHash, nextHead, recordHash } from "../../clients/core/records";
+import { Kind, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { LedgerFixture, loadLedgerFixture } from "../helpers/consortium";
+
+async function nodes(f: LedgerFixture) {
+  const book: AddressBook = {
+    version: 1,
+    chainId: f.chainId.toString(),
+    deployBlock: 0,
+    ledger: await f.ledger.getAddress(),
+    members: f.banks.map((b, i) => ({
+      name: `bank ${i}`,
+      role: i === 0 ? Role.LeadBank : Role.PartnerBank,
+      address: b.address,
+    })),
+  };
+  const [lead, ...partners] = f.banks.map((b, i) => new LedgerNode(`bank ${i}`, b, book));
+  return { book, lead, partners };
+}
+
+const LIMIT_TYPES = ["bytes32", "uint256"] as const;
+
+describe("LedgerNode and endorsement collection", () => {
+  it("commits a record endorsed by a quorum of peers in one transaction", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const subject = Subject.loan(1);
+    const document = toUtf8Bytes('{"loan":1,"principal":"1000000"}');
+    const committed = await proposeAndCommit(lead, partners, { subject, kind: Kind.LoanContract, document });
+
+    expect(committed.endorsers).to.have.length(4);
+    expect(committed.prev).to.equal(ZERO_HASH);
+    expect(await f.ledger.headOf(subject)).to.equal(committed.head);
+    const record = {
+      subject,
+      kind: Kind.LoanContract,
+      contentHash: committed.contentHash,
+      attrs: ZERO_HASH,
+      prev: ZERO_HASH,
+    };
+    expect(committed.head).to.equal(nextHead(ZERO_HASH, recordHash(record, f.leadBank.address)));
+  });
+
+  it("extends the subject's current head on the next proposal", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const subject = Subject.loan(2);
+    const first = await proposeAndCommit(lead, partners, { subject, kind: Kind.Note, document: toUtf8Bytes("a") });
+    const second = await proposeAndCommit(lead, partners, { subject, kind: Kind.Note, document: toUtf8Bytes("b") });
+    expect(second.prev).to.equal(first.head);
+  });
+
+  it("lets a peer refuse data its own check rejects, and still commits with the others", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    partners[0].onReview(Kind.CreditDecision, (p: Proposal) => {
+      const [, limit] = p.attrs!.values as [string, bigint];
+      if (limit > 30_000_000n) throw new Error(`limit ${limit} above 300,000 CNY`);
+    });
+    const attrs = { types: LIMIT_TYPES, values: [Subject.loan(9), 40_000_000n] };
+    const committed = await proposeAndCommit(lead, partners, {
+      subject: Subject.loan(9),
+      kind: Kind.CreditDecision,
+      document: toUtf8Bytes("decision"),
+      attrs,
+    });
+    expect(committed.refusals).to.have.length(1);
+    expect(committed.refusals[0]).to.be.instanceOf(EndorsementRefused);
+    expect(committed.refusals[0].message).to.contain("above 300,000 CNY");
+    expect(committed.endorsers).to.not.include(f.partners[0].address);
+  });
+
+  it("fails with every refusal listed when quorum cannot be reached, committing nothing", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    for (const p of partners.slice(0, 3)) p.onReview(Kind.Note, () => Promise.reject(new Error("not today")));
+    const subject = Subject.loan(3);
+    await expect(
+      proposeAndCommit(lead, partners, { subject, kind: Kind.Note, document: toUtf8Bytes("x") }),
+    ).to.be.rejectedWith(/quorum not reached: 3 of 4 endorsements .*not today/);
+    expect(await f.ledger.headOf(subject)).to.equal(ZERO_HASH);
+  });
+
+  it("refuses a document that does not hash to the content hash", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const p = await lead.prepare({ subject: Subject.loan(4), kind: Kind.Note, document: toUtf8Bytes("original") });
+    const altered = { ...p, document: toUtf8Bytes("altered") };
+    await expect(partners[0].review(altered)).to.be.rejectedWith(EndorsementRefused, /document does not match/);
+  });
+
+  it("refuses parameters that do not match the attributes hash", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const attrs = { types: LIMIT_TYPES, values: [Subject.loan(5), 100n] };
+    const p = await lead.prepare({ subject: Subject.loan(5), kind: Kind.Note, document: toUtf8Bytes("d"), attrs });
+    expect(p.record.attrs).to.equal(attrsHash(attrs.types, attrs.values));
+    const lied = { ...p, attrs: { types: LIMIT_TYPES, values: [Subject.loan(5), 101n] } };
+    await expect(partners[0].review(lied)).to.be.rejectedWith(EndorsementRefused, /parameters do not match/);
+  });
+
+  it("skips the proposer among the peers and rejects a quorum larger than the peers", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const p = await lead.prepare({ subject: Subject.loan(6), kind: Kind.Note, document: toUtf8Bytes("d") });
+    const collected = await collectEndorsements(p, [lead, ...partners], 6);
+    expect(collected.endorsers).to.not.include(f.leadBank.address);
+    await expect(collectEndorsements(p, partners, 7)).to.be.rejectedWith(/6 of 7/);
+  });
+});
+
+describe("address book", () => {
+  const good = (): AddressBook => ({
+    version: 1,
+    chainId: "31337",
+    deployBlock: 1,
+    ledger: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    members: [{ name: "W Bank", role: Role.LeadBank, address: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" }],
+  });
+
+  it("round-trips through a file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-book-"));
+    const file = path.join(dir, "sub", "addresses.json");
+    writeAddressBook(file, good());
+    expect(readAddressBook(file)).to.deep.equal(good());
+  });
+
+  it("says what is wrong with a bad book", () => {
+    expect(() => parseAddressBook(null)).to.throw(/not a JSON object/);
+    expect(() => parseAddressBook({ ...good(), version: 2 })).to.throw(/unsupported version 2/);
+    expect(() => parseAddressBook({ ...good(), chainId: 31337 })).to.throw(/chainId/);
+    expect(() => parseAddressBook({ ...good(), deployBlock: -1 })).to.throw(/deployBlock/);
+    expect(() => parseAddressBook({ ...good(), ledger: "0x12" })).to.throw(/ledger is not an address/);
+    expect(() => parseAddressBook({ ...good(), court: "nope" })).to.throw(/court is not an address/);
+    expect(() => parseAddressBook({ ...good(), members: [{ name: "x" }] })).to.throw(/members\[0\]/);
+  });
+
+  it("says when the file is missing or not JSON", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-book-"));
+    expect(() => readAddressBook(path.join(dir, "none.json"))).to.throw(/not found: deploy first/);
+    fs.writeFileSync(path.join(dir, "bad.json"), "{");
+    expect(() => readAddressBook(path.join(dir, "bad.json"))).to.throw(/not valid JSON/);
+  });
+});
