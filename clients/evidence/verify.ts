@@ -814,6 +814,17 @@ class Verifier {
       if (KNOWN_KIND_IDS.has(kind) && kindName(kind) !== x.kindName) {
         row.reasons.push(`kindName "${x.kindName}" does not match the leaf's kind (${kindName(kind)})`);
       }
+      if (root) {
+        // As `verifyBatchLeaf`: in a standard tree of n leaves a leaf sits between depth
+        // floor(log2 n) and floor(log2(2n - 1)); a proof of another length ends on an inner node.
+        const n = BigInt(root.attrs);
+        const [min, max] = [n.toString(2).length - 1, (2n * n - 1n).toString(2).length - 1];
+        if (n === 0n || x.proof.length < min || x.proof.length > max) {
+          row.reasons.push(
+            `inclusion proof has ${x.proof.length} steps; a leaf of a ${n}-leaf batch needs ${min} to ${max}`,
+          );
+        }
+      }
       const reached = processProof(batchLeafHash(x.leaf), x.proof);
       if (lower(reached) !== lower(x.batch.root)) {
         row.reasons.push(

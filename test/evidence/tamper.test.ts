@@ -434,6 +434,16 @@ describe("Evidence bundle tampering", function () {
       ]);
     });
 
+    it("rejects a proof that stops short of a leaf", async function () {
+      const { bundle } = await loadFixture(exportedCaseFixture);
+      const bad = tampered(bundle, (b) => {
+        b.batched[0].proof.pop();
+      });
+      await expectRejected(bad, [
+        /^batched record 0 \(RepaymentReceipt\): inclusion proof has 1 steps; a leaf of a 4-leaf batch needs 2 to 2/,
+      ]);
+    });
+
     it("rejects a batched leaf moved to another loan", async function () {
       const { bundle } = await loadFixture(exportedCaseFixture);
       const bad = tampered(bundle, (b) => {
