@@ -438,7 +438,8 @@ function caseBlocks(c: { opened: Log; award?: Log }): number[] {
 
 function documentEntry(d: DocumentInput | SealedDocumentInput): BundleDocument {
   if ("encrypted" in d) {
-    return { contentHash: lower(d.contentHash), salt: d.salt ? lower(d.salt) : undefined, encrypted: d.encrypted };
+    const sealed: BundleDocument = { contentHash: lower(d.contentHash), encrypted: structuredClone(d.encrypted) };
+    return d.salt ? { contentHash: sealed.contentHash, salt: lower(d.salt), encrypted: sealed.encrypted } : sealed;
   }
   const salt = getBytes(d.salt);
   const bytes = getBytes(d.document);

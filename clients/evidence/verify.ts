@@ -261,11 +261,6 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
   return report;
 }
 
-/** Reads a bundle file's text and verifies it (see `verifyBundle`). */
-export async function verifyBundleText(text: string, source: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  return verifyBundle(readBundleText(text, source), opts);
-}
-
 export { BundleReadError };
 
 // ---------------------------------------------------------------- offline checks
@@ -695,7 +690,13 @@ class Verifier {
     const tx = this.parseTx(fact.tx, r.txHash, "fact.tx (the actor's transaction)", row);
     if (!tx) return;
     if (lower(tx.from!) !== lower(r.proposer)) {
-      row.reasons.push(`fact.tx was sent by ${tx.from}, not by the record's actor ${r.proposer}`);
+      // A module may report a fact with another module as the actor (one module calling another
+      // within the sender's transaction): the consortium vouched for both.
+      if (this.modules.enabledAt(r.proposer, pos)) {
+        this.notes.push(`${rowLabel(row)}: reported for module ${r.proposer} in a transaction sent by ${tx.from}`);
+      } else {
+        row.reasons.push(`fact.tx was sent by ${tx.from}, not by the record's actor ${r.proposer}`);
+      }
     }
     if (!tx.to || !this.modules.enabledAt(tx.to, pos)) {
       row.reasons.push(`fact.tx calls ${tx.to ?? "no contract"}, which is not a consortium module`);

@@ -26,6 +26,12 @@ contract EvidenceTestModule is IArbitrationCourt {
         return ledger.recordFact(msg.sender, subject, kind, contentHash, attrs);
     }
 
+    /// @notice Reports a fact on `subject` with this module itself as actor, as a module does when
+    ///         another module calls it.
+    function reportOwnFact(bytes32 subject, bytes32 kind, bytes32 contentHash) external returns (bytes32) {
+        return ledger.recordFact(address(this), subject, kind, contentHash, 0);
+    }
+
     /// @notice Commits a signed record with the caller as proposer.
     function commitVia(
         RecordInput calldata record,

@@ -6,7 +6,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { EvidenceLedger__factory, IArbitrationCourt__factory } from "../../typechain-types";
 import { proposeAndCommit } from "../../clients/core/node";
 import { nextHead, recordHash } from "../../clients/core/records";
-import { Attestation, Kind } from "../../clients/core/types";
+import { Attestation, Kind, Subject } from "../../clients/core/types";
 import { COURT_ABI, LEDGER_ABI, courtInterface, ledgerInterface } from "../../clients/evidence/abi";
 import { BATCH_LEAF_TYPES, serializeBundle } from "../../clients/evidence/bundle";
 import { ExportError, exportLoanBundle } from "../../clients/evidence/export";
@@ -81,6 +81,22 @@ describe("Evidence bundle export", function () {
       expect(bundle.subjects[0].role).to.equal("subject");
       expect(bundle.subjects[0].records.map((r) => r.kind.name)).to.deep.equal(["Batch"]);
       await expectVerified(bundle);
+    });
+
+    it("accepts a fact whose actor is a module, sent by anyone through a module", async function () {
+      const f = await loadFixture(exportedCaseFixture);
+      const subject = Subject.loan(3);
+      await (await f.module.connect(f.borrower).reportOwnFact(subject, Kind.Classified, keccak256("0x03"))).wait();
+      const bundle = await exportLoanBundle(ethers.provider, f.book, 3n);
+      expect(bundle.subjects[0].records[0].proposer).to.equal(await f.module.getAddress());
+      const report = await expectVerified(bundle);
+      expect(report.notes.join()).to.match(
+        /reported for module 0x[0-9a-fA-F]+ in a transaction sent by 0x[0-9a-fA-F]+/,
+      );
+      const stranger = tampered(bundle, (b) => {
+        b.modules = [];
+      });
+      await expectRejected(stranger, [/fact.tx was sent by .*, not by the record's actor/]);
     });
 
     it("refuses a document that belongs to no record of the bundle", async function () {
@@ -200,20 +216,22 @@ describe("Evidence bundle export", function () {
     });
 
     it("reports sealed documents as sealed, and checks them once a decrypt hook opens them", async function () {
-      const { bundle, documents } = await loadFixture(exportedCaseFixture);
-      const sealedHash = bundle.documents[0].contentHash;
-      const sealed = tampered(bundle, (b) => {
-        b.documents[0] = {
-          contentHash: sealedHash,
-          encrypted: {
-            ephemeralPublicKey: "0x02ab",
-            iv: "0x00",
-            ciphertext: "0xdead",
-            tag: "0xbeef",
-            wrappedKey: { iv: "0x01", ciphertext: "0x02" },
-          },
-        };
+      const f = await loadFixture(exportedCaseFixture);
+      const { documents } = f;
+      const sealedHash = f.bundle.documents[0].contentHash;
+      const encrypted = {
+        ephemeralPublicKey: "0x02ab",
+        iv: "0x00",
+        ciphertext: "0xdead",
+        tag: "0xbeef",
+        wrappedKey: { iv: "0x01", ciphertext: "0x02" },
+      };
+      const sealed = await exportLoanBundle(ethers.provider, f.book, LOAN_ID, {
+        caseId: CASE_ID,
+        documents: [{ contentHash: sealedHash, encrypted }, ...documents.filter((d) => d.contentHash !== sealedHash)],
+        batchProofs: f.batchProofs,
       });
+      expect(sealed.documents[0]).to.deep.equal({ contentHash: sealedHash, encrypted });
       const report = await expectVerified(sealed);
       expect(report.documents).to.deep.equal({ verified: 12, sealed: 1, failed: 0 });
       expect(report.records[0].document).to.equal("sealed");
