@@ -7,6 +7,7 @@ import {
   BundleDocument,
   BundleReadError,
   BundleRecord,
+  CaseInfo,
   DecodedAttrs,
   EncryptedDocument,
   EvidenceBundle,
@@ -712,11 +713,14 @@ class Verifier {
     if (lower(c.subject) !== caseSubject) this.errors.push(`case.subject is not case ${c.caseId}'s subject`);
     const loan = this.b.subjects.find((s) => lower(s.subject) === loanSubject);
     const kase = this.b.subjects.find((s) => lower(s.subject) === caseSubject);
-    if (!kase) this.errors.push(`case ${c.caseId}: the case chain is missing from the bundle`);
+    if (kase) this.checkCaseChain(c, caseSubject, kase.records);
+    else this.errors.push(`case ${c.caseId}: the case chain is missing from the bundle`);
     if (!loan) {
       this.errors.push(`case ${c.caseId}: the chain of loan ${c.loanId} is missing from the bundle`);
       return { head: c.frozenHead, reached: false, index: null, postFiling: 0 };
     }
+    if (c.award) this.checkAward(c, "loan", loanSubject, loan.records);
+
     const frozen = lower(c.frozenHead);
     const index = frozen === ZERO_HASH ? -1 : loan.records.findIndex((r) => lower(r.head) === frozen);
     if (index === -1 && frozen !== ZERO_HASH) {
@@ -725,7 +729,7 @@ class Verifier {
       );
       return { head: frozen, reached: false, index: null, postFiling: 0 };
     }
-    const rows = this.rows.filter((r) => r.subject === loanSubject);
+    const rows = this.rows.filter((r) => r.chain === "loan" && r.subject === loanSubject);
     let postFiling = 0;
     loan.records.forEach((r, i) => {
       if (i <= index) {
@@ -733,35 +737,79 @@ class Verifier {
           rows[i].reasons.push(
             `committed at block ${r.blockNumber}, after the filing (block ${c.openedBlock}), yet inside the frozen head`,
           );
-          rows[i].ok = false;
         }
       } else {
         postFiling++;
         rows[i].postFiling = true;
         if (r.blockNumber < c.openedBlock) {
           rows[i].reasons.push(`committed at block ${r.blockNumber}, before the filing, yet beyond the frozen head`);
-          rows[i].ok = false;
         }
       }
+      rows[i].ok = rows[i].reasons.length === 0;
     });
     if (postFiling > 0) {
       this.notes.push(
         `${postFiling} loan record(s) were committed after the filing: they are not evidence of the past`,
       );
     }
-    if (kase) {
-      kase.records.forEach((r, i) => {
-        if (r.blockNumber < c.openedBlock) {
-          const row = this.rows.find((x) => x.subject === caseSubject && x.index === i)!;
-          row.reasons.push(`committed at block ${r.blockNumber}, before the case was opened (block ${c.openedBlock})`);
-          row.ok = false;
-        }
-      });
-      if (!kase.records.some((r) => lower(r.contentHash) === lower(c.claimHash))) {
-        this.notes.push(`no record of the case chain has the claim's hash ${short(c.claimHash)}`);
+    return { head: frozen, reached: true, index: index === -1 ? null : index, postFiling };
+  }
+
+  /**
+   * The case chain: nothing from before the filing; the claim is its first record, and its
+   * endorsers signed `attrs = keccak256(abi.encode(loanId, arbitrator, frozenHead))`, which binds
+   * the case info to signatures; the award matches `case.award`.
+   */
+  private checkCaseChain(c: CaseInfo, caseSubject: string, records: BundleRecord[]): void {
+    const rows = this.rows.filter((r) => r.chain === "case" && r.subject === caseSubject);
+    records.forEach((r, i) => {
+      if (r.blockNumber < c.openedBlock) {
+        rows[i].reasons.push(
+          `committed at block ${r.blockNumber}, before the case was opened (block ${c.openedBlock})`,
+        );
+        rows[i].ok = false;
+      }
+    });
+    const claim = records[0];
+    if (!claim || lower(claim.kind.id) !== lower(Kind.CaseOpened)) {
+      this.errors.push(`case ${c.caseId}: the case chain does not begin with the CaseOpened claim`);
+    } else {
+      if (lower(claim.contentHash) !== lower(c.claimHash)) {
+        this.errors.push(
+          `case ${c.caseId}: case.claimHash ${short(c.claimHash)} is not the claim record's contentHash`,
+        );
+      }
+      const signed = attrsHash(["uint256", "address", "bytes32"], [BigInt(c.loanId), c.arbitrator, c.frozenHead]);
+      if (lower(claim.attrs) !== signed) {
+        this.errors.push(
+          `case ${c.caseId}: the claim's endorsers signed attrs ${short(claim.attrs)}, not keccak256(loanId, arbitrator, frozenHead) of the case info (${short(signed)}): the loan, arbitrator or frozen head is not what was filed`,
+        );
       }
     }
-    return { head: frozen, reached: true, index: index === -1 ? null : index, postFiling };
+    if (c.award) this.checkAward(c, "case", caseSubject, records);
+    else if (records.some((r) => lower(r.kind.id) === lower(Kind.Award))) {
+      this.errors.push(`case ${c.caseId}: the case chain holds an Award record but case.award is missing`);
+    }
+  }
+
+  private checkAward(c: CaseInfo, chain: string, subject: string, records: BundleRecord[]): void {
+    const award = c.award!;
+    const attrs = attrsHash(
+      ["uint256", "uint256", "uint256"],
+      [BigInt(c.caseId), BigInt(c.loanId), BigInt(award.amountOwed)],
+    );
+    const record = records.find(
+      (r) => lower(r.kind.id) === lower(Kind.Award) && lower(r.contentHash) === lower(award.awardHash),
+    );
+    if (!record) {
+      this.errors.push(
+        `case ${c.caseId}: the ${chain} chain has no Award record with the award's hash ${short(award.awardHash)}`,
+      );
+    } else if (lower(record.attrs) !== attrs) {
+      this.errors.push(
+        `case ${c.caseId}: the ${chain} chain's Award record does not carry keccak256(caseId, loanId, amountOwed ${award.amountOwed}): the award's amount was altered`,
+      );
+    }
   }
 
   private verifyBatches(subjects: Set<string>): void {

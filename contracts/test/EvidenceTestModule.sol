@@ -7,9 +7,13 @@ import {Kinds, RecordInput, Subjects} from "../common/Types.sol";
 
 /// @title EvidenceTestModule
 /// @notice Test-only stand-in for the loan book and the court: a ledger module that reports facts,
-///         commits signed records on behalf of its caller, and runs cases with the court's events,
-///         without any of the lending rules. Used by the evidence bundle tests.
+///         commits signed records on behalf of its caller, and runs cases with the court's events and
+///         record shapes (claim attrs bind loan, arbitrator and frozen head; award attrs bind case,
+///         loan and amount), without any of the lending rules. Used by the evidence bundle tests.
 contract EvidenceTestModule is IArbitrationCourt {
+    /// @notice The claim's attrs are not keccak256(abi.encode(loanId, arbitrator, frozenHead)) (`expected`).
+    error ClaimAttrsMismatch(bytes32 expected, bytes32 given);
+
     /// @notice The ledger this module writes to.
     IEvidenceLedger public immutable ledger;
 
@@ -53,6 +57,8 @@ contract EvidenceTestModule is IArbitrationCourt {
         bytes32 subject = Subjects.arbitrationCase(caseId);
         if (claim.subject != subject) revert WrongSubject(subject, claim.subject);
         bytes32 frozenHead = ledger.headOf(Subjects.loan(loanId));
+        bytes32 expectedAttrs = keccak256(abi.encode(loanId, arbitrator, frozenHead));
+        if (claim.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, claim.attrs);
         ledger.commitFor(msg.sender, claim, deadline, signatures);
         Case storage c = _cases[caseId];
         c.loanId = loanId;
@@ -97,7 +103,7 @@ contract EvidenceTestModule is IArbitrationCourt {
         c.state = CaseState.Awarded;
         c.awardHash = awardHash;
         c.amountOwed = amountOwed;
-        bytes32 attrs = keccak256(abi.encode(amountOwed));
+        bytes32 attrs = keccak256(abi.encode(caseId, c.loanId, amountOwed));
         ledger.recordFact(msg.sender, Subjects.arbitrationCase(caseId), Kinds.AWARD, awardHash, attrs);
         ledger.recordFact(msg.sender, Subjects.loan(c.loanId), Kinds.AWARD, awardHash, attrs);
         emit AwardIssued(caseId, c.loanId, awardHash, amountOwed);

@@ -299,7 +299,9 @@ describe("Evidence bundle export", function () {
     });
 
     it("rejects a consistently re-hashed fact that the chain does not hold", async function () {
-      const { bundle } = await loadFixture(exportedCaseFixture);
+      const { book } = await loadFixture(exportedCaseFixture);
+      // Exported without the case, the award's amount is not cross-checked offline.
+      const bundle = await exportLoanBundle(ethers.provider, book, LOAN_ID);
       const changed = tampered(bundle, (b) => {
         const chain = b.subjects[0];
         const r = chain.records[7];
@@ -315,6 +317,26 @@ describe("Evidence bundle export", function () {
           /loan chain .*: the live head .* does not descend/,
         ],
         { rpc: ethers.provider },
+      );
+    });
+
+    it("checks the case info against the claim its endorsers signed and the award on both chains", async function () {
+      const { bundle, text } = await loadFixture(exportedCaseFixture);
+      expect((await expectVerified(text)).ok).to.equal(true);
+      await expectRejected(
+        tampered(bundle, (b) => {
+          b.case!.award!.amountOwed = "1";
+        }),
+        [
+          /^case 1: the case chain's Award record does not carry keccak256\(caseId, loanId, amountOwed 1\)/,
+          /^case 1: the loan chain's Award record does not carry/,
+        ],
+      );
+      await expectRejected(
+        tampered(bundle, (b) => {
+          delete b.case!.award;
+        }),
+        [/^case 1: the case chain holds an Award record but case.award is missing/],
       );
     });
 

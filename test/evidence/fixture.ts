@@ -182,6 +182,7 @@ export async function evidenceChainFixture() {
   const frozenHead = await ledger.headOf(loan);
   await signed(caseSubject, Kind.CaseOpened, "Claim: borrower of loan 1 owes 10,450.00 CNY", {
     peers: activePeers,
+    attrs: { types: ["uint256", "address", "bytes32"], values: [LOAN_ID, arbitrator.address, frozenHead] },
     submit: async (p, sigs) =>
       (await module.connect(leadBank).openCase(LOAN_ID, arbitrator.address, p.record, p.deadline, sigs)).wait(),
   });

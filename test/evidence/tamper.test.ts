@@ -226,6 +226,41 @@ describe("Evidence bundle tampering", function () {
       expect(report.frozenHead!.reached).to.equal(false);
     });
 
+    it("rejects case info with a frozen head other than the one the claim's endorsers signed", async function () {
+      const { bundle } = await loadFixture(exportedCaseFixture);
+      const bad = tampered(bundle, (b) => {
+        b.case!.frozenHead = b.subjects[0].records[4].head; // pretend the default notice came later
+      });
+      await expectRejected(bad, [
+        /^case 1: the claim's endorsers signed attrs .*, not keccak256\(loanId, arbitrator, frozenHead\) of the case info .*: the loan, arbitrator or frozen head is not what was filed/,
+        /^loan record 5 \(DefaultNotice\): committed at block \d+, before the filing, yet beyond the frozen head/,
+      ]);
+    });
+
+    it("rejects case info naming another arbitrator or claim", async function () {
+      const { bundle, outsider } = await loadFixture(exportedCaseFixture);
+      await expectRejected(
+        tampered(bundle, (b) => {
+          b.case!.arbitrator = outsider.address;
+        }),
+        [/^case 1: the claim's endorsers signed attrs/],
+      );
+      await expectRejected(
+        tampered(bundle, (b) => {
+          b.case!.claimHash = b.subjects[1].records[1].contentHash;
+        }),
+        [/^case 1: case.claimHash .* is not the claim record's contentHash/],
+      );
+    });
+
+    it("rejects a case chain that does not begin with the claim", async function () {
+      const { bundle } = await loadFixture(exportedCaseFixture);
+      const bad = tampered(bundle, (b) => {
+        b.subjects[1].records.shift();
+      });
+      await expectRejected(bad, [/^case 1: the case chain does not begin with the CaseOpened claim/]);
+    });
+
     it("rejects a post-filing record moved before the frozen head", async function () {
       const { bundle } = await loadFixture(exportedCaseFixture);
       const bad = tampered(bundle, (b) => {
