@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { Transaction, getAddress, getBytes, hexlify, toBeHex, zeroPadValue } from "ethers";
 import type { BytesLike, Log, Provider, TransactionResponse } from "ethers";
 import type { AddressBook } from "../core/addressBook";
@@ -22,6 +24,7 @@ import {
   SignedTx,
   SubjectChain,
   SubjectRole,
+  serializeBundle,
 } from "./bundle";
 
 /** What to export: a loan (by id) or any subject's chain. */
@@ -397,6 +400,14 @@ export async function exportLoanBundle(
     batched,
     documents: [...documents.values()].sort((a, b) => order.get(a.contentHash)! - order.get(b.contentHash)!),
   };
+}
+
+/** Writes `bundle` to `file` (creating its folder), as `serializeBundle` prints it. */
+export function writeBundle(file: string, bundle: EvidenceBundle): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, serializeBundle(bundle));
+  fs.renameSync(tmp, file);
 }
 
 /** Batch proofs for the leaves of `tree` (an OpenZeppelin StandardMerkleTree) on `subjects`. */

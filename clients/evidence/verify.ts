@@ -813,7 +813,7 @@ class Verifier {
   }
 
   private verifyBatches(subjects: Set<string>): void {
-    const roots = new Map<string, BundleRecord>();
+    const roots = new Map<string, { record: BundleRecord; row: RecordVerdict }>();
     this.b.batches.forEach((batch, i) => {
       const subject = lower(batch.subject);
       const r = batch.record;
@@ -825,10 +825,11 @@ class Verifier {
         row.reasons.push(`leafCount ${batch.leafCount} does not match the root record's attrs (${BigInt(r.attrs)})`);
       }
       this.verifyRecord(row, subject, r);
-      roots.set(`${subject}:${lower(r.contentHash)}`, r);
+      roots.set(`${subject}:${lower(r.contentHash)}`, { record: r, row });
     });
     this.b.batched.forEach((x, i) => {
-      const root = roots.get(`${lower(x.batch.subject)}:${lower(x.batch.root)}`);
+      const found = roots.get(`${lower(x.batch.subject)}:${lower(x.batch.root)}`);
+      const root = found?.record;
       const row: RecordVerdict = {
         chain: "batched",
         subject: lower(x.leaf.subject),
@@ -850,12 +851,10 @@ class Verifier {
       else if (root.attestation.id !== Attestation.Signatures)
         row.reasons.push(`its batch root is not a signed record`);
       else {
-        const rootRow = this.rows.find(
-          (v) => v.chain === "batch" && v.subject === lower(x.batch.subject) && v.index === root.index,
-        );
-        row.signers = rootRow?.signers ?? null;
-        row.quorum = rootRow?.quorum ?? null;
-        if (rootRow && !rootRow.ok) row.reasons.push(`its batch root record failed verification`);
+        const rootRow = found!.row;
+        row.signers = rootRow.signers;
+        row.quorum = rootRow.quorum;
+        if (!rootRow.ok) row.reasons.push(`its batch root record failed verification`);
       }
       if (!subjects.has(row.subject))
         row.reasons.push(`its subject ${short(row.subject)} is not a chain of this bundle`);

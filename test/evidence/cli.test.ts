@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { EXIT, main } from "../../clients/evidence/cli";
 import { serializeBundle } from "../../clients/evidence/bundle";
+import { writeBundle } from "../../clients/evidence/export";
 import { exportedCaseFixture, tampered } from "./helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -82,7 +83,8 @@ describe("colend CLI", function () {
       truncated: path.join(dir, "loan-1-truncated.json"),
       other: path.join(dir, "other.json"),
     };
-    fs.writeFileSync(files.good, text);
+    writeBundle(files.good, bundle);
+    expect(fs.readFileSync(files.good, "utf8")).to.equal(text);
     fs.writeFileSync(files.tampered, serializeBundle(bad));
     fs.writeFileSync(files.truncated, text.slice(0, 5_000));
     fs.writeFileSync(files.other, JSON.stringify({ format: "something-else", version: 1 }));
