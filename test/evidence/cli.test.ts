@@ -34,6 +34,23 @@ function colend(args: string[]): Promise<Run> {
   });
 }
 
+/** The modules `bin/colend.js` loads for the CLI (as the bin registers ts-node), from a fresh process. */
+async function loadedModules(): Promise<string[]> {
+  const script = [
+    `require("ts-node").register({ transpileOnly: true, projectSearchDir: ${JSON.stringify(ROOT)}, compilerOptions: { module: "commonjs" } });`,
+    `require(${JSON.stringify(path.join(ROOT, "clients", "evidence", "cli.ts"))});`,
+    `process.stdout.write(JSON.stringify(Object.keys(require.cache)));`,
+  ].join("\n");
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", script], { cwd: ROOT });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.on("error", reject);
+    child.on("close", () => resolve(stdout));
+  });
+  return JSON.parse(out) as string[];
+}
+
 /** Runs the CLI in this process, capturing its output. */
 async function inProcess(args: string[]): Promise<Run> {
   let stdout = "";
@@ -96,6 +113,7 @@ describe("colend CLI", function () {
 
   describe("as a child process, without Hardhat", function () {
     let runs: Record<"good" | "tampered" | "truncated", Run>;
+    let loaded: string[];
     let proxyUrl: string;
 
     before(async function () {
@@ -103,12 +121,14 @@ describe("colend CLI", function () {
       const proxy = await rpcProxy();
       proxyUrl = proxy.url;
       try {
-        const [good, tamperedRun, truncated] = await Promise.all([
+        const [good, tamperedRun, truncated, modules] = await Promise.all([
           colend(["verify", files.good, "--rpc", proxy.url]),
           colend(["verify", files.tampered]),
           colend(["verify", files.truncated]),
+          loadedModules(),
         ]);
         runs = { good, tampered: tamperedRun, truncated };
+        loaded = modules;
       } finally {
         await proxy.close();
       }
@@ -153,6 +173,11 @@ describe("colend CLI", function () {
       expect(stdout).to.match(/^\s+3\s+Reminder\s+.*FAILED$/m);
       expect(stdout).to.match(/✗ prev .* is not the head of record 2 .*: the chain is broken/);
       expect(stdout).to.match(/FAILED: \d+ problem\(s\) in a bundle of 15 records\n$/);
+    });
+
+    it("loads neither Hardhat nor TypeChain nor compiled artifacts", function () {
+      expect(loaded.length).to.be.greaterThan(0);
+      expect(loaded.filter((m) => /node_modules\/hardhat\/|typechain-types|artifacts\//.test(m))).to.deep.equal([]);
     });
 
     it("exits 2 with the reason for a truncated file", function () {
