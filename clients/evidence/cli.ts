@@ -91,7 +91,10 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
 
 // ---------------------------------------------------------------- the table
 
-const iso = (t: number): string => new Date(t * 1000).toISOString().replace(".000Z", "Z");
+const iso = (t: number): string => {
+  const d = new Date(t * 1000);
+  return Number.isNaN(d.getTime()) ? `t=${t}` : d.toISOString().replace(".000Z", "Z");
+};
 const short = (h: string): string => `${h.slice(0, 10)}…${h.slice(-4)}`;
 
 function table(rows: string[][], align: ("l" | "r")[]): string[] {

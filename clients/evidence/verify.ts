@@ -323,6 +323,7 @@ class Verifier {
     }
     const frozen = b.case ? this.checkCase() : undefined;
     this.verifyBatches(subjects);
+    this.checkBlockTimes();
     b.documents.forEach((doc, i) => {
       if (!this.usedDocuments.has(lower(doc.contentHash))) {
         this.errors.push(`documents[${i}]: contentHash ${doc.contentHash} belongs to no record in the bundle`);
@@ -459,6 +460,20 @@ class Verifier {
     if (!seen) this.blocks.set(r.blockNumber, here);
     else if (seen.hash !== here.hash || seen.timestamp !== here.timestamp) {
       row.reasons.push(`block ${r.blockNumber} has another hash or timestamp than in ${seen.where}`);
+    }
+  }
+
+  /** Block timestamps never go backwards as block numbers grow. */
+  private checkBlockTimes(): void {
+    const blocks = [...this.blocks.entries()].sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < blocks.length; i++) {
+      const [n0, b0] = blocks[i - 1];
+      const [n1, b1] = blocks[i];
+      if (b1.timestamp < b0.timestamp) {
+        this.errors.push(
+          `block times go backwards: block ${n0} (${b0.where}) at ${b0.timestamp}, block ${n1} (${b1.where}) at ${b1.timestamp}`,
+        );
+      }
     }
   }
 

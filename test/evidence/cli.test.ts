@@ -211,6 +211,25 @@ describe("colend CLI", function () {
       expect(JSON.parse(stdout).ok).to.equal(false);
     });
 
+    it("prints a verdict even for a timestamp no calendar holds", async function () {
+      const { bundle } = await loadFixture(exportedCaseFixture);
+      const odd = path.join(dir, "odd-time.json");
+      fs.writeFileSync(
+        odd,
+        serializeBundle(
+          tampered(bundle, (b) => {
+            b.subjects[0].records[3].timestamp = Number.MAX_SAFE_INTEGER;
+          }),
+        ),
+      );
+      const { code, stdout } = await inProcess(["verify", odd]);
+      expect(code).to.equal(EXIT.failed);
+      expect(stdout).to.match(/^\s+3\s+Repayment\s+\d+\s+t=9007199254740991\s+fact/m);
+      expect(stdout).to.match(
+        /✗ block times go backwards: block 12 \(loan record 3 \(Repayment\)\) at 9007199254740991, block 17/,
+      );
+    });
+
     it("exits 2 for a file that is not a colend bundle", async function () {
       const { code, stderr } = await inProcess(["verify", files.other]);
       expect(code).to.equal(EXIT.usage);
