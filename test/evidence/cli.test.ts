@@ -226,7 +226,7 @@ describe("colend CLI", function () {
       expect(code).to.equal(EXIT.failed);
       expect(stdout).to.match(/^\s+3\s+Repayment\s+\d+\s+t=9007199254740991\s+fact/m);
       expect(stdout).to.match(
-        /✗ block times go backwards: block 12 \(loan record 3 \(Repayment\)\) at 9007199254740991, block 17/,
+        /✗ block times go backwards: block \d+ \(loan record 3 \(Repayment\)\) at 9007199254740991, block \d+/,
       );
     });
 

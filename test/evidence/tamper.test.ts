@@ -267,7 +267,7 @@ describe("Evidence bundle tampering", function () {
         b.case!.frozenHead = b.subjects[0].records[6].head;
       });
       await expectRejected(bad, [
-        /^loan record 6 \(Note\): committed at block \d+, after the filing \(block 20\), yet inside the frozen head/,
+        /^loan record 6 \(Note\): committed at block \d+, after the filing \(block \d+\), yet inside the frozen head/,
       ]);
     });
   });
