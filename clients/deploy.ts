@@ -3,6 +3,8 @@ import { EvidenceLedger, EvidenceLedger__factory } from "../typechain-types";
 import type { IMembership } from "../typechain-types/contracts/ledger/EvidenceLedger";
 import { AddressBook, MemberEntry } from "./core/addressBook";
 import { Role } from "./core/types";
+import { LendingDeployment, deployLending } from "./lending/deploy";
+import type { LendingParams } from "./lending/params";
 
 /** A founding member as the deployer knows it. */
 export interface FounderSpec {
@@ -16,6 +18,14 @@ export interface FounderSpec {
 export interface Deployment {
   book: AddressBook;
   ledger: EvidenceLedger;
+  /** The lending modules (absent when deployed with `lending: false`). */
+  lending?: LendingDeployment;
+}
+
+/** What to deploy besides the ledger; everything has defaults. */
+export interface DeployOptions {
+  /** Lending parameters overriding the defaults (clients/lending/params.ts), or false to skip lending. */
+  lending?: Partial<LendingParams> | false;
 }
 
 /**
@@ -23,7 +33,11 @@ export interface Deployment {
  * modules in during genesis, and seals genesis so that from then on only a majority of the banks
  * can change the consortium.
  */
-export async function deployColend(deployer: Signer, founders: FounderSpec[]): Promise<Deployment> {
+export async function deployColend(
+  deployer: Signer,
+  founders: FounderSpec[],
+  options: DeployOptions = {},
+): Promise<Deployment> {
   const members: MemberEntry[] = [];
   const founderArgs: IMembership.FounderStruct[] = [];
   for (const f of founders) {
@@ -45,7 +59,12 @@ export async function deployColend(deployer: Signer, founders: FounderSpec[]): P
   };
 
   // Modules (lending, arbitration) are deployed and enabled here, during genesis.
+  let lending: LendingDeployment | undefined;
+  if (options.lending !== false) {
+    lending = await deployLending(deployer, ledger, options.lending ?? {});
+    Object.assign(book, lending.addresses);
+  }
 
   await (await ledger.connect(deployer).sealGenesis()).wait();
-  return { book, ledger };
+  return { book, ledger, lending };
 }

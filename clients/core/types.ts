@@ -113,8 +113,10 @@ export const KIND_NAMES = [
   "CaseStatement",
   "CaseResponse",
   "Award",
-  // off-chain only kinds (never written by a contract itself)
   "Reminder",
+  "DelinquencyListed",
+  "LoanCancelled",
+  // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",
   "Note",
@@ -134,6 +136,9 @@ const coder = AbiCoder.defaultAbiCoder();
 /** Subject identifiers, mirrored from `Subjects` in contracts/common/Types.sol. */
 export const Subject = {
   loan: (loanId: bigint | number): string => keccak256(coder.encode(["string", "uint256"], ["colend.loan", loanId])),
+  /** A borrower's credit chain, keyed by its pseudonym. */
+  borrower: (pseudonym: string): string =>
+    keccak256(coder.encode(["string", "bytes32"], ["colend.borrower", pseudonym])),
   arbitrationCase: (caseId: bigint | number): string =>
     keccak256(coder.encode(["string", "uint256"], ["colend.case", caseId])),
   /** A batch chain: one per proposer and label (e.g. a day). */

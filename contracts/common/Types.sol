@@ -83,6 +83,9 @@ library Kinds {
     bytes32 internal constant CASE_STATEMENT = keccak256("colend.kind.CaseStatement.v1");
     bytes32 internal constant CASE_RESPONSE = keccak256("colend.kind.CaseResponse.v1");
     bytes32 internal constant AWARD = keccak256("colend.kind.Award.v1");
+    bytes32 internal constant REMINDER = keccak256("colend.kind.Reminder.v1");
+    bytes32 internal constant DELINQUENCY_LISTED = keccak256("colend.kind.DelinquencyListed.v1");
+    bytes32 internal constant LOAN_CANCELLED = keccak256("colend.kind.LoanCancelled.v1");
 }
 
 /// @notice Subject identifiers shared by contracts and clients.
@@ -90,6 +93,11 @@ library Subjects {
     /// @notice Subject of a loan's evidence chain.
     function loan(uint256 loanId) internal pure returns (bytes32) {
         return keccak256(abi.encode("colend.loan", loanId));
+    }
+
+    /// @notice Subject of a borrower's credit chain (decisions, outside loans, delinquency), keyed by pseudonym.
+    function borrower(bytes32 pseudonym) internal pure returns (bytes32) {
+        return keccak256(abi.encode("colend.borrower", pseudonym));
     }
 
     /// @notice Subject of an arbitration case's chain.

@@ -9,8 +9,8 @@ import {Kinds, Subjects} from "../common/Types.sol";
 contract TypesHarness {
     /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
     function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
-        names = new string[](17);
-        ids = new bytes32[](17);
+        names = new string[](20);
+        ids = new bytes32[](20);
         (names[0], ids[0]) = ("Batch", Kinds.BATCH);
         (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
         (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
@@ -28,11 +28,19 @@ contract TypesHarness {
         (names[14], ids[14]) = ("CaseStatement", Kinds.CASE_STATEMENT);
         (names[15], ids[15]) = ("CaseResponse", Kinds.CASE_RESPONSE);
         (names[16], ids[16]) = ("Award", Kinds.AWARD);
+        (names[17], ids[17]) = ("Reminder", Kinds.REMINDER);
+        (names[18], ids[18]) = ("DelinquencyListed", Kinds.DELINQUENCY_LISTED);
+        (names[19], ids[19]) = ("LoanCancelled", Kinds.LOAN_CANCELLED);
     }
 
     /// @notice `Subjects.loan(loanId)`.
     function loanSubject(uint256 loanId) external pure returns (bytes32) {
         return Subjects.loan(loanId);
+    }
+
+    /// @notice `Subjects.borrower(pseudonym)`.
+    function borrowerSubject(bytes32 pseudonym) external pure returns (bytes32) {
+        return Subjects.borrower(pseudonym);
     }
 
     /// @notice `Subjects.arbitrationCase(caseId)`.

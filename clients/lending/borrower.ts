@@ -1,0 +1,159 @@
+import { MaxUint256, Signer } from "ethers";
+import { AddressBook } from "../core/addressBook";
+import { contentHash, newSalt } from "../core/records";
+import { LoanStatus } from "../core/types";
+import { eventsOf } from "./bank";
+import { LendingContracts, lendingContracts } from "./contracts";
+import type { Allocation, Dues, Row } from "./loanModel";
+
+/** What a repayment did. */
+export interface Repayment {
+  loanId: bigint;
+  amount: bigint;
+  allocation: Allocation;
+  /** Principal still owed afterwards. */
+  outstanding: bigint;
+  /** Whether the loan is now repaid in full. */
+  settled: boolean;
+}
+
+/** A borrower's view of one loan. */
+export interface BorrowerLoan {
+  loanId: bigint;
+  status: LoanStatus;
+  principal: bigint;
+  outstanding: bigint;
+  restricted: boolean;
+}
+
+/**
+ * A borrower's client: sees its own loans, schedules and dues, repays, and spends from a
+ * restricted loan-use account. The borrower is not a consortium member; it signs only its own
+ * transactions.
+ */
+export class BorrowerClient {
+  readonly lending: LendingContracts;
+  private addressCache?: string;
+
+  constructor(
+    readonly signer: Signer,
+    readonly book: AddressBook,
+  ) {
+    this.lending = lendingContracts(book, signer);
+  }
+
+  async address(): Promise<string> {
+    this.addressCache ??= await this.signer.getAddress();
+    return this.addressCache;
+  }
+
+  /** Settlement-token balance. */
+  async balance(): Promise<bigint> {
+    return this.lending.token.balanceOf(await this.address());
+  }
+
+  /** The loans originated to this borrower's account. */
+  async loans(): Promise<BorrowerLoan[]> {
+    const { loanBook } = this.lending;
+    const me = (await this.address()).toLowerCase();
+    const events = await loanBook.queryFilter(loanBook.filters.LoanOriginated(), this.book.deployBlock);
+    const out: BorrowerLoan[] = [];
+    for (const e of events) {
+      if (e.args.borrower.toLowerCase() !== me) continue;
+      const loan = await loanBook.loanInfo(e.args.loanId);
+      out.push({
+        loanId: e.args.loanId,
+        status: Number(loan.status) as LoanStatus,
+        principal: loan.principal,
+        outstanding: loan.outstanding,
+        restricted: BigInt(loan.useCategory) !== 0n,
+      });
+    }
+    return out;
+  }
+
+  /** The loan's installments. */
+  async schedule(loanId: bigint): Promise<Row[]> {
+    const rows = await this.lending.loanBook.schedule(loanId);
+    return rows.map((r) => ({ dueDate: r.dueDate, principal: r.principal, interest: r.interest, paid: r.paid }));
+  }
+
+  /** What is owed now. */
+  async dues(loanId: bigint): Promise<Dues> {
+    const d = await this.lending.loanBook.dues(loanId);
+    return {
+      surcharge: d.surcharge,
+      overdueInterest: d.overdueInterest,
+      interestDue: d.interestDue,
+      principalDue: d.principalDue,
+      currentInterest: d.currentInterest,
+      currentPrincipal: d.currentPrincipal,
+      amountDue: d.amountDue,
+      payoff: d.payoff,
+      outstanding: d.outstanding,
+      daysPastDue: d.daysPastDue,
+      nextDueDate: d.nextDueDate,
+    };
+  }
+
+  /** Pays `amount` towards the loan (approving the loan book first if needed). */
+  async repay(loanId: bigint, amount: bigint): Promise<Repayment> {
+    const { token, loanBook } = this.lending;
+    const spender = await loanBook.getAddress();
+    if ((await token.allowance(await this.address(), spender)) < amount) {
+      await (await token.approve(spender, MaxUint256)).wait();
+    }
+    const receipt = await (await loanBook.repay(loanId, amount)).wait();
+    const [e] = eventsOf(loanBook, receipt, "RepaymentApplied");
+    const a = e.allocation;
+    return {
+      loanId,
+      amount,
+      allocation: {
+        surcharge: a.surcharge,
+        overdueInterest: a.overdueInterest,
+        interest: a.interest,
+        principal: a.principal,
+        prepaid: a.prepaid,
+      },
+      outstanding: e.outstanding,
+      settled: eventsOf(loanBook, receipt, "LoanSettled").length > 0,
+    };
+  }
+
+  /** Pays what is due now (overdue charges, installments due, the current installment). */
+  async payDue(loanId: bigint): Promise<Repayment> {
+    const d = await this.dues(loanId);
+    const amount = d.amountDue + d.currentInterest + d.currentPrincipal;
+    if (amount === 0n) throw new Error(`nothing is owed on loan ${loanId}`);
+    return this.repay(loanId, amount);
+  }
+
+  /** Repays the loan in full. */
+  async payOff(loanId: bigint): Promise<Repayment> {
+    return this.repay(loanId, (await this.dues(loanId)).payoff);
+  }
+
+  /**
+   * Pays an approved payee from the loan's restricted account; `purpose` (an invoice reference,
+   * say) stays off chain, its salted hash goes on the loan's evidence chain.
+   */
+  async spend(
+    loanId: bigint,
+    payee: string,
+    amount: bigint,
+    purpose: string,
+  ): Promise<{ purposeHash: string; salt: Uint8Array; balance: bigint }> {
+    const { loanUse } = this.lending;
+    const salt = newSalt();
+    const purposeHash = contentHash(new TextEncoder().encode(purpose), salt);
+    await (await loanUse.spend(loanId, payee, amount, purposeHash)).wait();
+    return { purposeHash, salt, balance: (await loanUse.accountOf(loanId)).balance };
+  }
+
+  /** Sends unspent restricted funds back to the lenders as a repayment. */
+  async returnToLenders(loanId: bigint, amount: bigint): Promise<bigint> {
+    await (await this.lending.loanUse.returnToLenders(loanId, amount)).wait();
+    return (await this.lending.loanUse.accountOf(loanId)).balance;
+  }
+}

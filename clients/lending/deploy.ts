@@ -1,0 +1,83 @@
+import type { Signer } from "ethers";
+import {
+  CreditRegistry,
+  CreditRegistry__factory,
+  EvidenceLedger,
+  LoanAccounting__factory,
+  LoanBook,
+  LoanBook__factory,
+  LoanEngine__factory,
+  LoanUseAccount,
+  LoanUseAccount__factory,
+  SettlementToken,
+  SettlementToken__factory,
+} from "../../typechain-types";
+import { LendingParams, lendingParams, loanBookParams } from "./params";
+
+/** The lending modules as deployed. */
+export interface LendingDeployment {
+  token: SettlementToken;
+  registry: CreditRegistry;
+  loanBook: LoanBook;
+  loanUse: LoanUseAccount;
+  params: LendingParams;
+  /** Addresses for the address book. */
+  addresses: { token: string; registry: string; loanBook: string; loanUse: string };
+}
+
+/**
+ * Deploys the lending modules against a ledger still in genesis: the settlement token, the
+ * credit registry, the loan book (with its two linked libraries) and the loan-use account; binds
+ * them to each other and enables the three that write records as ledger modules. The caller must
+ * be the ledger's genesis administrator and seals genesis afterwards.
+ */
+export async function deployLending(
+  deployer: Signer,
+  ledger: EvidenceLedger,
+  overrides: Partial<LendingParams> = {},
+): Promise<LendingDeployment> {
+  const params = lendingParams(overrides);
+  const ledgerAddress = await ledger.getAddress();
+  const admin = await ledger.genesisAdmin();
+  if (admin.toLowerCase() !== (await deployer.getAddress()).toLowerCase()) {
+    throw new Error(
+      `deployLending: ${await deployer.getAddress()} is not the ledger's genesis administrator (${admin})`,
+    );
+  }
+
+  const engine = await new LoanEngine__factory(deployer).deploy();
+  const accounting = await new LoanAccounting__factory(deployer).deploy();
+  const token = await new SettlementToken__factory(deployer).deploy(ledgerAddress);
+  const registry = await new CreditRegistry__factory(deployer).deploy(
+    ledgerAddress,
+    await token.getAddress(),
+    params.minCreditLimit,
+    params.maxCreditLimit,
+  );
+  const loanBook = await new LoanBook__factory(
+    {
+      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
+      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
+    },
+    deployer,
+  ).deploy(ledgerAddress, await token.getAddress(), await registry.getAddress(), loanBookParams(params));
+  const loanUse = await new LoanUseAccount__factory(deployer).deploy(
+    ledgerAddress,
+    await token.getAddress(),
+    await loanBook.getAddress(),
+  );
+  const addresses = {
+    token: await token.getAddress(),
+    registry: await registry.getAddress(),
+    loanBook: await loanBook.getAddress(),
+    loanUse: await loanUse.getAddress(),
+  };
+
+  const genesis = ledger.connect(deployer);
+  await (await registry.connect(deployer).bindLoanBook(addresses.loanBook)).wait();
+  await (await loanBook.connect(deployer).bindLoanUse(addresses.loanUse)).wait();
+  for (const module of [addresses.registry, addresses.loanBook, addresses.loanUse]) {
+    await (await genesis.setModuleAtGenesis(module, true)).wait();
+  }
+  return { token, registry, loanBook, loanUse, params, addresses };
+}

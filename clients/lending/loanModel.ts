@@ -1,0 +1,377 @@
+import { LoanClass } from "../core/types";
+import { installment, overdueInterest, schedule, splitBps, splitByWeights, surcharge } from "./math";
+
+/**
+ * A loan's repayment state in TypeScript, mirroring contracts/lending/LoanEngine.sol (waterfall,
+ * overdue accrual, re-amortization) and LoanAccounting.sol (the split among funders) line for
+ * line, so a client can preview exactly what a repayment will do and tests can check the chain
+ * against it. Amounts are bigint token units; times are unix seconds.
+ */
+
+export const DAY = 86_400n;
+
+/** The terms the model needs. */
+export interface ModelTerms {
+  principal: bigint;
+  annualRateBps: bigint;
+  periods: number;
+  periodDays: bigint;
+  leadInterestBps: bigint;
+}
+
+/** A funder as the loan book keeps it (index 0 is the lead). */
+export interface ModelFunder {
+  account: string;
+  funded: bigint;
+  principalReturned: bigint;
+  incomeReceived: bigint;
+}
+
+/** How a repayment was applied (mirror of `ILoanBook.Allocation`). */
+export interface Allocation {
+  surcharge: bigint;
+  overdueInterest: bigint;
+  interest: bigint;
+  principal: bigint;
+  prepaid: bigint;
+}
+
+/** What is owed (mirror of `ILoanBook.Dues`). */
+export interface Dues {
+  surcharge: bigint;
+  overdueInterest: bigint;
+  interestDue: bigint;
+  principalDue: bigint;
+  currentInterest: bigint;
+  currentPrincipal: bigint;
+  amountDue: bigint;
+  payoff: bigint;
+  outstanding: bigint;
+  daysPastDue: bigint;
+  nextDueDate: bigint;
+}
+
+/** One installment (mirror of `ILoanBook.Row`). */
+export interface Row {
+  dueDate: bigint;
+  principal: bigint;
+  interest: bigint;
+  paid: bigint;
+}
+
+/** One repayment as the model applied it, with each funder's share. */
+export interface RepaymentResult {
+  allocation: Allocation;
+  /** Principal credited to each funder, in funder order. */
+  principalParts: bigint[];
+  /** Interest, overdue interest and surcharge credited to each funder, in funder order. */
+  incomeParts: bigint[];
+  reamortized: boolean;
+  settled: boolean;
+}
+
+/** Thresholds of the five-category classification (days past due). */
+export interface ClassThresholds {
+  specialMentionDays: bigint;
+  substandardDays: bigint;
+  doubtfulDays: bigint;
+  lossDays: bigint;
+}
+
+/** The class `dpd` days past due maps to (mirror of `LoanBook.classFor`). */
+export function classFor(dpd: bigint, t: ClassThresholds): LoanClass {
+  if (dpd >= t.lossDays) return LoanClass.Loss;
+  if (dpd >= t.doubtfulDays) return LoanClass.Doubtful;
+  if (dpd >= t.substandardDays) return LoanClass.Substandard;
+  if (dpd >= t.specialMentionDays) return LoanClass.SpecialMention;
+  return LoanClass.Normal;
+}
+
+interface Base {
+  start: number;
+  periods: number;
+  principal: bigint;
+}
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** Repayment is over `amount` exceeding the payoff (mirror of `ILoanBook.Overpayment`). */
+export class OverpaymentError extends Error {
+  override readonly name = "Overpayment";
+  constructor(
+    readonly amount: bigint,
+    readonly payoff: bigint,
+  ) {
+    super(`Overpayment: ${amount} exceeds the payoff ${payoff}`);
+  }
+}
+
+export class LoanModel {
+  funders: ModelFunder[] = [];
+  disbursedAt = 0n;
+  rows: number;
+  cursor = 0;
+  cursorPaid = 0n;
+  outstanding = 0n;
+  overdueInterest = 0n;
+  surcharge = 0n;
+  accruedDay = 0n;
+  bases: Base[];
+  totalRepaid = 0n;
+
+  private principals: bigint[] = [];
+  private interests: bigint[] = [];
+
+  constructor(
+    readonly terms: ModelTerms,
+    readonly surchargeBps: bigint = 5_000n,
+  ) {
+    this.rows = terms.periods;
+    this.bases = [{ start: 0, periods: terms.periods, principal: terms.principal }];
+    this.loadBase();
+  }
+
+  /** Installment of the original terms. */
+  get installment(): bigint {
+    return installment(this.terms.principal, this.terms.annualRateBps, this.terms.periods, this.terms.periodDays);
+  }
+
+  private get baseStart(): number {
+    return this.bases[this.bases.length - 1].start;
+  }
+
+  private loadBase(): void {
+    const base = this.bases[this.bases.length - 1];
+    const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
+    this.principals = rows.map((r) => r.principal);
+    this.interests = rows.map((r) => r.interest);
+  }
+
+  /** Sets the funders (as on chain, lead first) and disburses at `at`. */
+  disburse(at: bigint, funders: { account: string; funded: bigint }[]): void {
+    const total = funders.reduce((s, f) => s + f.funded, 0n);
+    if (total !== this.terms.principal) throw new Error(`funded ${total} != principal ${this.terms.principal}`);
+    this.funders = funders.map((f) => ({
+      account: f.account,
+      funded: f.funded,
+      principalReturned: 0n,
+      incomeReceived: 0n,
+    }));
+    this.disbursedAt = at;
+    this.outstanding = this.terms.principal;
+  }
+
+  dueDate(k: number): bigint {
+    return this.disbursedAt + BigInt(k + 1) * this.terms.periodDays * DAY;
+  }
+
+  private dueCount(time: bigint): number {
+    const n = (time - this.disbursedAt) / (this.terms.periodDays * DAY);
+    return n < BigInt(this.rows) ? Number(n) : this.rows;
+  }
+
+  private unpaid(k: number): bigint {
+    const i = k - this.baseStart;
+    let amount = this.principals[i] + this.interests[i];
+    if (k === this.cursor) amount -= this.cursorPaid;
+    return amount;
+  }
+
+  /** Accrues overdue interest and surcharge per whole day late, up to `time`. */
+  accrue(time: bigint): void {
+    const today = (time - this.disbursedAt) / DAY;
+    const due = this.dueCount(time);
+    for (let k = this.cursor; k < due; k++) {
+      let from = BigInt(k + 1) * this.terms.periodDays;
+      if (from < this.accruedDay) from = this.accruedDay;
+      if (today <= from) continue;
+      const inc = overdueInterest(this.unpaid(k), this.terms.annualRateBps, today - from);
+      this.overdueInterest += inc;
+      this.surcharge += surcharge(inc, this.surchargeBps);
+    }
+    if (today > this.accruedDay) this.accruedDay = today;
+  }
+
+  /** Whole days the oldest unpaid installment is late at `time`. */
+  daysPastDue(time: bigint): bigint {
+    if (this.cursor >= this.rows) return 0n;
+    const due = this.dueDate(this.cursor);
+    return time > due ? (time - due) / DAY : 0n;
+  }
+
+  /** What is owed at `time`, without changing the model (as the `dues` view). */
+  dues(time: bigint): Dues {
+    const copy = this.clone();
+    copy.accrue(time);
+    return copy.duesAccrued(time);
+  }
+
+  private duesAccrued(time: bigint): Dues {
+    const d: Dues = {
+      surcharge: this.surcharge,
+      overdueInterest: this.overdueInterest,
+      interestDue: 0n,
+      principalDue: 0n,
+      currentInterest: 0n,
+      currentPrincipal: 0n,
+      amountDue: 0n,
+      payoff: 0n,
+      outstanding: this.outstanding,
+      daysPastDue: 0n,
+      nextDueDate: 0n,
+    };
+    const due = this.dueCount(time);
+    const end = due < this.rows ? due + 1 : this.rows;
+    for (let k = this.cursor; k < end; k++) {
+      const i = k - this.baseStart;
+      let interest = this.interests[i];
+      let principal = this.principals[i];
+      if (k === this.cursor) {
+        const paidInterest = min(this.cursorPaid, interest);
+        interest -= paidInterest;
+        principal -= this.cursorPaid - paidInterest;
+      }
+      if (k < due) {
+        d.interestDue += interest;
+        d.principalDue += principal;
+      } else {
+        d.currentInterest = interest;
+        d.currentPrincipal = principal;
+      }
+    }
+    d.amountDue = d.surcharge + d.overdueInterest + d.interestDue + d.principalDue;
+    d.payoff = d.surcharge + d.overdueInterest + d.interestDue + d.currentInterest + this.outstanding;
+    if (this.cursor < this.rows) {
+      d.nextDueDate = this.dueDate(this.cursor);
+      d.daysPastDue = this.daysPastDue(time);
+    }
+    return d;
+  }
+
+  /** Applies a repayment of `amount` at `time` (throws `OverpaymentError` past the payoff). */
+  repay(amount: bigint, time: bigint): RepaymentResult {
+    if (amount <= 0n) throw new RangeError("amount must be positive");
+    const next = this.clone();
+    next.accrue(time);
+    const payoff = next.duesAccrued(time).payoff;
+    if (amount > payoff) throw new OverpaymentError(amount, payoff);
+    const { allocation, reamortized } = next.applyPayment(amount, time);
+    Object.assign(this, next);
+    const principal = allocation.principal + allocation.prepaid;
+    const income = allocation.surcharge + allocation.overdueInterest + allocation.interest;
+    const { principalParts, incomeParts } = this.credit(principal, income);
+    this.totalRepaid += amount;
+    return { allocation, principalParts, incomeParts, reamortized, settled: this.outstanding === 0n };
+  }
+
+  private applyPayment(amount: bigint, time: bigint): { allocation: Allocation; reamortized: boolean } {
+    const a: Allocation = { surcharge: 0n, overdueInterest: 0n, interest: 0n, principal: 0n, prepaid: 0n };
+    let left = amount;
+    a.surcharge = min(left, this.surcharge);
+    left -= a.surcharge;
+    this.surcharge -= a.surcharge;
+    a.overdueInterest = min(left, this.overdueInterest);
+    left -= a.overdueInterest;
+    this.overdueInterest -= a.overdueInterest;
+
+    const due = this.dueCount(time);
+    const end = due < this.rows ? due + 1 : this.rows;
+    while (left > 0n && this.cursor < end) {
+      const i = this.cursor - this.baseStart;
+      const interest = this.interests[i];
+      const total = interest + this.principals[i];
+      let paid = this.cursorPaid;
+      if (paid < interest) {
+        const x = min(left, interest - paid);
+        left -= x;
+        a.interest += x;
+        paid += x;
+      }
+      const x = min(left, total - paid);
+      left -= x;
+      a.principal += x;
+      paid += x;
+      this.outstanding -= x;
+      if (paid === total) {
+        this.cursor += 1;
+        this.cursorPaid = 0n;
+      } else {
+        this.cursorPaid = paid;
+      }
+    }
+    let reamortized = false;
+    if (left > 0n) {
+      a.prepaid = left;
+      this.outstanding -= left;
+      reamortized = this.reamortize();
+    }
+    if (this.outstanding === 0n) this.cursor = this.rows;
+    return { allocation: a, reamortized };
+  }
+
+  /** Spreads the rest over the remaining installments, or makes it all due next if too small. */
+  private reamortize(): boolean {
+    if (this.outstanding === 0n) return false;
+    let periods = this.rows - this.cursor;
+    try {
+      installment(this.outstanding, this.terms.annualRateBps, periods, this.terms.periodDays);
+    } catch {
+      periods = 1;
+    }
+    this.bases = [...this.bases, { start: this.cursor, periods, principal: this.outstanding }];
+    this.rows = this.cursor + periods;
+    this.loadBase();
+    return true;
+  }
+
+  /** Splits one repayment among the funders and credits them (mirror of `LoanAccounting.credit`). */
+  private credit(principal: bigint, income: bigint): { principalParts: bigint[]; incomeParts: bigint[] } {
+    const n = this.funders.length;
+    const remaining = this.funders.map((f) => f.funded - f.principalReturned);
+    const principalParts = principal === 0n ? remaining.map(() => 0n) : splitByWeights(principal, remaining);
+    const { leadPart, partnersPart } = splitBps(income, this.terms.leadInterestBps);
+    const partnerParts = splitByWeights(
+      partnersPart,
+      this.funders.slice(1).map((f) => f.funded),
+    );
+    const incomeParts = [leadPart, ...partnerParts];
+    for (let i = 0; i < n; i++) {
+      this.funders[i].principalReturned += principalParts[i];
+      this.funders[i].incomeReceived += incomeParts[i];
+    }
+    return { principalParts, incomeParts };
+  }
+
+  /** The installments, with due dates and what was paid (as the `schedule` view). */
+  schedule(): Row[] {
+    const out: Row[] = Array.from({ length: this.rows }, () => ({
+      dueDate: 0n,
+      principal: 0n,
+      interest: 0n,
+      paid: 0n,
+    }));
+    for (const base of this.bases) {
+      const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
+      for (let k = 0; k < rows.length && base.start + k < this.rows; k++) {
+        out[base.start + k].principal = rows[k].principal;
+        out[base.start + k].interest = rows[k].interest;
+      }
+    }
+    for (let k = 0; k < this.rows; k++) {
+      const row = out[k];
+      if (this.disbursedAt !== 0n) row.dueDate = this.dueDate(k);
+      if (k < this.cursor) row.paid = row.principal + row.interest;
+      else if (k === this.cursor) row.paid = this.cursorPaid;
+    }
+    return out;
+  }
+
+  /** A deep copy. */
+  clone(): LoanModel {
+    const copy = Object.create(LoanModel.prototype) as LoanModel;
+    Object.assign(copy, this);
+    copy.funders = this.funders.map((f) => ({ ...f }));
+    copy.bases = [...this.bases];
+    return copy;
+  }
+}
