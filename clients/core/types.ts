@@ -116,6 +116,7 @@ export const KIND_NAMES = [
   "Reminder",
   "DelinquencyListed",
   "LoanCancelled",
+  "Disclosure",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

@@ -63,6 +63,15 @@ interface IArbitrationCourt {
     error WrongSubject(bytes32 expected, bytes32 given);
     /// @notice A hash argument was zero.
     error EmptyHash();
+    /// @notice The record has kind `given`; this function takes kind `expected`.
+    error WrongKind(bytes32 expected, bytes32 given);
+    /// @notice The claim's `attrs` must be `keccak256(abi.encode(loanId, arbitrator, frozenHead))`
+    ///         (`expected`), so that its endorsers signed the loan, the arbitrator and the loan head at filing.
+    error ClaimAttrsMismatch(bytes32 expected, bytes32 given);
+    /// @notice Only the claimant of `caseId` may do this; `caller` is not it.
+    error NotClaimant(uint256 caseId, address caller);
+    /// @notice Content `contentHash` is already on case `caseId`'s chain (or, for an award, the loan's).
+    error ContentAlreadyRecorded(uint256 caseId, bytes32 contentHash);
 
     /// @notice Files a case on defaulted loan `loanId`, naming `arbitrator`. The claim document is
     ///         an endorsed record (kind CaseOpened) on the case subject `Subjects.arbitrationCase(caseId)`

@@ -86,6 +86,7 @@ library Kinds {
     bytes32 internal constant REMINDER = keccak256("colend.kind.Reminder.v1");
     bytes32 internal constant DELINQUENCY_LISTED = keccak256("colend.kind.DelinquencyListed.v1");
     bytes32 internal constant LOAN_CANCELLED = keccak256("colend.kind.LoanCancelled.v1");
+    bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
 }
 
 /// @notice Subject identifiers shared by contracts and clients.

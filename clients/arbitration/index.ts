@@ -1,0 +1,3 @@
+export * from "./arbitratorNode";
+export * from "./claimant";
+export * from "./deploy";

@@ -1,0 +1,3 @@
+export * from "./crypto";
+export * from "./documentStore";
+export * from "./disclosure";
