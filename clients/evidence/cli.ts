@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { BundleReadError, EvidenceBundle, checkBundleShape, readBundleText } from "./bundle";
-import { RecordVerdict, RpcUnavailableError, VerifyReport, rowLabel, verifyBundle } from "./verify";
+import { DecryptHook, RecordVerdict, RpcUnavailableError, VerifyReport, rowLabel, verifyBundle } from "./verify";
 
 /**
  * The `colend` command line. Kept free of Hardhat: it needs only ethers and the bundle code, so
@@ -12,7 +12,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 const HELP = `colend: tools for the colend consortium ledger
 
 Usage:
-  colend verify <bundle.json> [--rpc URL] [--json]
+  colend verify <bundle.json> [--rpc URL] [--key-file FILE] [--json]
   colend --help
 
 verify   Checks an evidence bundle offline: every document hashes to its record, every record
@@ -22,6 +22,8 @@ verify   Checks an evidence bundle offline: every document hashes to its record,
          inclusion. Prints a verdict per record.
          --rpc URL  also checks the live chain: each record is in its transaction and block,
                     the ledger's head is the bundle's head or a descendant of it.
+         --key-file FILE  opens the documents sealed to the arbitrator with the private
+                    encryption key held in FILE (hex), and checks them too.
          --json     prints the full report as JSON instead of the table.
 
 Exit status: 0 everything verifies, 1 verification failed, 2 usage error or unreadable bundle
@@ -55,6 +57,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
 
   let file: string | undefined;
   let rpc: string | undefined;
+  let keyFile: string | undefined;
   let json = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -63,7 +66,10 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
       rpc = rest[++i];
       if (!rpc || rpc.startsWith("--")) return usage("--rpc needs a URL");
     } else if (a.startsWith("--rpc=")) rpc = a.slice("--rpc=".length);
-    else if (a.startsWith("-")) return usage(`unknown option "${a}"`);
+    else if (a === "--key-file") {
+      keyFile = rest[++i];
+      if (!keyFile || keyFile.startsWith("--")) return usage("--key-file needs a file");
+    } else if (a.startsWith("-")) return usage(`unknown option "${a}"`);
     else if (file === undefined) file = a;
     else return usage(`more than one bundle given ("${file}", "${a}")`);
   }
@@ -75,12 +81,27 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
   } catch (e) {
     return usage(`cannot read bundle ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let decrypt: DecryptHook | undefined;
+  if (keyFile !== undefined) {
+    let key: string;
+    try {
+      key = fs.readFileSync(keyFile, "utf8").trim();
+    } catch (e) {
+      return usage(`cannot read key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key))
+      return usage(`key file ${keyFile} does not hold a 32-byte hex private key`);
+    // Loaded only here: opening disclosures needs the document store's code.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { disclosureDecrypter } = require("./disclosure") as typeof import("./disclosure");
+    decrypt = disclosureDecrypter(key.startsWith("0x") ? key : `0x${key}`);
+  }
   let report: VerifyReport;
   let bundle: EvidenceBundle | undefined;
   try {
     const value = readBundleText(text, file);
     if (checkBundleShape(value).length === 0) bundle = value as EvidenceBundle;
-    report = await verifyBundle(value, { rpc });
+    report = await verifyBundle(value, { rpc, decrypt });
   } catch (e) {
     if (e instanceof BundleReadError || e instanceof RpcUnavailableError) return usage(e.message);
     throw e;

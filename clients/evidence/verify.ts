@@ -65,7 +65,10 @@ export interface VerifyReport {
   stats: { records: number; recoveries: number; ms: number };
 }
 
-/** Turns a sealed document into its clear form (the arbitrator's key is the caller's business). */
+/**
+ * Turns a sealed document into its clear form (the arbitrator's key is the caller's business).
+ * A hook that throws makes the document fail verification, with the error as the reason.
+ */
 export type DecryptHook = (
   doc: EncryptedDocument,
 ) => Promise<{ salt: string | Uint8Array; document: Uint8Array }> | { salt: string | Uint8Array; document: Uint8Array };
@@ -227,15 +230,15 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
     };
   }
   const bundle = value as EvidenceBundle;
-  const opened = new Map<string, { salt: string; document: Uint8Array }>();
+  const opened = new Map<string, Opened>();
   if (opts.decrypt) {
     for (const d of bundle.documents) {
       if (isPlainDocument(d)) continue;
       try {
         const clear = await opts.decrypt(d);
         opened.set(lower(d.contentHash), { salt: hexlify(clear.salt), document: clear.document });
-      } catch {
-        // left sealed: reported as such
+      } catch (e) {
+        opened.set(lower(d.contentHash), { error: (e as Error).message });
       }
     }
   }
@@ -250,6 +253,9 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
 }
 
 export { BundleReadError };
+
+/** A sealed document after the decrypt hook: its clear form, or why it would not open. */
+type Opened = { salt: string; document: Uint8Array } | { error: string };
 
 // ---------------------------------------------------------------- offline checks
 
@@ -270,7 +276,7 @@ class Verifier {
 
   constructor(
     private readonly b: EvidenceBundle,
-    private readonly opened: Map<string, { salt: string; document: Uint8Array }>,
+    private readonly opened: Map<string, Opened>,
   ) {
     this.chainId = BigInt(b.chainId);
     this.ledger = lower(b.ledger);
@@ -479,12 +485,18 @@ class Verifier {
     if (!doc) return;
     const first = !this.usedDocuments.has(contentHash);
     this.usedDocuments.add(contentHash);
-    let clear: { salt: string; document: Uint8Array } | undefined;
+    let clear: Opened | undefined;
     if (isPlainDocument(doc)) clear = { salt: doc.salt, document: Buffer.from(doc.document, "base64") };
     else clear = this.opened.get(contentHash);
     if (!clear) {
       row.document = "sealed";
       if (first) this.docCounts.sealed++;
+      return;
+    }
+    if ("error" in clear) {
+      row.document = "failed";
+      if (first) this.docCounts.failed++;
+      row.reasons.push(`document: the sealed copy does not open: ${clear.error}`);
       return;
     }
     const h = saltedHash(clear.document, getBytes(clear.salt));

@@ -11,9 +11,6 @@ import {Kinds, RecordInput, Subjects} from "../common/Types.sol";
 ///         record shapes (claim attrs bind loan, arbitrator and frozen head; award attrs bind case,
 ///         loan and amount), without any of the lending rules. Used by the evidence bundle tests.
 contract EvidenceTestModule is IArbitrationCourt {
-    /// @notice The claim's attrs are not keccak256(abi.encode(loanId, arbitrator, frozenHead)) (`expected`).
-    error ClaimAttrsMismatch(bytes32 expected, bytes32 given);
-
     /// @notice The ledger this module writes to.
     IEvidenceLedger public immutable ledger;
 

@@ -193,7 +193,7 @@ describe("colend CLI", function () {
       for (const args of [["--help"], ["verify", "-h"], ["help"]]) {
         const { code, stdout } = await inProcess(args);
         expect(code).to.equal(EXIT.ok);
-        expect(stdout).to.include("Usage:\n  colend verify <bundle.json> [--rpc URL] [--json]");
+        expect(stdout).to.include("Usage:\n  colend verify <bundle.json> [--rpc URL] [--key-file FILE] [--json]");
       }
     });
 
