@@ -99,6 +99,8 @@ interface ParsedRecord {
 }
 
 const ATTESTATION_NAMES = ["Signatures", "Votes", "Fact"];
+/** Blocks asked for at once. */
+const BLOCK_QUERIES = 32;
 const lower = (h: string): string => h.toLowerCase();
 const byPosition = (a: Log, b: Log): number => a.blockNumber - b.blockNumber || a.index - b.index;
 
@@ -210,13 +212,15 @@ export async function exportLoanBundle(
     ...new Set([...allRecords.map((r) => r.log.blockNumber), ...(caseLogs ? caseBlocks(caseLogs) : [])]),
   ];
   const blocks = new Map<number, { hash: string; timestamp: number }>();
-  await Promise.all(
-    blockNumbers.map(async (n) => {
-      const b = await provider.getBlock(n);
-      if (!b || !b.hash) throw new ExportError(`block ${n} not found`);
-      blocks.set(n, { hash: lower(b.hash), timestamp: b.timestamp });
-    }),
-  );
+  for (let i = 0; i < blockNumbers.length; i += BLOCK_QUERIES) {
+    await Promise.all(
+      blockNumbers.slice(i, i + BLOCK_QUERIES).map(async (n) => {
+        const b = await provider.getBlock(n);
+        if (!b || !b.hash) throw new ExportError(`block ${n} not found`);
+        blocks.set(n, { hash: lower(b.hash), timestamp: b.timestamp });
+      }),
+    );
+  }
   const signedTx = async (hash: string): Promise<SignedTx> => {
     const tx = await provider.getTransaction(hash);
     if (!tx || tx.blockNumber === null) throw new ExportError(`transaction ${hash} not found or not mined`);
