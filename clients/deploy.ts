@@ -3,6 +3,7 @@ import { EvidenceLedger, EvidenceLedger__factory } from "../typechain-types";
 import type { IMembership } from "../typechain-types/contracts/ledger/EvidenceLedger";
 import { AddressBook, MemberEntry } from "./core/addressBook";
 import { Role } from "./core/types";
+import { ArbitrationDeployment, deployArbitration } from "./arbitration/deploy";
 import { LendingDeployment, deployLending } from "./lending/deploy";
 import type { LendingParams } from "./lending/params";
 
@@ -20,12 +21,16 @@ export interface Deployment {
   ledger: EvidenceLedger;
   /** The lending modules (absent when deployed with `lending: false`). */
   lending?: LendingDeployment;
+  /** The arbitration court (absent without lending, or with `arbitration: false`). */
+  arbitration?: ArbitrationDeployment;
 }
 
 /** What to deploy besides the ledger; everything has defaults. */
 export interface DeployOptions {
   /** Lending parameters overriding the defaults (clients/lending/params.ts), or false to skip lending. */
   lending?: Partial<LendingParams> | false;
+  /** False to skip the arbitration court (it needs the loan book, so lending implies it by default). */
+  arbitration?: false;
 }
 
 /**
@@ -64,7 +69,12 @@ export async function deployColend(
     lending = await deployLending(deployer, ledger, options.lending ?? {});
     Object.assign(book, lending.addresses);
   }
+  let arbitration: ArbitrationDeployment | undefined;
+  if (lending && options.arbitration !== false) {
+    arbitration = await deployArbitration(deployer, ledger, lending.addresses.loanBook);
+    book.court = arbitration.address;
+  }
 
   await (await ledger.connect(deployer).sealGenesis()).wait();
-  return { book, ledger, lending };
+  return { book, ledger, lending, arbitration };
 }

@@ -1,0 +1,58 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { deployColend, FounderSpec } from "../../clients/deploy";
+import { Role } from "../../clients/core/types";
+import { ArbitrationCourt__factory, LoanBook__factory } from "../../typechain-types";
+import { encryptionKeyFor } from "../helpers/consortium";
+
+async function founders(): Promise<FounderSpec[]> {
+  const signers = await ethers.getSigners();
+  const roles = [Role.LeadBank, Role.PartnerBank, Role.PartnerBank, Role.PartnerBank, Role.Arbitrator];
+  return roles.map((role, i) => ({
+    name: `member ${i}`,
+    role,
+    signer: signers[i + 1],
+    encryptionKey: encryptionKeyFor(signers[i + 1].address),
+  }));
+}
+
+async function fullDeployment() {
+  const [deployer] = await ethers.getSigners();
+  return deployColend(deployer, await founders());
+}
+
+describe("deployColend", () => {
+  it("deploys every module, wires the court into the loan book, and seals genesis", async () => {
+    const { book, ledger } = await loadFixture(fullDeployment);
+    for (const key of ["token", "registry", "loanBook", "loanUse", "court"] as const) {
+      expect(book[key], key).to.match(/^0x[0-9a-fA-F]{40}$/);
+      expect(await ledger.isModule(book[key]!), `${key} is a module`).to.equal(key !== "token");
+    }
+    const loanBook = LoanBook__factory.connect(book.loanBook!, ethers.provider);
+    expect(await loanBook.court()).to.equal(book.court);
+    const court = ArbitrationCourt__factory.connect(book.court!, ethers.provider);
+    expect(await court.loanBook()).to.equal(book.loanBook);
+    expect(await ledger.genesisAdmin()).to.equal(ethers.ZeroAddress);
+    expect(book.members.map((m) => m.role)).to.deep.equal([1, 2, 2, 2, 3]);
+  });
+
+  it("deploys the ledger alone when lending is off, and no court without a loan book", async () => {
+    const [deployer] = await ethers.getSigners();
+    const { book } = await deployColend(deployer, await founders(), { lending: false });
+    expect(book.loanBook).to.equal(undefined);
+    expect(book.court).to.equal(undefined);
+  });
+
+  it("refuses a founding set with too few banks, deploying nothing usable", async () => {
+    const [deployer] = await ethers.getSigners();
+    const two = (await founders()).slice(0, 2);
+    let error: unknown;
+    try {
+      await deployColend(deployer, two);
+    } catch (e) {
+      error = e;
+    }
+    expect(String(error)).to.contain("TooFewVotingMembers");
+  });
+});
