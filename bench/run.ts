@@ -4,6 +4,7 @@ import { transferPlain } from "./cases/transfer";
 import { oneTx } from "./cases/onetx";
 import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
+import { verifyBundleCase } from "./cases/verify";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
 /**
@@ -36,6 +37,12 @@ async function main(): Promise<void> {
     { name: "record.vote.n7", run: () => vote(ctx, { members: 7, records: n(500, 50) }) },
     { name: "record.batch.n7.b64", run: () => batch(ctx, { members: 7, leaves: 64, batches: n(200, 16) }) },
     { name: "record.batch.n7.b1024", run: () => batch(ctx, { members: 7, leaves: 1_024, batches: n(40, 4) }) },
+    {
+      // Quick runs verify a 200-record bundle: recovering 4,000 signatures in JavaScript alone
+      // takes longer than the quick budget on a shared 2-core machine.
+      name: quick ? "verify.bundle.r200" : "verify.bundle.r1000",
+      run: () => verifyBundleCase(ctx, { records: n(1_000, 200), members: 7, rounds: n(2, 1) }),
+    },
   ];
 
   const results: CaseResult[] = [];
