@@ -13,7 +13,7 @@ export async function verifyBundleCase(
   opts: { records: number; members: number; rounds: number },
 ): Promise<Measured> {
   const name = `verify.bundle.r${opts.records}`;
-  ctx.log(`  ${name}: building and signing a ${fmtInt(opts.records)}-record bundle, then ${opts.rounds} rounds`);
+  ctx.log(`  ${name}: building and signing a ${fmtInt(opts.records)}-record bundle, then ${opts.rounds} round(s)`);
   const b = await benchVerify(opts.records, opts.members, opts.rounds);
   if (!b.ok) throw new Error(`${name}: the synthetic bundle did not verify`);
   ctx.log(
