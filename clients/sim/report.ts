@@ -1,0 +1,270 @@
+import fs from "node:fs";
+import path from "node:path";
+import { nplChart } from "./svg";
+import { formatInt, formatMoney, formatPercent, formatTable } from "./table";
+
+/**
+ * What a simulation run reports; written as `report.json`. Every amount is a decimal string of
+ * settlement-token units (fen: 0.01 CNY), so nothing is lost to floating point.
+ * The keys are documented in docs/DEMO.md.
+ */
+export interface SimReport {
+  version: 1;
+  generatedAt: string;
+  options: {
+    loans: number;
+    partners: number;
+    months: number;
+    seed: string;
+    network: string;
+    engine: "lending" | "ledger";
+  };
+  chain: { chainId: string; ledger: string; transactions: number; blocks: number };
+  consortium: { name: string; role: string; address: string }[];
+  borrowers: { applicants: number; admitted: number; refused: number; multiHeadAdmitted: number; delinquent: number };
+  loans: {
+    count: number;
+    repaid: number;
+    disbursed: string;
+    byClass: { class: string; loans: number; balance: string }[];
+    balance: string;
+    nonPerforming: string;
+    nplPercent: number;
+  };
+  payments: {
+    onTime: number;
+    late: number;
+    partial: number;
+    earlyPayoffs: number;
+    reminders: number;
+    borrowersPaid: string;
+    fundersReceived: string;
+    balanced: boolean;
+  };
+  funders: { name: string; address: string; funded: string; principalReceived: string; interestReceived: string }[];
+  records: {
+    byKind: Record<string, number>;
+    total: number;
+    endorsements: number;
+    refusals: { kind: string; node: string; reason: string }[];
+  };
+  gas: { operation: string; count: number; average: string; min: string; max: string; total: string }[];
+  cases: {
+    caseId: number;
+    loanId: number;
+    claimant: string;
+    arbitrator: string;
+    daysPastDue: number;
+    amountOwed: string;
+    records: number;
+    bundle: string;
+    verified: boolean;
+    verdict: string;
+  }[];
+  months: {
+    month: number;
+    balance: string;
+    nonPerforming: string;
+    nplPercent: number;
+    repaid: string;
+    disbursed: string;
+  }[];
+  /** Wall time and peak resident memory of the simulator (and of a private anvil, if one ran). */
+  run: { seconds: number; peakRssMb: number; chainPeakRssMb?: number };
+  units: { token: string; unitsPerCny: number };
+}
+
+const DECIMALS = 2;
+const cny = (units: string | bigint): string => formatMoney(BigInt(units), DECIMALS);
+
+/** The report as aligned plain-text tables. */
+export function formatReport(r: SimReport): string {
+  const out: string[] = [];
+  const section = (title: string): void => {
+    out.push("", title, "=".repeat(title.length));
+  };
+  out.push(
+    `colend consortium simulation — seed "${r.options.seed}", ${r.options.loans} loans, ${r.options.months} months, ` +
+      `network ${r.options.network}, ${r.options.engine} engine`,
+  );
+
+  section("Consortium");
+  out.push(
+    formatTable(
+      [{ header: "member" }, { header: "role" }, { header: "address" }],
+      r.consortium.map((m) => [m.name, m.role, m.address]),
+    ),
+  );
+
+  section("Borrowers and loans");
+  out.push(
+    `  applicants ${formatInt(r.borrowers.applicants)}, admitted ${formatInt(r.borrowers.admitted)}, refused ${formatInt(r.borrowers.refused)}` +
+      ` (multi-head borrowers admitted on their record: ${formatInt(r.borrowers.multiHeadAdmitted)}); on the delinquency list: ${formatInt(r.borrowers.delinquent)}`,
+    `  disbursed ${cny(r.loans.disbursed)} CNY in ${formatInt(r.loans.count)} loans; ${formatInt(r.loans.repaid)} fully repaid`,
+    `  payments: ${formatInt(r.payments.onTime)} on time, ${formatInt(r.payments.late)} late, ${formatInt(r.payments.partial)} partial, ` +
+      `${formatInt(r.payments.earlyPayoffs)} early payoffs; ${formatInt(r.payments.reminders)} reminders sent`,
+    "",
+  );
+  out.push(
+    formatTable(
+      [
+        { header: "class" },
+        { header: "loans", align: "right" },
+        { header: "balance (CNY)", align: "right" },
+        { header: "share", align: "right" },
+      ],
+      [
+        ...r.loans.byClass.map((c) => [
+          c.class,
+          formatInt(c.loans),
+          cny(c.balance),
+          formatPercent(BigInt(c.balance), BigInt(r.loans.balance)),
+        ]),
+        ["total outstanding", formatInt(r.loans.byClass.reduce((a, c) => a + c.loans, 0)), cny(r.loans.balance), ""],
+      ],
+    ),
+  );
+  out.push(
+    `  NPL ratio (substandard + doubtful + loss over outstanding balance): ${formatPercent(BigInt(r.loans.nonPerforming), BigInt(r.loans.balance))}`,
+  );
+
+  section("Funders (20/80 funding, 30/70 interest)");
+  const funded = r.funders.reduce((a, f) => a + BigInt(f.funded), 0n);
+  const interest = r.funders.reduce((a, f) => a + BigInt(f.interestReceived), 0n);
+  const principal = r.funders.reduce((a, f) => a + BigInt(f.principalReceived), 0n);
+  const lead = r.funders[0];
+  const rows = r.funders.map((f) => [
+    f.name,
+    cny(f.funded),
+    formatPercent(BigInt(f.funded), funded),
+    cny(f.principalReceived),
+    cny(f.interestReceived),
+    formatPercent(BigInt(f.interestReceived), interest),
+  ]);
+  const partnerFunded = funded - BigInt(lead.funded);
+  const partnerInterest = interest - BigInt(lead.interestReceived);
+  rows.push(
+    [
+      "all partners",
+      cny(partnerFunded),
+      formatPercent(partnerFunded, funded),
+      cny(principal - BigInt(lead.principalReceived)),
+      cny(partnerInterest),
+      formatPercent(partnerInterest, interest),
+    ],
+    ["total", cny(funded), "", cny(principal), cny(interest), ""],
+  );
+  out.push(
+    formatTable(
+      [
+        { header: "funder" },
+        { header: "funded (CNY)", align: "right" },
+        { header: "share", align: "right" },
+        { header: "principal back", align: "right" },
+        { header: "interest back", align: "right" },
+        { header: "share", align: "right" },
+      ],
+      rows,
+    ),
+  );
+  out.push(
+    `  borrowers paid ${cny(r.payments.borrowersPaid)} CNY; funders received ${cny(r.payments.fundersReceived)} CNY: ` +
+      (r.payments.balanced ? "equal to the unit" : "MISMATCH"),
+  );
+
+  section("Records and endorsements");
+  out.push(
+    formatTable(
+      [{ header: "kind" }, { header: "records", align: "right" }],
+      Object.entries(r.records.byKind).map(([k, n]) => [k, formatInt(n)]),
+    ),
+  );
+  out.push(
+    `  ${formatInt(r.records.total)} records, ${formatInt(r.records.endorsements)} endorsement signatures checked on chain; ` +
+      `${formatInt(r.records.refusals.length)} refusals by partner nodes`,
+  );
+  for (const f of r.records.refusals.slice(0, 4)) out.push(`    ${f.node} refused: ${f.reason}`);
+
+  section("Gas per operation (from receipts)");
+  out.push(
+    formatTable(
+      [
+        { header: "operation" },
+        { header: "count", align: "right" },
+        { header: "avg gas", align: "right" },
+        { header: "min", align: "right" },
+        { header: "max", align: "right" },
+      ],
+      r.gas.map((g) => [
+        g.operation,
+        formatInt(g.count),
+        formatInt(BigInt(g.average)),
+        formatInt(BigInt(g.min)),
+        formatInt(BigInt(g.max)),
+      ]),
+    ),
+  );
+
+  section("Arbitration cases");
+  if (r.cases.length === 0) out.push("  none (no loan reached 90 days past due in the simulated period)");
+  else
+    out.push(
+      formatTable(
+        [
+          { header: "case", align: "right" },
+          { header: "loan", align: "right" },
+          { header: "days overdue", align: "right" },
+          { header: "owed (CNY)", align: "right" },
+          { header: "records", align: "right" },
+          { header: "bundle" },
+          { header: "verified" },
+          { header: "verdict" },
+        ],
+        r.cases.map((c) => [
+          String(c.caseId),
+          String(c.loanId),
+          String(c.daysPastDue),
+          cny(c.amountOwed),
+          String(c.records),
+          c.bundle,
+          c.verified ? "yes" : "NO",
+          c.verdict,
+        ]),
+      ),
+    );
+
+  section("Run");
+  out.push(
+    `  ${formatInt(r.chain.transactions)} transactions in ${formatInt(r.chain.blocks)} blocks on chain ${r.chain.chainId}; ` +
+      `${r.run.seconds}s, peak memory ${r.run.peakRssMb} MB` +
+      (r.run.chainPeakRssMb !== undefined ? ` (+ anvil ${r.run.chainPeakRssMb} MB)` : ""),
+  );
+  return out.join("\n") + "\n";
+}
+
+/** JSON with bigints as decimal strings. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n";
+}
+
+/** Writes report.json and npl.svg into `dir`; returns their paths. */
+export function writeReport(dir: string, r: SimReport): { json: string; svg: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, "report.json");
+  const svg = path.join(dir, "npl.svg");
+  fs.writeFileSync(json, toJson(r));
+  const perCny = r.units.unitsPerCny;
+  fs.writeFileSync(
+    svg,
+    nplChart(
+      r.months.map((m) => ({
+        label: `M${m.month}`,
+        nplPercent: m.nplPercent,
+        repaidCny: Number(BigInt(m.repaid) / BigInt(perCny)),
+        disbursedCny: Number(BigInt(m.disbursed) / BigInt(perCny)),
+      })),
+      `NPL ratio and cash flows — ${r.options.loans} loans, seed "${r.options.seed}"`,
+    ),
+  );
+  return { json, svg };
+}

@@ -1,0 +1,174 @@
+/**
+ * `npm run network -- start|stop|status|reset [options]`: a persistent local chain (anvil with
+ * --state) and one OS process per consortium node, talking only through the chain.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
+import { networkStatus, pidFile, startNetwork } from "../clients/network/supervisor";
+
+const SPECS: OptionSpec[] = [
+  {
+    name: "dir",
+    kind: "string",
+    description: "network directory (chain state, address book, node stores, logs)",
+    default: ".network",
+  },
+  { name: "port", kind: "int", description: "JSON-RPC port (first start: a free port)", min: 1, max: 65_535 },
+  {
+    name: "block-time",
+    kind: "int",
+    description: "seconds per block, 0 = instant (first start default 0)",
+    min: 0,
+    max: 60,
+  },
+  { name: "partners", kind: "int", description: "partner banks (first start only)", default: 6, min: 2, max: 30 },
+  { name: "borrowers", kind: "int", description: "borrower processes (first start only)", default: 3, min: 1, max: 20 },
+  { name: "seed", kind: "string", description: "seed of keys and borrowers (first start only)", default: "colend" },
+  {
+    name: "duration",
+    kind: "int",
+    description: "start: stop after N seconds (default: run until Ctrl-C or `stop`)",
+    min: 1,
+  },
+  { name: "detach", kind: "flag", description: "start: run in the background and return" },
+];
+const COMMANDS = ["start", "stop", "status", "reset"];
+const USAGE = usage("npm run network -- <start|stop|status|reset>", SPECS);
+
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pids.every((p) => !isAlive(p))) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return pids.every((p) => !isAlive(p));
+}
+
+async function stop(dir: string): Promise<void> {
+  const file = pidFile(dir);
+  if (!fs.existsSync(file)) {
+    console.log(`no running network in ${dir}`);
+    return;
+  }
+  const pids = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    supervisor: number;
+    anvil: number;
+    nodes: Record<string, number>;
+  };
+  if (isAlive(pids.supervisor)) {
+    process.kill(pids.supervisor, "SIGTERM");
+    if (await waitGone([pids.supervisor], 30_000)) {
+      console.log("network stopped");
+      return;
+    }
+  }
+  // The supervisor is gone (killed hard): stop what it left behind, nodes first, then the chain.
+  const nodes = Object.values(pids.nodes).filter(isAlive);
+  for (const p of nodes) process.kill(p, "SIGTERM");
+  await waitGone(nodes, 10_000);
+  if (isAlive(pids.anvil)) {
+    process.kill(pids.anvil, "SIGTERM");
+    await waitGone([pids.anvil], 10_000);
+  }
+  fs.rmSync(file, { force: true });
+  console.log("network stopped (left-over processes cleaned up)");
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseOptions(argv, SPECS);
+    if (parsed.positional.length !== 1 || !COMMANDS.includes(parsed.positional[0])) {
+      throw new UsageError(
+        parsed.positional.length === 0 ? "missing command" : `unknown command "${parsed.positional.join(" ")}"`,
+      );
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const o = parsed.options;
+  const dir = path.resolve(String(o.dir));
+  const command = parsed.positional[0];
+  if (command === "status") {
+    console.log(await networkStatus(dir));
+    return 0;
+  }
+  if (command === "stop") {
+    await stop(dir);
+    return 0;
+  }
+  if (command === "reset") {
+    await stop(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    console.log(`removed ${dir}`);
+    return 0;
+  }
+  if (fs.existsSync(pidFile(dir))) {
+    const pids = JSON.parse(fs.readFileSync(pidFile(dir), "utf8")) as { supervisor: number };
+    if (isAlive(pids.supervisor)) {
+      console.error(`error: a network is already running in ${dir} (supervisor pid ${pids.supervisor}); stop it first`);
+      return 1;
+    }
+  }
+  if (o.detach) {
+    fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
+    const out = fs.openSync(path.join(dir, "logs", "supervisor.log"), "a");
+    const args = argv.filter((a) => a !== "--detach");
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, ...args], {
+      detached: true,
+      stdio: ["ignore", out, out],
+    });
+    child.unref();
+    console.log(
+      `network starting in the background (supervisor pid ${child.pid}); log: ${path.join(dir, "logs", "supervisor.log")}`,
+    );
+    console.log("check it with `npm run network -- status`, stop it with `npm run network -- stop`");
+    return 0;
+  }
+  const net = await startNetwork({
+    dir,
+    port: o.port as number | undefined,
+    blockTime: o["block-time"] as number | undefined,
+    partners: o.partners as number,
+    borrowers: o.borrowers as number,
+    seed: String(o.seed),
+    log: (line) => console.log(`${new Date().toISOString()} network: ${line}`),
+  });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+    if (o.duration) setTimeout(resolve, Number(o.duration) * 1000);
+  });
+  await net.stop();
+  console.log(await networkStatus(dir));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);
