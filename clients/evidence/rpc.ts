@@ -1,0 +1,258 @@
+import { FetchRequest, JsonRpcProvider, Network, getAddress } from "ethers";
+import type { Provider } from "ethers";
+import { TOPIC, courtInterface, ledgerInterface } from "./abi";
+import type { BundleRecord, EvidenceBundle } from "./bundle";
+
+/**
+ * Checks of an evidence bundle against a live chain (`colend verify --rpc URL`): the records are
+ * in their transactions and blocks, the heads are the bundle's or descend from them, the
+ * membership history and the case are the chain's.
+ */
+
+export interface RpcFindings {
+  url?: string;
+  /** Records the live chain has beyond the bundle's head, per subject. */
+  recordsAddedSince: Record<string, number>;
+  /** Membership changes on chain after the bundle's history ends. */
+  membershipChangesSince: number;
+  errors: string[];
+}
+
+/** The live chain could not be reached. */
+export class RpcUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RpcUnavailableError";
+  }
+}
+
+type Pos = readonly [block: number, logIndex: number];
+const before = (a: Pos, b: Pos): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+const lower = (s: string): string => s.toLowerCase();
+const short = (h: string): string => (h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h);
+
+const CONCURRENCY = 16;
+
+async function inChunks<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(fn));
+}
+
+async function connect(
+  rpc: string | Provider,
+  chainId: bigint,
+): Promise<{ provider: Provider; url?: string; own: boolean }> {
+  if (typeof rpc !== "string") return { provider: rpc, own: false };
+  const request = new FetchRequest(rpc);
+  request.timeout = 15_000;
+  const provider = new JsonRpcProvider(request, undefined, { staticNetwork: Network.from(chainId), batchMaxCount: 50 });
+  try {
+    await provider.send("eth_chainId", []);
+  } catch (e) {
+    provider.destroy();
+    throw new RpcUnavailableError(`cannot reach ${rpc}: ${(e as Error).message.split("(")[0].trim()}`);
+  }
+  return { provider, url: rpc, own: true };
+}
+
+/** Checks the bundle against a live chain: same records in the same transactions, same blocks, current heads. */
+export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provider): Promise<RpcFindings> {
+  const { provider, url, own } = await connect(rpc, BigInt(b.chainId));
+  const found: RpcFindings = { url, recordsAddedSince: {}, membershipChangesSince: 0, errors: [] };
+  const errors = found.errors;
+  try {
+    let liveChainId: bigint;
+    try {
+      liveChainId = (await provider.getNetwork()).chainId;
+    } catch (e) {
+      throw new RpcUnavailableError(`cannot read the chain id: ${(e as Error).message}`);
+    }
+    if (liveChainId !== BigInt(b.chainId)) {
+      errors.push(`the node is on chain ${liveChainId}, the bundle on chain ${b.chainId}`);
+      return found;
+    }
+    const ledger = getAddress(b.ledger);
+    if ((await provider.getCode(ledger)) === "0x") {
+      errors.push(`there is no contract at the ledger address ${ledger}`);
+      return found;
+    }
+
+    // Records: each in its transaction, at its log, in its block.
+    const all: { label: string; subject: string; r: BundleRecord }[] = [];
+    for (const s of b.subjects)
+      s.records.forEach((r, i) => all.push({ label: `${s.role} record ${i}`, subject: s.subject, r }));
+    b.batches.forEach((x, i) => all.push({ label: `batch root ${i}`, subject: x.subject, r: x.record }));
+    await inChunks(all, async ({ label, subject, r }) => {
+      const receipt = await provider.getTransactionReceipt(r.txHash);
+      if (!receipt) return void errors.push(`${label}: transaction ${short(r.txHash)} is not on the chain`);
+      if (receipt.status !== 1) errors.push(`${label}: transaction ${short(r.txHash)} reverted`);
+      if (receipt.blockNumber !== r.blockNumber || lower(receipt.blockHash) !== lower(r.blockHash)) {
+        errors.push(
+          `${label}: the chain has it in block ${receipt.blockNumber}, the bundle says block ${r.blockNumber}`,
+        );
+      }
+      const expected = ledgerInterface.encodeEventLog("RecordCommitted", [
+        subject,
+        r.kind.id,
+        r.proposer,
+        r.contentHash,
+        r.attrs,
+        r.prev,
+        r.head,
+        r.attestation.id,
+        BigInt(r.deadline),
+        r.endorsements,
+      ]);
+      const log = receipt.logs.find((l) => l.index === r.logIndex);
+      const same =
+        log !== undefined &&
+        lower(log.address) === lower(ledger) &&
+        lower(log.data) === lower(expected.data) &&
+        log.topics.length === expected.topics.length &&
+        log.topics.every((t, k) => lower(t) === lower(expected.topics[k]));
+      if (!same) errors.push(`${label}: its transaction's RecordCommitted log differs from the bundle's record`);
+    });
+    const blockNumbers = [...new Set(all.map((x) => x.r.blockNumber))];
+    const byNumber = new Map(all.map((x) => [x.r.blockNumber, x] as const));
+    await inChunks(blockNumbers, async (n) => {
+      const block = await provider.getBlock(n);
+      const { label, r } = byNumber.get(n)!;
+      if (!block) return void errors.push(`${label}: block ${n} does not exist`);
+      if (block.timestamp !== r.timestamp) {
+        errors.push(`${label}: block ${n} has timestamp ${block.timestamp} on chain, ${r.timestamp} in the bundle`);
+      }
+      if (lower(block.hash ?? "") !== lower(r.blockHash)) errors.push(`${label}: block ${n} has another hash on chain`);
+    });
+
+    // Trails: vote and fact transactions are on the chain where the bundle says.
+    const trails: { label: string; hash: string; block: number }[] = [];
+    for (const { label, r } of all) {
+      if (r.votes) {
+        trails.push({ label: `${label} proposal`, hash: r.votes.proposal.txHash, block: r.votes.proposal.blockNumber });
+        r.votes.endorsements.forEach((v, i) =>
+          trails.push({ label: `${label} vote ${i}`, hash: v.txHash, block: v.blockNumber }),
+        );
+      }
+    }
+    await inChunks(trails, async (t) => {
+      const receipt = await provider.getTransactionReceipt(t.hash);
+      if (!receipt || receipt.status !== 1 || receipt.blockNumber !== t.block) {
+        errors.push(`${t.label}: transaction ${short(t.hash)} is not on the chain in block ${t.block}`);
+      }
+    });
+
+    // Heads: the bundle's head, or an ancestor of the live head.
+    for (const s of b.subjects) {
+      const [live] = ledgerInterface.decodeFunctionResult(
+        "headOf",
+        await provider.call({ to: ledger, data: ledgerInterface.encodeFunctionData("headOf", [s.subject]) }),
+      );
+      if (lower(live) === lower(s.head)) {
+        found.recordsAddedSince[s.subject] = 0;
+        continue;
+      }
+      const from = s.records.length > 0 ? s.records[s.records.length - 1].blockNumber : 0;
+      const logs = await provider.getLogs({
+        address: ledger,
+        topics: [TOPIC.RecordCommitted, s.subject],
+        fromBlock: from,
+      });
+      const next = new Map<string, string>();
+      for (const l of logs) {
+        const e = ledgerInterface.parseLog(l)!;
+        next.set(lower(e.args.prev), lower(e.args.head));
+      }
+      let head = lower(s.head);
+      let added = 0;
+      while (next.has(head) && head !== lower(live)) {
+        head = next.get(head)!;
+        added++;
+      }
+      if (head === lower(live) && added > 0) found.recordsAddedSince[s.subject] = added;
+      else
+        errors.push(
+          `${s.role} chain ${short(s.subject)}: the live head ${short(live)} does not descend from the bundle's head ${short(s.head)}`,
+        );
+    }
+
+    // Membership and modules: the bundle's history is the chain's, up to the export.
+    const memberLogs = await provider.getLogs({
+      address: ledger,
+      topics: [[TOPIC.MemberAdmitted, TOPIC.MemberRemoved]],
+      fromBlock: 0,
+    });
+    memberLogs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
+    b.membership.forEach((m, i) => {
+      const l = memberLogs[i];
+      const e = l ? ledgerInterface.parseLog(l) : null;
+      const same =
+        e !== null &&
+        e.name === m.type &&
+        lower(e.args.account) === lower(m.account) &&
+        Number(e.args.role) === m.role.id &&
+        Number(e.args.seq) === m.seq &&
+        l.blockNumber === m.blockNumber &&
+        l.index === m.logIndex &&
+        (m.type === "MemberRemoved" || lower(e.args.encryptionKey) === lower(m.encryptionKey ?? ""));
+      if (!same) errors.push(`membership[${i}] (${m.type} ${m.account}) differs from the chain's membership history`);
+    });
+    // Changes the bundle leaves out must all come after its last record, or the history hides one.
+    const last = all.reduce<Pos>(
+      (p, { r }) => (before(p, [r.blockNumber, r.logIndex]) ? [r.blockNumber, r.logIndex] : p),
+      [0, 0],
+    );
+    for (const l of memberLogs.slice(b.membership.length)) {
+      if (before([l.blockNumber, l.index], last)) {
+        const e = ledgerInterface.parseLog(l)!;
+        errors.push(
+          `the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, before the bundle's last record`,
+        );
+      }
+    }
+    found.membershipChangesSince = Math.max(0, memberLogs.length - b.membership.length);
+    const moduleLogs = await provider.getLogs({ address: ledger, topics: [TOPIC.ModuleSet], fromBlock: 0 });
+    moduleLogs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
+    b.modules.forEach((m, i) => {
+      const l = moduleLogs[i];
+      const e = l ? ledgerInterface.parseLog(l) : null;
+      const same =
+        e !== null &&
+        lower(e.args.module) === lower(m.module) &&
+        e.args.enabled === m.enabled &&
+        l.blockNumber === m.blockNumber &&
+        l.index === m.logIndex;
+      if (!same) errors.push(`modules[${i}] (${m.module}) differs from the chain's module history`);
+    });
+
+    if (b.case) await checkCaseOnChain(b, provider, errors);
+  } finally {
+    if (own) (provider as JsonRpcProvider).destroy();
+  }
+  return found;
+}
+
+async function checkCaseOnChain(b: EvidenceBundle, provider: Provider, errors: string[]): Promise<void> {
+  const c = b.case!;
+  const caseTopic = "0x" + BigInt(c.caseId).toString(16).padStart(64, "0");
+  const opened = await provider.getLogs({ address: c.court, topics: [TOPIC.CaseOpened, caseTopic], fromBlock: 0 });
+  const e = opened[0] ? courtInterface.parseLog(opened[0]) : null;
+  if (!e) return void errors.push(`case ${c.caseId} was never opened at court ${c.court}`);
+  const same =
+    BigInt(e.args.loanId).toString() === c.loanId &&
+    lower(e.args.arbitrator) === lower(c.arbitrator) &&
+    lower(e.args.claimant) === lower(c.claimant) &&
+    lower(e.args.frozenHead) === lower(c.frozenHead) &&
+    lower(e.args.claimHash) === lower(c.claimHash) &&
+    opened[0].blockNumber === c.openedBlock &&
+    lower(opened[0].transactionHash) === lower(c.openedTxHash);
+  if (!same) errors.push(`case ${c.caseId}: the bundle's case info differs from the CaseOpened event on chain`);
+  const awards = await provider.getLogs({ address: c.court, topics: [TOPIC.AwardIssued, caseTopic], fromBlock: 0 });
+  if (c.award) {
+    const a = awards[0] ? courtInterface.parseLog(awards[0]) : null;
+    const sameAward =
+      a !== null &&
+      lower(a.args.awardHash) === lower(c.award.awardHash) &&
+      BigInt(a.args.amountOwed).toString() === c.award.amountOwed &&
+      awards[0].blockNumber === c.award.blockNumber;
+    if (!sameAward) errors.push(`case ${c.caseId}: the bundle's award differs from the AwardIssued event on chain`);
+  }
+}
