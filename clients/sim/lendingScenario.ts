@@ -21,8 +21,10 @@ import { GasMeter } from "./gas";
 import type { RpcLike } from "./chain";
 import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
 import { DocumentStore } from "../store";
+import { exportLoanBundle } from "../evidence/export";
+import { serializeBundle } from "../evidence/bundle";
+import { verifyBundle } from "../evidence/verify";
 import { ARBITRATOR_NAME, consortiumMembers, seededWallet } from "./consortium";
-import { toJson } from "./report";
 import { verifyChain } from "./verify";
 import {
   Applicant,
@@ -483,7 +485,7 @@ export class LendingScenario {
       isVoting: (a) => voting.has(a.toLowerCase()),
     });
     const documentsOk = review.verified;
-    const ok = check.ok && documentsOk;
+    let ok = check.ok && documentsOk;
     let verdict = `dismissed: ${check.problem ?? "a disclosed document did not verify"}`;
     if (ok) {
       await this.arbitrator.issueAward(
@@ -493,30 +495,22 @@ export class LendingScenario {
       );
       verdict = "award: borrower owes the claimed amount";
     }
+    // The evidence bundle of the case, as `npx colend verify` reads it, checked offline.
+    const bundle = await exportLoanBundle(
+      this.env.provider,
+      this.book,
+      { loanId: loan.id },
+      { caseId: filed.caseId, documents: [{ salt: filed.claim.salt, document: claim }] },
+    );
+    const text = serializeBundle(bundle);
     const file = path.join(this.opts.out, "evidence", `loan-${loan.id}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(
-      file,
-      toJson({
-        format: "colend.sim.interim-bundle",
-        note: "interim bundle written by the simulator until the evidence exporter is wired in",
-        chainId: this.book.chainId,
-        ledger: this.book.ledger,
-        court: this.book.court,
-        loanId: loan.id,
-        caseId: filed.caseId,
-        frozenHead: filed.frozenHead,
-        records: check.records,
-        disclosure: {
-          manifestHash: disclosed.manifestHash,
-          documents: review.documents.map((d) => ({
-            contentHash: d.contentHash,
-            kind: d.kindName,
-            verified: d.verified,
-          })),
-        },
-      }),
-    );
+    fs.writeFileSync(file, text);
+    const offline = await verifyBundle(JSON.parse(text));
+    if (!offline.ok) {
+      ok = false;
+      verdict = `bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
+    }
     this.cases.push({
       caseId: Number(filed.caseId),
       loanId: Number(loan.id),

@@ -7,6 +7,7 @@ import { LendingContracts, lendingContracts } from "../../clients/lending";
 import { readAddressBook } from "../../clients/core/addressBook";
 import { LendingScenario } from "../../clients/sim/lendingScenario";
 import { SimReport } from "../../clients/sim/report";
+import { verifyBundle } from "../../clients/evidence/verify";
 import { LoanStatus } from "../../clients/core/types";
 import { ArbitrationCourt__factory } from "../../typechain-types";
 
@@ -70,11 +71,14 @@ describe("sim: a small scenario on the lending contracts (in-process)", function
     expect(log.some((l) => l.startsWith("refused: credit decision"))).to.equal(true);
   });
 
-  it("defaults the forced defaulter, opens its case and verifies its evidence chain", function () {
+  it("defaults the forced defaulter, opens its case and writes a bundle the offline verifier accepts", async function () {
     expect(report.records.byKind.DefaultNotice).to.be.greaterThan(0);
     expect(report.cases).to.have.length(1);
     expect(report.cases[0].verified).to.equal(true);
-    expect(fs.existsSync(path.resolve(report.cases[0].bundle))).to.equal(true);
+    const verdict = await verifyBundle(JSON.parse(fs.readFileSync(path.resolve(report.cases[0].bundle), "utf8")));
+    expect(verdict.errors).to.deep.equal([]);
+    expect(verdict.ok).to.equal(true);
+    expect(verdict.frozenHead?.reached).to.equal(true);
   });
 
   it("files the case with the court, which records the arbitrator's award and closes the loan's dispute", async function () {
