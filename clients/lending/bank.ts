@@ -15,10 +15,10 @@ import {
   outsideLoanAttrs,
 } from "./documents";
 import { ScheduleRow, installment, schedule, splitBps } from "./math";
-import { DEFAULT_SHARES } from "./params";
+import { DEFAULT_SHARES, pickLoanBookParams } from "./params";
 import { installLendingReviewers } from "./reviewers";
 
-/** The loan book's parameters as bigints. */
+/** The loan book's parameters as bigints (the fields of `LOAN_BOOK_PARAM_KEYS`). */
 export interface LoanParams {
   minDrawdown: bigint;
   maxDrawdown: bigint;
@@ -88,23 +88,7 @@ export class BankNode extends LedgerNode {
   async loanParams(): Promise<LoanParams> {
     if (!this.paramsCache) {
       const p = await this.lending.loanBook.params();
-      this.paramsCache = {
-        minDrawdown: p.minDrawdown,
-        maxDrawdown: p.maxDrawdown,
-        partnerExposureCap: p.partnerExposureCap,
-        reminderWindow: p.reminderWindow,
-        maxRateBps: p.maxRateBps,
-        maxPeriodDays: p.maxPeriodDays,
-        minLeadFundingBps: p.minLeadFundingBps,
-        partnerFundingFloorBps: p.partnerFundingFloorBps,
-        maxLeadInterestBps: p.maxLeadInterestBps,
-        surchargeBps: p.surchargeBps,
-        specialMentionDays: p.specialMentionDays,
-        substandardDays: p.substandardDays,
-        doubtfulDays: p.doubtfulDays,
-        lossDays: p.lossDays,
-        maxFunders: p.maxFunders,
-      };
+      this.paramsCache = pickLoanBookParams<bigint>(p);
     }
     return this.paramsCache;
   }

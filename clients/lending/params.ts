@@ -81,23 +81,32 @@ export function lendingParams(overrides: Partial<LendingParams> = {}): LendingPa
   return { ...DEFAULT_LENDING_PARAMS, ...overrides };
 }
 
+/** The fields of the loan book's constructor `Params`, in order. */
+export const LOAN_BOOK_PARAM_KEYS = [
+  "minDrawdown",
+  "maxDrawdown",
+  "partnerExposureCap",
+  "reminderWindow",
+  "maxRateBps",
+  "maxPeriodDays",
+  "minLeadFundingBps",
+  "partnerFundingFloorBps",
+  "maxLeadInterestBps",
+  "surchargeBps",
+  "specialMentionDays",
+  "substandardDays",
+  "doubtfulDays",
+  "lossDays",
+  "maxFunders",
+] as const;
+export type LoanBookParamKey = (typeof LOAN_BOOK_PARAM_KEYS)[number];
+
+/** The loan book's parameters picked out of any object that has them (`LendingParams`, `params()`). */
+export function pickLoanBookParams<T>(source: Record<LoanBookParamKey, T>): Record<LoanBookParamKey, T> {
+  return Object.fromEntries(LOAN_BOOK_PARAM_KEYS.map((k) => [k, source[k]])) as Record<LoanBookParamKey, T>;
+}
+
 /** The loan book's constructor `Params` from `LendingParams`. */
 export function loanBookParams(p: LendingParams): ILoanBook.ParamsStruct {
-  return {
-    minDrawdown: p.minDrawdown,
-    maxDrawdown: p.maxDrawdown,
-    partnerExposureCap: p.partnerExposureCap,
-    reminderWindow: p.reminderWindow,
-    maxRateBps: p.maxRateBps,
-    maxPeriodDays: p.maxPeriodDays,
-    minLeadFundingBps: p.minLeadFundingBps,
-    partnerFundingFloorBps: p.partnerFundingFloorBps,
-    maxLeadInterestBps: p.maxLeadInterestBps,
-    surchargeBps: p.surchargeBps,
-    specialMentionDays: p.specialMentionDays,
-    substandardDays: p.substandardDays,
-    doubtfulDays: p.doubtfulDays,
-    lossDays: p.lossDays,
-    maxFunders: p.maxFunders,
-  };
+  return pickLoanBookParams<bigint | number>(p);
 }
