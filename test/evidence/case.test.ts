@@ -1,20 +1,16 @@
 import { ethers } from "hardhat";
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { toUtf8Bytes } from "ethers";
-import { AddressBook } from "../../clients/core/addressBook";
-import { Role } from "../../clients/core/types";
-import { LeadBankNode, PartnerBankNode, cny, deployLending } from "../../clients/lending";
+import { cny } from "../../clients/lending";
 import { DocumentStore } from "../../clients/store";
 import {
   ArbitratorNode,
-  deployArbitration,
   discloseToArbitrator,
   fileStatement,
-  installCaseReviewers,
   openCase,
   respondToCase,
 } from "../../clients/arbitration";
@@ -22,12 +18,10 @@ import { EXIT, main } from "../../clients/evidence/cli";
 import { EncryptedDocument, OpaqueObject, serializeBundle } from "../../clients/evidence/bundle";
 import { disclosureDecrypter, sealedDocumentsOf } from "../../clients/evidence/disclosure";
 import { exportLoanBundle } from "../../clients/evidence/export";
-import { deployLedgerFixture } from "../helpers/consortium";
-import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
+import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../arbitration/fixture";
 import { expectRejected, expectVerified, tampered } from "./helpers";
 
-const DAY = 86_400n;
 const SECRET = "0x" + "24".repeat(32);
 const text = (s: string): Uint8Array => toUtf8Bytes(s);
 
@@ -37,45 +31,8 @@ const text = (s: string): Uint8Array => toUtf8Bytes(s);
  * opens them and issues the award.
  */
 async function awardedCaseFixture() {
-  const base = await deployLedgerFixture({ banks: 5, outsiders: 8 });
-  const lending = await deployLending(base.deployer, base.ledger);
-  const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
-  await (await base.ledger.sealGenesis()).wait();
-  const book: AddressBook = {
-    version: 1,
-    chainId: base.chainId.toString(),
-    deployBlock: 0,
-    ledger: await base.ledger.getAddress(),
-    ...lending.addresses,
-    court: arbitration.address,
-    members: base.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
-  };
-  const lead = new LeadBankNode("W Bank", base.leadBank, book);
-  const partnerNodes = base.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
-  for (const node of [lead, ...partnerNodes]) {
-    await node.deposit(BANK_FLOAT);
-    installCaseReviewers(node);
-  }
-  const [, payee, ...borrowers] = base.outsiders;
-  const fx: LendingFixture = {
-    ...base,
-    params: lending.params,
-    book,
-    token: lending.token,
-    registry: lending.registry,
-    loanBook: lending.loanBook,
-    loanUse: lending.loanUse,
-    lead,
-    partnerNodes,
-    borrowers: borrowers.slice(0, 4),
-    payee,
-  };
-  const pseudonym = await admit(fx, 0);
-  const { loanId, disbursedAt } = await openLoan(fx, standardTerms(pseudonym));
-  await time.setNextBlockTimestamp(disbursedAt + 31n * DAY);
-  const { remindedAt } = await lead.remind(loanId, "SMS: installment 1 is overdue");
-  await time.increaseTo(remindedAt + DAY);
-  await lead.declareDefault(loanId, partnerNodes);
+  const { fx, arbitration, loanId } = await deployDefaultedLoan();
+  const { lead, partnerNodes, borrowers, book } = fx;
 
   const claimant = partnerNodes[0];
   const peers = [lead, ...partnerNodes.slice(1)];
@@ -84,7 +41,7 @@ async function awardedCaseFixture() {
     bank: claimant,
     peers,
     loanId,
-    arbitrator: base.arbitrator.address,
+    arbitrator: fx.arbitrator.address,
     claim: text("Partner 1 claims its share of the unpaid installments of loan 1"),
     store,
   });
@@ -108,10 +65,10 @@ async function awardedCaseFixture() {
     caseId: filed.caseId,
     contentHashes: [filed.claim.contentHash, statement.contentHash],
   });
-  const arbitratorKey = encryptionPrivateKey(base.arbitrator.address);
+  const arbitratorKey = encryptionPrivateKey(fx.arbitrator.address);
   const arbitrator = new ArbitratorNode(
     "Arbitration Commission 1",
-    base.arbitrator,
+    fx.arbitrator,
     book,
     DocumentStore.open(":memory:", SECRET),
     arbitratorKey,

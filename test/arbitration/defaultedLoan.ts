@@ -1,0 +1,58 @@
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { AddressBook } from "../../clients/core/addressBook";
+import { Role } from "../../clients/core/types";
+import { LeadBankNode, PartnerBankNode, deployLending } from "../../clients/lending";
+import { deployArbitration, installCaseReviewers } from "../../clients/arbitration";
+import { deployLedgerFixture } from "../helpers/consortium";
+import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
+
+const DAY = 86_400n;
+
+/**
+ * The real lending modules and the court deployed together during genesis, as `deployColend`
+ * does; one standard loan funded by the lead and partners 0 and 1, then defaulted (first
+ * installment missed, reminder unanswered for 24 hours). Shared by the court's integration test
+ * and the evidence case tests; each wraps it in its own `loadFixture` function.
+ */
+export async function deployDefaultedLoan() {
+  const base = await deployLedgerFixture({ banks: 5, outsiders: 8 });
+  const lending = await deployLending(base.deployer, base.ledger);
+  const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
+  await (await base.ledger.sealGenesis()).wait();
+  const book: AddressBook = {
+    version: 1,
+    chainId: base.chainId.toString(),
+    deployBlock: 0,
+    ledger: await base.ledger.getAddress(),
+    ...lending.addresses,
+    court: arbitration.address,
+    members: base.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
+  };
+  const lead = new LeadBankNode("W Bank", base.leadBank, book);
+  const partnerNodes = base.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
+  for (const node of [lead, ...partnerNodes]) {
+    await node.deposit(BANK_FLOAT);
+    installCaseReviewers(node);
+  }
+  const [, payee, ...borrowers] = base.outsiders;
+  const fx: LendingFixture = {
+    ...base,
+    params: lending.params,
+    book,
+    token: lending.token,
+    registry: lending.registry,
+    loanBook: lending.loanBook,
+    loanUse: lending.loanUse,
+    lead,
+    partnerNodes,
+    borrowers: borrowers.slice(0, 4),
+    payee,
+  };
+  const pseudonym = await admit(fx, 0);
+  const { loanId, disbursedAt } = await openLoan(fx, standardTerms(pseudonym));
+  await time.setNextBlockTimestamp(disbursedAt + 31n * DAY);
+  const { remindedAt } = await lead.remind(loanId, "SMS: installment 1 is overdue");
+  await time.increaseTo(remindedAt + DAY);
+  await lead.declareDefault(loanId, partnerNodes);
+  return { fx, arbitration, pseudonym, loanId };
+}
