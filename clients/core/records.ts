@@ -39,6 +39,21 @@ export interface EndorsementMessage extends RecordInput {
   deadline: bigint;
 }
 
+/** A decoded `RecordCommitted` event: one record as the ledger's logs carry it. */
+export interface CommittedRecord {
+  subject: string;
+  kind: string;
+  proposer: string;
+  contentHash: string;
+  attrs: string;
+  prev: string;
+  head: string;
+  attestation: number;
+  deadline: bigint;
+  /** Packed compact signatures (Signatures), endorser addresses (Votes) or the module (Fact). */
+  endorsements: string;
+}
+
 /** One member's endorsement: its address and 64-byte compact signature. */
 export interface Endorsement {
   signer: string;

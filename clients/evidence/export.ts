@@ -3,7 +3,7 @@ import path from "node:path";
 import { Transaction, getAddress, getBytes, hexlify, toBeHex, zeroPadValue } from "ethers";
 import type { BytesLike, Log, Provider, TransactionResponse } from "ethers";
 import type { AddressBook } from "../core/addressBook";
-import { contentHash as saltedHash, recordHash, unpackAddresses } from "../core/records";
+import { CommittedRecord, contentHash as saltedHash, recordHash, unpackAddresses } from "../core/records";
 import { Attestation, Kind, ROLE_NAMES, Role, Subject, ZERO_HASH, kindName } from "../core/types";
 import { TOPIC, courtInterface, ledgerInterface } from "./abi";
 import {
@@ -84,18 +84,8 @@ export class ExportError extends Error {
   }
 }
 
-interface ParsedRecord {
+interface ParsedRecord extends CommittedRecord {
   log: Log;
-  subject: string;
-  kind: string;
-  proposer: string;
-  contentHash: string;
-  attrs: string;
-  prev: string;
-  head: string;
-  attestation: number;
-  deadline: bigint;
-  endorsements: string;
 }
 
 const ATTESTATION_NAMES = ["Signatures", "Votes", "Fact"];

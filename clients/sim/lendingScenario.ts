@@ -6,7 +6,7 @@ import { deployColend } from "../deploy";
 import type { AddressBook } from "../core/addressBook";
 import { writeAddressBook } from "../core/addressBook";
 import { EndorsementRefused, LedgerNode, collectEndorsements } from "../core/node";
-import { Kind, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role } from "../core/types";
+import { Kind, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, Subject, kindName } from "../core/types";
 import {
   BorrowerClient,
   LeadBankNode,
@@ -16,7 +16,6 @@ import {
   encodeDocument,
   institutionId,
 } from "../lending";
-import { Subject } from "../core/types";
 import { GasMeter } from "./gas";
 import type { RpcLike } from "./chain";
 import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
@@ -580,7 +579,6 @@ export class LendingScenario {
     const committed = await ledger.queryFilter(ledger.filters.RecordCommitted(), this.startBlock);
     const byKind: Record<string, number> = {};
     let endorsements = 0;
-    const { kindName } = await import("../core/types");
     for (const e of committed) {
       const k = kindName(e.args.kind);
       byKind[k] = (byKind[k] ?? 0) + 1;

@@ -37,6 +37,7 @@ import {
   recordHash,
   signEndorsement,
 } from "../../clients/core/records";
+import type { CommittedRecord } from "../../clients/core/records";
 import { Kind, MembershipAction, ProposalState, RecordInput, Role, ZERO_HASH } from "../../clients/core/types";
 
 /** A test account that can sign and send: a Hardhat signer or a funded deterministic wallet. */
@@ -300,19 +301,8 @@ export async function currentQuorum(ledger: EvidenceLedger): Promise<number> {
   return Number(await ledger.quorumFor(await ledger.votingMemberCount()));
 }
 
-/** A decoded `RecordCommitted` event. */
-export interface CommittedRecord {
-  subject: string;
-  kind: string;
-  proposer: string;
-  contentHash: string;
-  attrs: string;
-  prev: string;
-  head: string;
-  attestation: number;
-  deadline: bigint;
-  endorsements: string;
-}
+/** A decoded `RecordCommitted` event (the clients' own type). */
+export type { CommittedRecord };
 
 /** Every `RecordCommitted` event in `receipt`, decoded. */
 export function committedRecords(ledger: EvidenceLedger, receipt: ContractTransactionReceipt): CommittedRecord[] {
