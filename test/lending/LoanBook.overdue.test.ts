@@ -49,7 +49,7 @@ describe("LoanBook: overdue, collection and classification", function () {
       const fx = await loadFixture(activeLoanFixture);
       await time.increaseTo(due(fx, 0) + 10n * DAY);
       const d = await fx.loanBook.dues(fx.loanId);
-      const odi = (A * 1_200n * 10n) / 3_650_000n;
+      const odi = (A * 1_200n * 10n) / 3_600_000n; // 360-day year
       expect(d.overdueInterest).to.equal(odi);
       expect(odi).to.equal(overdueInterest(A, 1_200, 10));
       expect(d.surcharge).to.equal(odi / 2n);
