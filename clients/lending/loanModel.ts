@@ -1,5 +1,5 @@
 import { LoanClass } from "../core/types";
-import { installment, overdueInterest, schedule, splitBps, splitByWeights, surcharge } from "./math";
+import { installment, overdueInterest, periodInterest, schedule, splitBps, splitByWeights, surcharge } from "./math";
 
 /**
  * A loan's repayment state in TypeScript, mirroring contracts/lending/LoanEngine.sol (waterfall,
@@ -91,6 +91,16 @@ interface Base {
   start: number;
   periods: number;
   principal: bigint;
+  /** Days of its first period already charged to the day by the early repayment that started it. */
+  offset: bigint;
+}
+
+/** The rows of one amortization (mirror of `LoanEngine.baseSchedule`). */
+function baseSchedule(base: Base, rate: bigint, periodDays: bigint): { principals: bigint[]; interests: bigint[] } {
+  const rows = schedule(base.principal, rate, base.periods, periodDays);
+  const interests = rows.map((r) => r.interest);
+  if (base.offset !== 0n) interests[0] = periodInterest(base.principal, rate, periodDays - base.offset);
+  return { principals: rows.map((r) => r.principal), interests };
 }
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -127,7 +137,7 @@ export class LoanModel {
     readonly surchargeBps: bigint = 5_000n,
   ) {
     this.rows = terms.periods;
-    this.bases = [{ start: 0, periods: terms.periods, principal: terms.principal }];
+    this.bases = [{ start: 0, periods: terms.periods, principal: terms.principal, offset: 0n }];
     this.loadBase();
   }
 
@@ -142,9 +152,32 @@ export class LoanModel {
 
   private loadBase(): void {
     const base = this.bases[this.bases.length - 1];
-    const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
-    this.principals = rows.map((r) => r.principal);
-    this.interests = rows.map((r) => r.interest);
+    ({ principals: this.principals, interests: this.interests } = baseSchedule(
+      base,
+      this.terms.annualRateBps,
+      this.terms.periodDays,
+    ));
+  }
+
+  /**
+   * Interest of the current period's installment accrued to the day and unpaid (mirror of
+   * `LoanEngine.accruedToDay`): its opening balance at the daily rate (annual / 360) for the whole
+   * days since its period began (less days an early repayment already charged), less interest paid.
+   */
+  accruedToDay(time: bigint): { accrued: bigint; days: bigint } {
+    const k = this.dueCount(time);
+    if (k >= this.rows || k < this.cursor) return { accrued: 0n, days: 0n };
+    const i = k - this.baseStart;
+    const today = (time - this.disbursedAt) / DAY;
+    const days = today - BigInt(k) * this.terms.periodDays;
+    const charged = i === 0 ? this.bases[this.bases.length - 1].offset : 0n;
+    const opening = this.principals.slice(i).reduce((a, b) => a + b, 0n);
+    let accrued = days > charged ? periodInterest(opening, this.terms.annualRateBps, days - charged) : 0n;
+    if (k === this.cursor) {
+      const paidInterest = min(this.cursorPaid, this.interests[i]);
+      accrued = accrued > paidInterest ? accrued - paidInterest : 0n;
+    }
+    return { accrued, days };
   }
 
   /** Sets the funders (as on chain, lead first) and disburses at `at`. */
@@ -240,7 +273,7 @@ export class LoanModel {
       }
     }
     d.amountDue = d.surcharge + d.overdueInterest + d.interestDue + d.principalDue;
-    d.payoff = d.surcharge + d.overdueInterest + d.interestDue + d.currentInterest + this.outstanding;
+    d.payoff = d.surcharge + d.overdueInterest + d.interestDue + this.accruedToDay(time).accrued + this.outstanding;
     if (this.cursor < this.rows) {
       d.nextDueDate = this.dueDate(this.cursor);
       d.daysPastDue = this.daysPastDue(time);
@@ -278,6 +311,25 @@ export class LoanModel {
     const end = due < this.rows ? due + 1 : this.rows;
     while (left > 0n && this.cursor < end) {
       const i = this.cursor - this.baseStart;
+      if (this.cursor === due) {
+        const { accrued, days } = this.accruedToDay(time);
+        const rest = this.interests[i] + this.principals[i] - this.cursorPaid;
+        if (left > rest || left === accrued + this.outstanding) {
+          // Early repayment: interest to the day, then principal.
+          a.interest += accrued;
+          left -= accrued;
+          const paidInterest = min(this.cursorPaid, this.interests[i]);
+          const scheduled = min(this.principals[i] - (this.cursorPaid - paidInterest), left);
+          a.principal += scheduled;
+          a.prepaid = left - scheduled;
+          this.outstanding -= left;
+          left = 0n;
+          this.cursorPaid = 0n;
+          const reamortized = this.outstanding !== 0n && this.reamortize(days);
+          if (this.outstanding === 0n) this.cursor = this.rows;
+          return { allocation: a, reamortized };
+        }
+      }
       const interest = this.interests[i];
       const total = interest + this.principals[i];
       let paid = this.cursorPaid;
@@ -303,14 +355,14 @@ export class LoanModel {
     if (left > 0n) {
       a.prepaid = left;
       this.outstanding -= left;
-      reamortized = this.reamortize();
+      reamortized = this.reamortize(0n);
     }
     if (this.outstanding === 0n) this.cursor = this.rows;
     return { allocation: a, reamortized };
   }
 
   /** Spreads the rest over the remaining installments, or makes it all due next if too small. */
-  private reamortize(): boolean {
+  private reamortize(offset: bigint): boolean {
     if (this.outstanding === 0n) return false;
     let periods = this.rows - this.cursor;
     try {
@@ -318,7 +370,7 @@ export class LoanModel {
     } catch {
       periods = 1;
     }
-    this.bases = [...this.bases, { start: this.cursor, periods, principal: this.outstanding }];
+    this.bases = [...this.bases, { start: this.cursor, periods, principal: this.outstanding, offset }];
     this.rows = this.cursor + periods;
     this.loadBase();
     return true;
@@ -351,10 +403,10 @@ export class LoanModel {
       paid: 0n,
     }));
     for (const base of this.bases) {
-      const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
-      for (let k = 0; k < rows.length && base.start + k < this.rows; k++) {
-        out[base.start + k].principal = rows[k].principal;
-        out[base.start + k].interest = rows[k].interest;
+      const { principals, interests } = baseSchedule(base, this.terms.annualRateBps, this.terms.periodDays);
+      for (let k = 0; k < principals.length && base.start + k < this.rows; k++) {
+        out[base.start + k].principal = principals[k];
+        out[base.start + k].interest = interests[k];
       }
     }
     for (let k = 0; k < this.rows; k++) {

@@ -120,7 +120,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     ) private returns (Loan storage loan) {
         loan = _loans[loanId];
         LoanAccounting.open(_book, loan, loanId, terms, borrower, leadAmount);
-        _bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal)));
+        _bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal), 0));
         _borrowers[terms.pseudonym].committed += uint128(terms.principal);
     }
 

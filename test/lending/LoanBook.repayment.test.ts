@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { LoanStatus, Subject } from "../../clients/core/types";
-import { BorrowerClient, DAY, cny, installment, schedule, splitBps } from "../../clients/lending";
+import { BorrowerClient, DAY, cny, installment, periodInterest, schedule, splitBps } from "../../clients/lending";
 import { activeLoanFixture, admittedFixture, chainKinds, openLoan, standardTerms } from "./fixtures";
 import { modelOf, repayBoth } from "./model";
 
@@ -122,21 +122,28 @@ describe("LoanBook: repayment", function () {
       const model = await modelOf(fx, fx.loanId);
       const [row] = schedule(cny(12_000), 1_200, 10, 30);
       await time.setNextBlockTimestamp(fx.disbursedAt + 10n * DAY);
-      const tx = fx.loanBook.connect(fx.borrower).repay(fx.loanId, row.payment + cny(3_000));
-      const outstanding = cny(12_000) - row.principal - cny(3_000);
-      await expect(tx).to.emit(fx.loanBook, "ScheduleRecomputed").withArgs(fx.loanId, 1n, outstanding, 9n);
-      const r = model.repay(row.payment + cny(3_000), fx.disbursedAt + 10n * DAY);
-      expect(r.allocation.prepaid).to.equal(cny(3_000));
+      const amount = row.payment + cny(3_000);
+      const tx = fx.loanBook.connect(fx.borrower).repay(fx.loanId, amount);
+      // Interest to the day: 12,000.00 CNY at 12% / 360 for 10 days = 40.00 CNY; the rest is principal.
+      const toDay = periodInterest(cny(12_000), 1_200, 10);
+      expect(toDay).to.equal(cny(40));
+      const outstanding = cny(12_000) - (amount - toDay);
+      await expect(tx).to.emit(fx.loanBook, "ScheduleRecomputed").withArgs(fx.loanId, 0n, outstanding, 10n);
+      const r = model.repay(amount, fx.disbursedAt + 10n * DAY);
+      expect(r.allocation).to.deep.include({ interest: toDay, principal: row.principal });
+      expect(r.allocation.prepaid).to.equal(amount - toDay - row.principal);
       const rows = await fx.loanBook.schedule(fx.loanId);
       expect(rows).to.have.length(10);
-      const rest = schedule(outstanding, 1_200, 9, 30);
-      for (let k = 1; k < 10; k++) {
-        expect([rows[k].principal, rows[k].interest], `row ${k}`).to.deep.equal([
-          rest[k - 1].principal,
-          rest[k - 1].interest,
+      const rest = schedule(outstanding, 1_200, 10, 30);
+      for (let k = 0; k < 10; k++) {
+        // the first row charges only the 20 days of the period not yet charged
+        const interest = k === 0 ? periodInterest(outstanding, 1_200, 20) : rest[k].interest;
+        expect([rows[k].principal, rows[k].interest, rows[k].paid], `row ${k}`).to.deep.equal([
+          rest[k].principal,
+          interest,
+          0n,
         ]);
       }
-      expect([rows[0].principal, rows[0].paid]).to.deep.equal([row.principal, row.payment]);
       expect(rowTotal(rows[1])).to.be.lessThan(row.payment);
       expect(rows[9].dueDate).to.equal(fx.disbursedAt + 300n * DAY);
       expect(model.schedule().map((x) => [x.principal, x.interest, x.paid])).to.deep.equal(
@@ -176,17 +183,16 @@ describe("LoanBook: repayment", function () {
       expect((await chainKinds(fx, Subject.loan(fx.loanId))).at(-1)).to.equal("Repayment");
     });
 
-    it("lets a tiny remaining balance fall due in full with the next installment", async function () {
+    it("lets a tiny remaining balance fall due in full with the current installment", async function () {
       const fx = await loadFixture(activeLoanFixture);
       const model = await modelOf(fx, fx.loanId);
-      const [row] = schedule(cny(12_000), 1_200, 10, 30);
       const leave = 3n;
-      const amount = row.payment + (cny(12_000) - row.principal - leave);
+      const amount = periodInterest(cny(12_000), 1_200, 1) + cny(12_000) - leave;
       const r = await repayBoth(fx, model, amount, fx.disbursedAt + DAY);
       expect(r.reamortized).to.equal(true);
       const rows = await fx.loanBook.schedule(fx.loanId);
-      expect(rows).to.have.length(2);
-      expect(rows[1].principal).to.equal(leave);
+      expect(rows).to.have.length(1);
+      expect([rows[0].principal, rows[0].dueDate]).to.deep.equal([leave, fx.disbursedAt + 30n * DAY]);
       const d = await fx.loanBook.dues(fx.loanId);
       expect(d.outstanding).to.equal(leave);
       await repayBoth(fx, model, d.payoff, fx.disbursedAt + 2n * DAY);

@@ -64,8 +64,11 @@ function amountFor(step: LoanCase["steps"][number], model: LoanModel, at: bigint
   switch (step.how) {
     case "due":
       return d.amountDue;
-    case "current":
-      return d.amountDue + d.currentInterest + d.currentPrincipal;
+    case "current": {
+      // the current installment early; never more than the payoff (interest to the day)
+      const installment = d.amountDue + d.currentInterest + d.currentPrincipal;
+      return installment < d.payoff ? installment : d.payoff;
+    }
     case "fraction":
       return (d.payoff * BigInt(step.fraction)) / 1_000n;
     case "small":
