@@ -1,5 +1,5 @@
 import { LoanClass } from "../core/types";
-import { installment, overdueInterest, periodInterest, schedule, splitBps, splitByWeights, surcharge } from "./math";
+import { BPS, installment, overdueInterest, periodInterest, schedule, splitByWeights, surcharge } from "./math";
 
 /**
  * A loan's repayment state in TypeScript, mirroring contracts/lending/LoanEngine.sol (waterfall,
@@ -105,6 +105,29 @@ function baseSchedule(base: Base, rate: bigint, periodDays: bigint): { principal
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
+/**
+ * What each funder (lead first) is due in all out of `cumPrincipal` and `cumIncome` credited so far
+ * (mirror of `LoanAccounting.targets`): principal by funding share, income `leadBps` to the lead
+ * and the rest to the partners by funding, each the floor of its exact share, or once `settled`
+ * the exact largest-remainder split of the income.
+ */
+export function fundersDue(
+  funded: readonly bigint[],
+  cumPrincipal: bigint,
+  cumIncome: bigint,
+  leadBps: bigint,
+  settled: boolean,
+): { principalTo: bigint[]; incomeTo: bigint[] } {
+  const total = funded.reduce((s, x) => s + x, 0n);
+  const partners = total - funded[0];
+  const weights = funded.map((f, i) => (i === 0 ? leadBps * partners : (BPS - leadBps) * f));
+  const principalTo = funded.map((f) => (cumPrincipal * f) / total);
+  const incomeTo = settled
+    ? splitByWeights(cumIncome, weights)
+    : weights.map((w) => (cumIncome * w) / (BPS * partners));
+  return { principalTo, incomeTo };
+}
+
 /** Repayment is over `amount` exceeding the payoff (mirror of `ILoanBook.Overpayment`). */
 export class OverpaymentError extends Error {
   override readonly name = "Overpayment";
@@ -128,6 +151,9 @@ export class LoanModel {
   accruedDay = 0n;
   bases: Base[];
   totalRepaid = 0n;
+  /** Principal and income credited to the funders in all (mirror of `LoanAccounting.Credited`). */
+  creditedPrincipal = 0n;
+  creditedIncome = 0n;
 
   private principals: bigint[] = [];
   private interests: bigint[] = [];
@@ -292,7 +318,7 @@ export class LoanModel {
     Object.assign(this, next);
     const principal = allocation.principal + allocation.prepaid;
     const income = allocation.surcharge + allocation.overdueInterest + allocation.interest;
-    const { principalParts, incomeParts } = this.credit(principal, income);
+    const { principalParts, incomeParts } = this.credit(principal, income, this.outstanding === 0n);
     this.totalRepaid += amount;
     return { allocation, principalParts, incomeParts, reamortized, settled: this.outstanding === 0n };
   }
@@ -376,21 +402,31 @@ export class LoanModel {
     return true;
   }
 
-  /** Splits one repayment among the funders and credits them (mirror of `LoanAccounting.credit`). */
-  private credit(principal: bigint, income: bigint): { principalParts: bigint[]; incomeParts: bigint[] } {
-    const n = this.funders.length;
-    const remaining = this.funders.map((f) => f.funded - f.principalReturned);
-    const principalParts = principal === 0n ? remaining.map(() => 0n) : splitByWeights(principal, remaining);
-    const { leadPart, partnersPart } = splitBps(income, this.terms.leadInterestBps);
-    const partnerParts = splitByWeights(
-      partnersPart,
-      this.funders.slice(1).map((f) => f.funded),
+  /**
+   * Credits one repayment to the funders (mirror of `LoanAccounting.credit`): each funder's
+   * cumulative principal and income are the floors of its exact shares of everything credited so
+   * far; once the loan is settled, income is split exactly by largest remainder.
+   */
+  private credit(
+    principal: bigint,
+    income: bigint,
+    settled: boolean,
+  ): { principalParts: bigint[]; incomeParts: bigint[] } {
+    this.creditedPrincipal += principal;
+    this.creditedIncome += income;
+    const { principalTo, incomeTo } = fundersDue(
+      this.funders.map((f) => f.funded),
+      this.creditedPrincipal,
+      this.creditedIncome,
+      this.terms.leadInterestBps,
+      settled,
     );
-    const incomeParts = [leadPart, ...partnerParts];
-    for (let i = 0; i < n; i++) {
-      this.funders[i].principalReturned += principalParts[i];
-      this.funders[i].incomeReceived += incomeParts[i];
-    }
+    const principalParts = this.funders.map((f, i) => principalTo[i] - f.principalReturned);
+    const incomeParts = this.funders.map((f, i) => incomeTo[i] - f.incomeReceived);
+    this.funders.forEach((f, i) => {
+      f.principalReturned = principalTo[i];
+      f.incomeReceived = incomeTo[i];
+    });
     return { principalParts, incomeParts };
   }
 

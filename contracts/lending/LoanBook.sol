@@ -226,7 +226,8 @@ contract LoanBook is LedgerModule, ILoanBook {
             principal,
             a.surcharge + a.overdueInterest + a.interest,
             loan.leadInterestBps,
-            loan.class_ >= LoanClass.Substandard
+            loan.class_ >= LoanClass.Substandard,
+            loan.outstanding == 0
         );
         loan.totalRepaid += uint128(amount);
         BorrowerBook storage bb = _borrowers[loan.pseudonym];

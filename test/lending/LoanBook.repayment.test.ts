@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { LoanStatus, Subject } from "../../clients/core/types";
-import { BorrowerClient, DAY, cny, installment, periodInterest, schedule, splitBps } from "../../clients/lending";
+import {
+  BorrowerClient,
+  DAY,
+  cny,
+  installment,
+  periodInterest,
+  schedule,
+  splitBps,
+  splitByWeights,
+} from "../../clients/lending";
 import { activeLoanFixture, admittedFixture, chainKinds, openLoan, standardTerms } from "./fixtures";
 import { modelOf, repayBoth } from "./model";
 
@@ -106,10 +115,11 @@ describe("LoanBook: repayment", function () {
       for (const f of funders) expect(f.principalReturned, f.account).to.equal(f.funded);
       const interest = rows.reduce((s, r) => s + r.interest, 0n);
       expect(funders.reduce((s, f) => s + f.incomeReceived, 0n)).to.equal(interest);
-      // The lead's 30% is floored on each repayment, so it is the sum of the per-installment splits.
-      const leadIncome = rows.reduce((s, r) => s + splitBps(r.interest, 3_000).leadPart, 0n);
-      expect(funders[0].incomeReceived).to.equal(leadIncome);
-      expect(splitBps(interest, 3_000).leadPart - leadIncome).to.be.within(0n, 9n);
+      // Cumulative shares: over the loan's life the lead gets its 30% of all the interest to the unit
+      // (the exact largest-remainder split), not the sum of ten rounded-down splits.
+      const exact = splitByWeights(interest, [3_000n * 9_600n, 7_000n * 5_760n, 7_000n * 3_840n]);
+      expect(funders.map((f) => f.incomeReceived)).to.deep.equal(exact);
+      expect(funders[0].incomeReceived - splitBps(interest, 3_000).leadPart).to.be.within(0n, 1n);
       expect(await fx.loanBook.portfolio()).to.deep.equal([0n, 0n]);
       expect(await fx.loanBook.consortiumExposure(fx.pseudonym)).to.deep.equal([0n, 0n]);
       expect(await fx.loanBook.committedPrincipal(fx.pseudonym)).to.equal(0n);
@@ -256,13 +266,15 @@ describe("LoanBook: repayment", function () {
       const [row] = schedule(cny(12_000), 1_200, 10, 30);
       const r = await repayBoth(fx, model, row.payment, fx.disbursedAt + 30n * DAY);
       // Funded 2,400 / 5,760 / 3,840 of 12,000: principal 20% / 48% / 32%.
+      // Each funder gets the floor of its exact share; the few units left wait for the next repayment.
       const exact = [2_400n, 5_760n, 3_840n].map((w) => (row.principal * w) / 12_000n);
-      r.principalParts.forEach((p, i) => expect(p - exact[i]).to.be.within(0n, 1n));
-      const { leadPart, partnersPart } = splitBps(row.interest, 3_000);
-      expect(r.incomeParts[0]).to.equal(leadPart);
-      expect(r.incomeParts[1] + r.incomeParts[2]).to.equal(partnersPart);
-      expect(r.incomeParts[1] - (partnersPart * 3n) / 5n).to.be.within(0n, 1n);
-      expect(r.principalParts.reduce((s, x) => s + x, 0n)).to.equal(row.principal);
+      expect(r.principalParts).to.deep.equal(exact);
+      expect(r.incomeParts[0]).to.equal(splitBps(row.interest, 3_000).leadPart);
+      // partners: 70% of the interest by funded amount (5,760 / 3,840 of 9,600)
+      expect(r.incomeParts.slice(1)).to.deep.equal(
+        [5_760n, 3_840n].map((w) => (row.interest * 7_000n * w) / (10_000n * 9_600n)),
+      );
+      expect(row.principal - r.principalParts.reduce((s, x) => s + x, 0n)).to.be.within(0n, 2n);
     });
 
     it("pays each funder its credited repayments on claim, once", async function () {
