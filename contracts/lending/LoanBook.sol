@@ -206,6 +206,11 @@ contract LoanBook is LedgerModule, ILoanBook {
         if (amount > payoff) revert Overpayment(loanId, amount, payoff);
         _bookRepayment(loanId, loan, a, amount);
         uint256 outstanding = loan.outstanding;
+        // Cure: every overdue installment and charge of a defaulted loan is paid.
+        bool cured =
+            loan.status == LoanStatus.Defaulted &&
+                (outstanding == 0 ||
+                    block.timestamp < LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, loan.cursor));
         emit RepaymentApplied(loanId, msg.sender, amount, a, outstanding);
         if (reamortized) emit ScheduleRecomputed(loanId, loan.cursor, outstanding, loan.rows - loan.cursor);
         if (outstanding == 0) {
@@ -214,6 +219,14 @@ contract LoanBook is LedgerModule, ILoanBook {
             emit LoanSettled(loanId);
         }
         _reclassify(loanId, loan, loan.cursor < loan.rows ? _lateDays(loan, loan.cursor) : 0);
+        if (cured) {
+            // It performs again (or is repaid); the borrower's listing records the cure.
+            if (outstanding != 0) loan.status = LoanStatus.Active;
+            loan.remindedAt = 0;
+            _fact(loanId, loan, Kinds.DEFAULT_CURED, keccak256(abi.encode(loanId, loan.cursor)));
+            emit LoanCured(loanId, loan.pseudonym, loan.cursor);
+            registry.recordCure(loan.pseudonym, loanId, msg.sender);
+        }
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -317,10 +330,20 @@ contract LoanBook is LedgerModule, ILoanBook {
         bool settled = loan.status == LoanStatus.Repaid && stored != 0;
         if (loan.status != LoanStatus.InArbitration && !settled) revert WrongStatus(loanId, loan.status);
         if (caseId + 1 != stored) revert CaseMismatch(loanId, caseId, stored - 1);
-        if (!settled) loan.status = LoanStatus.Awarded;
         loan.awardAmount = uint128(amountOwed);
         emit AwardRecorded(loanId, caseId, amountOwed);
+        // A dismissal or an award of nothing lists nobody; the loan performs under its contract again.
+        if (amountOwed == 0) {
+            if (!settled) loan.status = LoanStatus.Active;
+            return;
+        }
+        if (!settled) loan.status = LoanStatus.Awarded;
         registry.listDelinquent(loan.pseudonym, loanId, msg.sender);
+    }
+
+    /// @inheritdoc ILoanCourtHooks
+    function payoffOf(uint256 loanId) external view returns (uint256) {
+        return this.dues(loanId).payoff;
     }
 
     /// @inheritdoc ILoanCourtHooks
