@@ -3,6 +3,7 @@ import { AddressBook } from "../core/addressBook";
 import { Committed, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
+import { Assent, Assenter } from "./assent";
 import { LendingContracts, lendingContracts } from "./contracts";
 import { CreditDecision, CreditInputs, decideCredit } from "./decision";
 import {
@@ -198,10 +199,14 @@ export interface OriginationParams {
   leadInterestBps?: number | bigint;
   /** Disburse into the restricted loan-use account, spendable with payees of this category. */
   useCategory?: string;
+  /** The borrower's client that assents to the contract (default: the one connected for its account). */
+  borrower?: Assenter;
 }
 
 /** A loan as originated. */
 export interface Originated {
+  /** The borrower's signed assent the loan book verified. */
+  assent: Assent;
   loanId: bigint;
   borrower: string;
   leadAmount: bigint;
@@ -222,6 +227,14 @@ export interface Admitted {
 
 /** The lead bank (W bank): admits borrowers, originates and disburses loans, collects. */
 export class LeadBankNode extends BankNode {
+  /** Borrowers' clients (their apps), by account: asked for assent when a loan is originated to them. */
+  private readonly borrowers = new Map<string, Assenter>();
+
+  /** Connects a borrower's client: loans to its account are originated only with its signed assent. */
+  async connectBorrower(client: Assenter): Promise<void> {
+    this.borrowers.set((await client.address()).toLowerCase(), client);
+  }
+
   private async decisionInputs(a: AdmissionParams): Promise<CreditInputs> {
     const { registry } = this.lending;
     const head = await registry.multiHead(a.pseudonym);
@@ -321,6 +334,12 @@ export class LeadBankNode extends BankNode {
       installment: amount,
       schedule: rows.map((r) => ({ principal: r.principal, interest: r.interest })),
     });
+    const borrower = o.borrower ?? this.borrowers.get(line.account.toLowerCase());
+    if (!borrower) {
+      throw new Error(`no way to ask borrower ${line.account} for its assent: connectBorrower its client first`);
+    }
+    const loanBookAddress = await loanBook.getAddress();
+    let assent: Assent | undefined;
     const record = await proposeAndCommit(
       this,
       peers,
@@ -330,9 +349,24 @@ export class LeadBankNode extends BankNode {
         document,
         attrs: loanContractAttrs(loanId, line.account, terms),
       },
-      async (p, sigs) => (await loanBook.originate(terms, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => {
+        // The borrower accepts exactly what the peers endorsed before the loan book sees it.
+        assent = await borrower.assent({
+          chainId: BigInt(this.book.chainId),
+          loanBook: loanBookAddress,
+          loanId,
+          terms,
+          termsHash: p.record.attrs,
+          contractHash: p.record.contentHash,
+          document: p.document,
+          salt: p.salt,
+          now: BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp),
+        });
+        return (await loanBook.originate(terms, p.record, p.deadline, sigs, assent)).wait();
+      },
     );
     return {
+      assent: assent!,
       loanId,
       borrower: line.account,
       leadAmount: leadPart,

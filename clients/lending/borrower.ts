@@ -3,6 +3,16 @@ import { AddressBook } from "../core/addressBook";
 import { contentHash, newSalt } from "../core/records";
 import { LoanStatus } from "../core/types";
 import { eventsOf } from "./bank";
+import {
+  ASSENT_LIFETIME,
+  Assent,
+  AssentRefused,
+  AssentRequest,
+  Assenter,
+  assentDomain,
+  checkAssentRequest,
+  signAssent,
+} from "./assent";
 import { LendingContracts, lendingContracts } from "./contracts";
 import type { Allocation, Dues, Row } from "./loanModel";
 
@@ -31,7 +41,7 @@ export interface BorrowerLoan {
  * restricted loan-use account. The borrower is not a consortium member; it signs only its own
  * transactions.
  */
-export class BorrowerClient {
+export class BorrowerClient implements Assenter {
   readonly lending: LendingContracts;
   private addressCache?: string;
 
@@ -45,6 +55,20 @@ export class BorrowerClient {
   async address(): Promise<string> {
     this.addressCache ??= await this.signer.getAddress();
     return this.addressCache;
+  }
+
+  /**
+   * The borrower accepts a loan contract: checks that the document it is shown is the one going on
+   * the chain, for this borrower and exactly these terms, on this consortium's loan book, and signs
+   * its assent (valid for `ASSENT_LIFETIME`). Throws `AssentRefused` otherwise.
+   */
+  async assent(r: AssentRequest): Promise<Assent> {
+    const loanBook = await this.lending.loanBook.getAddress();
+    if (r.loanBook.toLowerCase() !== loanBook.toLowerCase())
+      throw new AssentRefused(`the assent is asked for loan book ${r.loanBook}, not ${loanBook}`);
+    checkAssentRequest(r, await this.address());
+    const domain = assentDomain(r.chainId, r.loanBook);
+    return signAssent(this.signer, domain, r.termsHash, r.contractHash, r.now + ASSENT_LIFETIME);
   }
 
   /** Settlement-token balance. */
@@ -124,7 +148,9 @@ export class BorrowerClient {
   /** Pays what is due now (overdue charges, installments due, the current installment). */
   async payDue(loanId: bigint): Promise<Repayment> {
     const d = await this.dues(loanId);
-    const amount = d.amountDue + d.currentInterest + d.currentPrincipal;
+    const installment = d.amountDue + d.currentInterest + d.currentPrincipal;
+    // near the end the payoff (current interest only to the day) can be below the installment
+    const amount = installment < d.payoff ? installment : d.payoff;
     if (amount === 0n) throw new Error(`nothing is owed on loan ${loanId}`);
     return this.repay(loanId, amount);
   }

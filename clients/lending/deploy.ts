@@ -4,6 +4,7 @@ import {
   CreditRegistry__factory,
   EvidenceLedger,
   LoanAccounting__factory,
+  LoanCollection__factory,
   LoanBook,
   LoanBook__factory,
   LoanEngine__factory,
@@ -45,8 +46,6 @@ export async function deployLending(
     );
   }
 
-  const engine = await new LoanEngine__factory(deployer).deploy();
-  const accounting = await new LoanAccounting__factory(deployer).deploy();
   const token = await new SettlementToken__factory(deployer).deploy(ledgerAddress);
   const registry = await new CreditRegistry__factory(deployer).deploy(
     ledgerAddress,
@@ -54,12 +53,8 @@ export async function deployLending(
     params.minCreditLimit,
     params.maxCreditLimit,
   );
-  const loanBook = await new LoanBook__factory(
-    {
-      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
-      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
-    },
-    deployer,
+  const loanBook = await (
+    await linkedLoanBookFactory(deployer)
   ).deploy(ledgerAddress, await token.getAddress(), await registry.getAddress(), loanBookParams(params));
   const loanUse = await new LoanUseAccount__factory(deployer).deploy(
     ledgerAddress,
@@ -80,4 +75,19 @@ export async function deployLending(
     await (await genesis.setModuleAtGenesis(module, true)).wait();
   }
   return { token, registry, loanBook, loanUse, params, addresses };
+}
+
+/** A LoanBook factory linked to freshly deployed copies of its external libraries. */
+export async function linkedLoanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
+  const engine = await new LoanEngine__factory(deployer).deploy();
+  const accounting = await new LoanAccounting__factory(deployer).deploy();
+  const collection = await new LoanCollection__factory(deployer).deploy();
+  return new LoanBook__factory(
+    {
+      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
+      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
+      "contracts/lending/LoanCollection.sol:LoanCollection": await collection.getAddress(),
+    },
+    deployer,
+  );
 }

@@ -1,3 +1,4 @@
+export * from "./assent";
 export * from "./bank";
 export * from "./borrower";
 export * from "./contracts";

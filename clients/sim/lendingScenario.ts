@@ -277,8 +277,10 @@ export class LendingScenario {
     const principal = BigInt(Math.max(5, this.rng.int(Math.ceil(hundreds / 4), hundreds))) * 100n * UNITS_PER_CNY;
     const periods = this.rng.pick([5, 10, 20] as const);
     const rate = this.rng.int(72, 180) * 10;
+    // The borrower's app signs its assent to the exact contract before the loan book takes it.
+    const client = new BorrowerClient(wallet as Wallet, this.book);
     const o = await this.lead.originate(
-      { pseudonym, principal, annualRateBps: rate, periods, periodDays: PERIOD_DAYS },
+      { pseudonym, principal, annualRateBps: rate, periods, periodDays: PERIOD_DAYS, borrower: client },
       this.partners,
     );
     const funders = this.rng.sample(this.partners, Math.min(this.partners.length, this.rng.int(2, 4)));
@@ -296,7 +298,7 @@ export class LendingScenario {
     const behaviour: Behaviour = this.loans.length % 250 === 2 ? "default" : this.rng.weighted(BEHAVIOUR_WEIGHTS);
     this.loans.push({
       id: o.loanId,
-      client: new BorrowerClient(wallet as Wallet, this.book),
+      client,
       behaviour,
       plan: planRepayments(
         this.rng,

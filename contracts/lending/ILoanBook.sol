@@ -68,6 +68,17 @@ interface ILoanBook is ILoanCourtHooks {
     }
 
     /// @notice A loan as stored (field order packs it into nine slots).
+    /// @notice The borrower's assent to a loan contract: an EIP-712 signature by the account bound to
+    ///         its credit line at whitelisting, over
+    ///         `LoanAssent(bytes32 termsHash,bytes32 contractHash,uint64 deadline)` in the domain
+    ///         (name "colend LoanBook", version "1", chain id, this loan book), where `termsHash` is
+    ///         the LoanContract record's attrs (loan id, borrower, pseudonym and every term) and
+    ///         `contractHash` its content hash (the salted contract document, schedule included).
+    struct Assent {
+        uint64 deadline; // the signature is valid up to this time
+        bytes signature; // 65 bytes (r, s, v)
+    }
+
     struct Loan {
         bytes32 pseudonym; // the borrower
         address borrower; // the borrower's account
@@ -155,6 +166,14 @@ interface ILoanBook is ILoanCourtHooks {
         LoanTerms terms
     );
     /// @notice Emitted when a funder escrows `amount` for the loan.
+    /// @notice The borrower's assent, verified at origination (evidence for the loan's chain).
+    event LoanAssented(
+        uint256 indexed loanId,
+        address indexed borrower,
+        bytes32 contractHash,
+        uint64 deadline,
+        bytes signature
+    );
     event LoanFunded(uint256 indexed loanId, address indexed funder, uint256 amount, uint256 totalFunded);
     /// @notice Emitted when a partner withdraws `amount` of its commitment.
     event FundingWithdrawn(uint256 indexed loanId, address indexed funder, uint256 amount, uint256 totalFunded);
@@ -195,6 +214,11 @@ interface ILoanBook is ILoanCourtHooks {
 
     /// @notice A deployment parameter is out of range.
     error InvalidParam(bytes32 name);
+    /// @notice The assent is not a valid signature of the borrower's bound account (`recovered` is
+    ///         who signed it, 0 for a malformed signature).
+    error BadAssent(uint256 loanId, address recovered);
+    /// @notice The borrower's assent expired before origination.
+    error AssentExpired(uint256 loanId, uint64 deadline);
     /// @notice No loan `loanId`.
     error UnknownLoan(uint256 loanId);
     /// @notice Loan `loanId` is `status`, which does not allow this.
@@ -254,7 +278,8 @@ interface ILoanBook is ILoanCourtHooks {
         LoanTerms calldata terms,
         RecordInput calldata record,
         uint64 deadline,
-        bytes calldata signatures
+        bytes calldata signatures,
+        Assent calldata assent
     ) external returns (uint256 loanId);
 
     /// @notice A partner bank escrows `amount` towards the partners' share of loan `loanId`.

@@ -10,6 +10,7 @@ import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanCollection} from "./LoanCollection.sol";
 import {LoanEngine} from "./LoanEngine.sol";
 import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
 
@@ -90,7 +91,8 @@ contract LoanBook is LedgerModule, ILoanBook {
         LoanTerms calldata terms,
         RecordInput calldata record,
         uint64 deadline,
-        bytes calldata signatures
+        bytes calldata signatures,
+        Assent calldata assent
     ) external onlyRole(Role.LeadBank) returns (uint256 loanId) {
         address borrower = LoanEngine.checkBorrower(
             address(registry),
@@ -103,6 +105,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         uint256 leadAmount = LoanEngine.checkTerms(terms, _params);
         loanId = ++_loanCount;
         _checkRecord(loanId, Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
+        LoanEngine.checkAssent(loanId, borrower, record.attrs, record.contentHash, assent);
         ledger.commitFor(msg.sender, record, deadline, signatures);
         Loan storage loan = _open(loanId, terms, borrower, leadAmount);
         emit LoanOriginated(loanId, terms.pseudonym, msg.sender, borrower, terms);
@@ -219,14 +222,7 @@ contract LoanBook is LedgerModule, ILoanBook {
             emit LoanSettled(loanId);
         }
         _reclassify(loanId, loan, loan.cursor < loan.rows ? _lateDays(loan, loan.cursor) : 0);
-        if (cured) {
-            // It performs again (or is repaid); the borrower's listing records the cure.
-            if (outstanding != 0) loan.status = LoanStatus.Active;
-            loan.remindedAt = 0;
-            _fact(loanId, loan, Kinds.DEFAULT_CURED, keccak256(abi.encode(loanId, loan.cursor)));
-            emit LoanCured(loanId, loan.pseudonym, loan.cursor);
-            registry.recordCure(loan.pseudonym, loanId, msg.sender);
-        }
+        if (cured) LoanCollection.cure(loan, loanId, ledger, registry, msg.sender);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -324,21 +320,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     /// @inheritdoc ILoanCourtHooks
     function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external {
         if (msg.sender != court || msg.sender == address(0)) revert NotCourt(msg.sender);
-        Loan storage loan = _existing(loanId);
-        uint256 stored = _caseOf[loanId];
-        // A borrower may settle in full while the case runs; the award is still recorded.
-        bool settled = loan.status == LoanStatus.Repaid && stored != 0;
-        if (loan.status != LoanStatus.InArbitration && !settled) revert WrongStatus(loanId, loan.status);
-        if (caseId + 1 != stored) revert CaseMismatch(loanId, caseId, stored - 1);
-        loan.awardAmount = uint128(amountOwed);
-        emit AwardRecorded(loanId, caseId, amountOwed);
-        // A dismissal or an award of nothing lists nobody; the loan performs under its contract again.
-        if (amountOwed == 0) {
-            if (!settled) loan.status = LoanStatus.Active;
-            return;
-        }
-        if (!settled) loan.status = LoanStatus.Awarded;
-        registry.listDelinquent(loan.pseudonym, loanId, msg.sender);
+        LoanCollection.award(_existing(loanId), loanId, caseId, _caseOf[loanId], amountOwed, registry, msg.sender);
     }
 
     /// @inheritdoc ILoanCourtHooks

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {AnnuityMath} from "./AnnuityMath.sol";
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
@@ -14,6 +16,14 @@ import {SplitMath} from "./SplitMath.sol";
 library LoanEngine {
     uint256 private constant DAY = 1 days;
     uint256 private constant BPS = 10_000;
+    bytes32 private constant DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
+    bytes32 private constant ASSENT_TYPEHASH = keccak256(
+        "LoanAssent(bytes32 termsHash,bytes32 contractHash,uint64 deadline)"
+    );
+    bytes32 private constant NAME_HASH = keccak256("colend LoanBook");
+    bytes32 private constant VERSION_HASH = keccak256("1");
 
     /// @notice One amortization: installments `start .. start + periods - 1` repay `principal`.
     ///         A loan starts with one; each early repayment appends the re-amortized rest.
@@ -77,6 +87,28 @@ library LoanEngine {
             revert ILoanBook.CreditLimitExceeded(pseudonym, principal, available);
         }
         return line.account;
+    }
+
+    /// @notice Checks the borrower's assent (`ILoanBook.Assent`) to the contract record
+    ///         (`termsHash` = its attrs, `contractHash` = its content hash) and emits it as evidence.
+    ///         Runs in the loan book's context, so the domain's verifying contract is the loan book.
+    /// @param borrower the account bound to the borrower's credit line
+    function checkAssent(
+        uint256 loanId,
+        address borrower,
+        bytes32 termsHash,
+        bytes32 contractHash,
+        ILoanBook.Assent calldata assent
+    ) external {
+        if (block.timestamp > assent.deadline) revert ILoanBook.AssentExpired(loanId, assent.deadline);
+        bytes32 domain = keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domain,
+            keccak256(abi.encode(ASSENT_TYPEHASH, termsHash, contractHash, assent.deadline))
+        );
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, assent.signature);
+        if (err != ECDSA.RecoverError.NoError || signer != borrower) revert ILoanBook.BadAssent(loanId, signer);
+        emit ILoanBook.LoanAssented(loanId, borrower, contractHash, assent.deadline, assent.signature);
     }
 
     /// @notice Checks loan terms against the consortium's bounds (periods 5, 10 or 20; single

@@ -1,7 +1,7 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { AddressBook } from "../../clients/core/addressBook";
 import { Role } from "../../clients/core/types";
-import { LeadBankNode, PartnerBankNode, deployLending } from "../../clients/lending";
+import { BorrowerClient, LeadBankNode, PartnerBankNode, deployLending } from "../../clients/lending";
 import { deployArbitration, installCaseReviewers } from "../../clients/arbitration";
 import { deployLedgerFixture } from "../helpers/consortium";
 import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
@@ -35,6 +35,7 @@ export async function deployDefaultedLoan() {
     installCaseReviewers(node);
   }
   const [, payee, ...borrowers] = base.outsiders;
+  for (const b of borrowers) await lead.connectBorrower(new BorrowerClient(b, book));
   const fx: LendingFixture = {
     ...base,
     params: lending.params,

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
-import { LoanAccounting__factory, LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
-import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
+import { LoanBook__factory } from "../../typechain-types";
+import { LoanTermsInput, cny, linkedLoanBookFactory, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
   CATEGORY,
   LendingFixture,
@@ -12,7 +12,9 @@ import {
   chainKinds,
   expectRejection,
   loadCustomFixture,
+  borrowerSigner,
   openLoan,
+  rawAssent,
   rawLoanRecord,
   standardTerms,
 } from "./fixtures";
@@ -23,7 +25,8 @@ async function originateRaw(fx: LendingFixture, terms: LoanTermsInput, caller = 
   const account = borrower ?? (await fx.registry.creditLine(terms.pseudonym)).account;
   const r = await rawLoanRecord(fx, loanId, Kind.LoanContract, loanContractAttrs(loanId, account, terms));
   await fx.token.connect(caller).approve(await fx.loanBook.getAddress(), terms.principal);
-  return fx.loanBook.connect(caller).originate(terms, r.record, r.deadline, r.signatures);
+  const assent = await rawAssent(fx, r.record, borrowerSigner(fx, account));
+  return fx.loanBook.connect(caller).originate(terms, r.record, r.deadline, r.signatures, assent);
 }
 
 describe("LoanBook: origination and funding", function () {
@@ -183,11 +186,15 @@ describe("LoanBook: origination and funding", function () {
       const other = { ...terms, annualRateBps: 1_000n };
       const r = await rawLoanRecord(fx, 1n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, other));
       await fx.token.connect(fx.leadBank).approve(await fx.loanBook.getAddress(), terms.principal);
+      const assent = await rawAssent(fx, r.record, fx.borrower);
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures),
+        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures, assent),
       ).to.be.revertedWithCustomError(fx.loanBook, "AttrsMismatch");
       const wrong = await rawLoanRecord(fx, 2n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, terms));
-      await expect(fx.loanBook.connect(fx.leadBank).originate(terms, wrong.record, wrong.deadline, wrong.signatures))
+      const wrongAssent = await rawAssent(fx, wrong.record, fx.borrower);
+      await expect(
+        fx.loanBook.connect(fx.leadBank).originate(terms, wrong.record, wrong.deadline, wrong.signatures, wrongAssent),
+      )
         .to.be.revertedWithCustomError(fx.loanBook, "RecordMismatch")
         .withArgs(Subject.loan(1n), Kind.LoanContract, Subject.loan(2n), Kind.LoanContract);
     });
@@ -197,7 +204,15 @@ describe("LoanBook: origination and funding", function () {
       const terms = standardTerms(fx.pseudonym);
       const r = await rawLoanRecord(fx, 1n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, terms));
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures.slice(0, 2 + 128)),
+        fx.loanBook
+          .connect(fx.leadBank)
+          .originate(
+            terms,
+            r.record,
+            r.deadline,
+            r.signatures.slice(0, 2 + 128),
+            await rawAssent(fx, r.record, fx.borrower),
+          ),
       )
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(1, 3);
@@ -508,15 +523,7 @@ describe("LoanBook: origination and funding", function () {
 
 /** A LoanBook factory linked to freshly deployed libraries. */
 async function ethersFactory(fx: LendingFixture): Promise<LoanBook__factory> {
-  const engine = await new LoanEngine__factory(fx.deployer).deploy();
-  const accounting = await new LoanAccounting__factory(fx.deployer).deploy();
-  return new LoanBook__factory(
-    {
-      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
-      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
-    },
-    fx.deployer,
-  );
+  return linkedLoanBookFactory(fx.deployer);
 }
 
 function encodeName(name: string): string {

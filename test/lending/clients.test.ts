@@ -42,6 +42,7 @@ async function colendFixture() {
   const leadNode = new LeadBankNode("W Bank", lead, book);
   const partners = [p1, p2, p3].map((s, i) => new PartnerBankNode(`Partner Bank ${i + 1}`, s, book));
   for (const bank of [leadNode, ...partners]) await bank.deposit(cny(1_000_000));
+  await leadNode.connectBorrower(new BorrowerClient(borrower, book));
   const pseudonym = pseudonymOf(TEST_SECRET, DEMO_PEOPLE[0].idNumber);
   return { deployment, book, deployer, leadNode, partners, borrower, arbitrator, pseudonym };
 }

@@ -11,7 +11,7 @@ import { MaxUint256 } from "ethers";
 import { Kind } from "../../clients/core/types";
 import { LoanModel, cny, fundersDue, installment, loanContractAttrs, splitBps } from "../../clients/lending";
 import type { LoanTermsInput } from "../../clients/lending";
-import { admittedFixture, rawLoanRecord, standardTerms } from "./fixtures";
+import { admittedFixture, rawAssent, rawLoanRecord, standardTerms } from "./fixtures";
 
 /** A random loan: terms, partner commitments (weights), and a repayment history. */
 interface LoanCase {
@@ -225,7 +225,8 @@ describe("Money conservation (property tests)", function () {
           Kind.LoanContract,
           loanContractAttrs(loanId, base.borrower.address, terms),
         );
-        await loanBook.connect(base.leadBank).originate(terms, r.record, r.deadline, r.signatures);
+        const assent = await rawAssent(base, r.record, base.borrower);
+        await loanBook.connect(base.leadBank).originate(terms, r.record, r.deadline, r.signatures, assent);
         const { leadPart, partnersPart } = splitBps(c.principal, c.leadFundingBps);
         const commits = commitments(partnersPart, c.partnerWeights);
         for (const [i, amount] of commits.entries())

@@ -15,16 +15,19 @@ import { AddressBook } from "../../clients/core/addressBook";
 import { attrsHash } from "../../clients/core/records";
 import { RecordInput, Role, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
 import {
+  Assent,
   BorrowerClient,
   DEFAULT_SHARES,
   LeadBankNode,
   LendingParams,
   LoanTermsInput,
   PartnerBankNode,
+  assentDomain,
   cny,
   deployLending,
   lendingParams,
   pseudonymOf,
+  signAssent,
   useCategory,
 } from "../../clients/lending";
 import type { RecordAttrs } from "../../clients/core/node";
@@ -87,6 +90,8 @@ export async function deployLendingFixture(options: CustomOptions = {}): Promise
   const lead = new LeadBankNode("W Bank", fx.leadBank, book);
   const partnerNodes = fx.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
   for (const node of [lead, ...partnerNodes]) await node.deposit(BANK_FLOAT);
+  // Each borrower's app is connected to the lead bank, which asks it to assent to its loans.
+  for (const b of borrowers) await lead.connectBorrower(new BorrowerClient(b, book));
   return {
     ...fx,
     params: deployment.params,
@@ -223,6 +228,22 @@ export async function rawSigned(
   const others = byAddress(fx.banks.filter((b) => b.address !== proposer.address)).slice(0, 3);
   const signatures = await endorseRecord(fx.ledger, fx.domain, record, proposer, others, deadline);
   return { record, deadline, signatures };
+}
+
+/** The borrower's raw assent to a loan contract record (signed by `signer`, valid an hour by default). */
+export async function rawAssent(
+  fx: LendingFixture,
+  record: RecordInput,
+  signer: Actor,
+  deadline?: bigint,
+): Promise<Assent> {
+  const domain = assentDomain(fx.chainId, await fx.loanBook.getAddress());
+  return signAssent(signer, domain, record.attrs, record.contentHash, deadline ?? BigInt(await time.latest()) + 3_600n);
+}
+
+/** The borrower signer among the fixture's borrowers with `account` (the first one if none). */
+export function borrowerSigner(fx: LendingFixture, account: string): Actor {
+  return fx.borrowers.find((b) => b.address.toLowerCase() === account.toLowerCase()) ?? fx.borrowers[0];
 }
 
 /** The loan subject's raw signed record for `kind`. */
