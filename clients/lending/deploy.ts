@@ -7,12 +7,29 @@ import {
   LoanBook,
   LoanBook__factory,
   LoanEngine__factory,
+  LoanServicing__factory,
   LoanUseAccount,
   LoanUseAccount__factory,
   SettlementToken,
   SettlementToken__factory,
 } from "../../typechain-types";
 import { LendingParams, lendingParams, loanBookParams } from "./params";
+
+/**
+ * A LoanBook factory linked to freshly deployed libraries: LoanEngine (repayment rules),
+ * LoanAccounting (the money) and LoanServicing (repayment, collection, court hooks), which the
+ * book calls by delegatecall over its own storage.
+ */
+export async function loanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
+  const engine = await (await new LoanEngine__factory(deployer).deploy()).getAddress();
+  const accounting = await (await new LoanAccounting__factory(deployer).deploy()).getAddress();
+  const libs = {
+    "contracts/lending/LoanEngine.sol:LoanEngine": engine,
+    "contracts/lending/LoanAccounting.sol:LoanAccounting": accounting,
+  };
+  const servicing = await (await new LoanServicing__factory(libs, deployer).deploy()).getAddress();
+  return new LoanBook__factory({ ...libs, "contracts/lending/LoanServicing.sol:LoanServicing": servicing }, deployer);
+}
 
 /** The lending modules as deployed. */
 export interface LendingDeployment {
@@ -45,8 +62,6 @@ export async function deployLending(
     );
   }
 
-  const engine = await new LoanEngine__factory(deployer).deploy();
-  const accounting = await new LoanAccounting__factory(deployer).deploy();
   const token = await new SettlementToken__factory(deployer).deploy(ledgerAddress);
   const registry = await new CreditRegistry__factory(deployer).deploy(
     ledgerAddress,
@@ -54,12 +69,8 @@ export async function deployLending(
     params.minCreditLimit,
     params.maxCreditLimit,
   );
-  const loanBook = await new LoanBook__factory(
-    {
-      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
-      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
-    },
-    deployer,
+  const loanBook = await (
+    await loanBookFactory(deployer)
   ).deploy(ledgerAddress, await token.getAddress(), await registry.getAddress(), loanBookParams(params));
   const loanUse = await new LoanUseAccount__factory(deployer).deploy(
     ledgerAddress,

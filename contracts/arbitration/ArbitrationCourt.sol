@@ -6,6 +6,7 @@ import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
 import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
+import {EmptyHash} from "../common/Errors.sol";
 
 /// @title ArbitrationCourt
 /// @notice Cases over defaulted loans, written to the evidence ledger as a module. Every case has

@@ -61,8 +61,6 @@ interface IArbitrationCourt {
     error NotBorrower(uint256 caseId, address caller);
     /// @notice The record does not belong to case `caseId`'s subject.
     error WrongSubject(bytes32 expected, bytes32 given);
-    /// @notice A hash argument was zero.
-    error EmptyHash();
     /// @notice The record has kind `given`; this function takes kind `expected`.
     error WrongKind(bytes32 expected, bytes32 given);
     /// @notice The claim's `attrs` must be `keccak256(abi.encode(loanId, arbitrator, frozenHead))`

@@ -4,8 +4,9 @@ pragma solidity ^0.8.24;
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Role, Subjects} from "../common/Types.sol";
+import {ZeroAddress} from "../common/Errors.sol";
 
 /// @title CreditRegistry
 /// @notice Whitelist, credit limits, outside loans and the delinquency list, keyed by pseudonym.
@@ -73,7 +74,12 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             revert AccountTaken(account, owner);
         }
         _checkLimit(limit);
-        _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, account, limit)), record);
+        checkRecord(
+            Subjects.borrower(pseudonym),
+            Kinds.CREDIT_DECISION,
+            keccak256(abi.encode(pseudonym, account, limit)),
+            record
+        );
         ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
@@ -103,7 +109,12 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         _checkLimit(limit);
-        _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, line.account, limit)), record);
+        checkRecord(
+            Subjects.borrower(pseudonym),
+            Kinds.CREDIT_DECISION,
+            keccak256(abi.encode(pseudonym, line.account, limit)),
+            record
+        );
         ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
@@ -124,7 +135,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         if (line.state != CreditState.Active) revert LineNotActive(pseudonym);
-        _checkRecord(pseudonym, Kinds.CREDIT_CLOSED, keccak256(abi.encode(pseudonym)), record);
+        checkRecord(Subjects.borrower(pseudonym), Kinds.CREDIT_CLOSED, keccak256(abi.encode(pseudonym)), record);
         ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
@@ -152,8 +163,8 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             (active && amount == 0) ||
             (!active && (amount != 0 || !loan.active))
         ) revert InvalidOutsideLoan(institution, amount, active);
-        _checkRecord(
-            pseudonym,
+        checkRecord(
+            Subjects.borrower(pseudonym),
             Kinds.OUTSIDE_LOAN,
             keccak256(abi.encode(pseudonym, institution, amount, active)),
             record
@@ -172,7 +183,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
 
     /// @inheritdoc ICreditRegistry
     function listDelinquent(bytes32 pseudonym, uint256 loanId, address actor) external {
-        if (msg.sender != address(loanBook) || msg.sender == address(0)) revert NotLoanBook(msg.sender);
+        if (msg.sender != address(loanBook)) revert NotLoanBook(msg.sender);
         CreditLine storage line = _lines[pseudonym];
         if (line.state == CreditState.None) revert UnknownBorrower(pseudonym);
         uint64 seq = ++_seq;
@@ -245,13 +256,5 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
 
     function _checkLimit(uint256 limit) private view {
         if (limit < minLimit || limit > maxLimit) revert LimitOutOfBounds(limit, minLimit, maxLimit);
-    }
-
-    function _checkRecord(bytes32 pseudonym, bytes32 kind, bytes32 attrs, RecordInput calldata record) private pure {
-        bytes32 subject = Subjects.borrower(pseudonym);
-        if (record.subject != subject || record.kind != kind) {
-            revert RecordMismatch(subject, kind, record.subject, record.kind);
-        }
-        if (record.attrs != attrs) revert AttrsMismatch(attrs, record.attrs);
     }
 }

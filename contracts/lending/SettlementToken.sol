@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
+import {ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title SettlementToken
 /// @notice "colend settlement CNY": the money loans are funded, disbursed and repaid in.

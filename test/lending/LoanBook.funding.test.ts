@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
-import { LoanAccounting__factory, LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
+import { LoanBook__factory } from "../../typechain-types";
+import { loanBookFactory } from "../../clients/lending/deploy";
 import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
   CATEGORY,
@@ -513,16 +514,8 @@ describe("LoanBook: origination and funding", function () {
 });
 
 /** A LoanBook factory linked to freshly deployed libraries. */
-async function ethersFactory(fx: LendingFixture): Promise<LoanBook__factory> {
-  const engine = await new LoanEngine__factory(fx.deployer).deploy();
-  const accounting = await new LoanAccounting__factory(fx.deployer).deploy();
-  return new LoanBook__factory(
-    {
-      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
-      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
-    },
-    fx.deployer,
-  );
+function ethersFactory(fx: LendingFixture): Promise<LoanBook__factory> {
+  return loanBookFactory(fx.deployer);
 }
 
 function encodeName(name: string): string {
