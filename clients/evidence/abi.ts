@@ -5,7 +5,7 @@ import { Interface } from "ethers";
  * needs Hardhat, TypeChain or compiled artifacts (a test checks they match the contracts).
  */
 export const LEDGER_ABI = [
-  "event RecordCommitted(bytes32 indexed subject, bytes32 indexed kind, address indexed proposer, bytes32 contentHash, bytes32 attrs, bytes32 prev, bytes32 head, uint8 attestation, uint64 deadline, bytes endorsements)",
+  "event RecordCommitted(bytes32 indexed subject, bytes32 indexed kind, address indexed proposer, bytes32 contentHash, bytes32 attrs, bytes32 prev, bytes32 head, uint8 attestation, uint64 issuedAt, uint64 deadline, bytes endorsements)",
   "event BatchCommitted(bytes32 indexed subject, bytes32 indexed root, uint256 leafCount)",
   "event RecordProposed(bytes32 indexed id, bytes32 indexed subject, address indexed proposer, bytes32 kind, bytes32 contentHash, bytes32 attrs, bytes32 prev, uint64 deadline, uint256 quorum)",
   "event RecordEndorsed(bytes32 indexed id, address indexed member)",

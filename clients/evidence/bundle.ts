@@ -68,6 +68,7 @@ export interface BundleRecord {
   prev: string; // head before this record
   head: string; // keccak256(prev ‖ recordHash(record, proposer))
   attestation: Named<number>; // 0 Signatures, 1 Votes, 2 Fact
+  issuedAt: string; // time the signers signed (decimal; 0 for votes and facts)
   deadline: string; // endorsement deadline the signers signed (decimal; 0 for facts)
   endorsements: string; // the event's bytes: 64-byte signatures / 20-byte endorsers / 20-byte module
   votes?: VoteTrail; // Votes only
@@ -356,6 +357,7 @@ function checkRecord(c: Checker, v: unknown, path: string): void {
   c.hash(r.prev, `${path}.prev`);
   c.hash(r.head, `${path}.head`);
   checkNamed(c, r.attestation, `${path}.attestation`, "uint");
+  c.decimal(r.issuedAt, `${path}.issuedAt`);
   c.decimal(r.deadline, `${path}.deadline`);
   c.hex(r.endorsements, `${path}.endorsements`);
   const attestation = (r.attestation as Obj | undefined)?.id;

@@ -233,6 +233,7 @@ export async function exportLoanBundle(
       prev: r.prev,
       head: r.head,
       attestation: { id: r.attestation, name: ATTESTATION_NAMES[r.attestation] ?? `Unknown(${r.attestation})` },
+      issuedAt: r.issuedAt.toString(),
       deadline: r.deadline.toString(),
       endorsements: r.endorsements,
       votes: undefined,
@@ -432,6 +433,7 @@ function parseRecord(log: Log): ParsedRecord {
     prev: lower(e.args.prev),
     head: lower(e.args.head),
     attestation: Number(e.args.attestation),
+    issuedAt: BigInt(e.args.issuedAt),
     deadline: BigInt(e.args.deadline),
     endorsements: lower(e.args.endorsements),
   };

@@ -99,6 +99,7 @@ export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provide
         r.prev,
         r.head,
         r.attestation.id,
+        BigInt(r.issuedAt),
         BigInt(r.deadline),
         r.endorsements,
       ]);

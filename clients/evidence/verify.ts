@@ -530,6 +530,10 @@ class Verifier {
     if (deadline < BigInt(r.timestamp)) {
       row.reasons.push(`endorsement deadline ${r.deadline} passed before the record's block time ${r.timestamp}`);
     }
+    const issuedAt = BigInt(r.issuedAt);
+    if (issuedAt > BigInt(r.timestamp)) {
+      row.reasons.push(`signatures issued at ${r.issuedAt}, after the record's block time ${r.timestamp}`);
+    }
     const blob = getBytes(r.endorsements);
     const voting = this.membership.votingCountAt(pos);
     row.quorum = quorumFor(voting);
@@ -538,7 +542,7 @@ class Verifier {
       row.signers = 0;
       return;
     }
-    const digest = this.hasher.digest(fields, r.proposer, deadline);
+    const digest = this.hasher.digest(fields, r.proposer, issuedAt, deadline);
     const proposer = lower(r.proposer);
     let last = 0n;
     let valid = 0;

@@ -165,6 +165,7 @@ export class BankNode extends LedgerNode {
             args.amount,
             args.active,
             p.record,
+            p.issuedAt,
             p.deadline,
             sigs,
           )
@@ -274,8 +275,8 @@ export class LeadBankNode extends BankNode {
       },
       async (p, sigs) =>
         (reevaluation
-          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.deadline, sigs)
-          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.deadline, sigs)
+          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
+          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
         ).wait(),
     );
     return { pseudonym: a.pseudonym, account: a.account, limit: decision.limit, decision, record };
@@ -303,7 +304,7 @@ export class LeadBankNode extends BankNode {
         document: encodeDocument({ type: "CreditClosed", pseudonym, reason }),
         attrs: creditClosedAttrs(pseudonym),
       },
-      async (p, sigs) => (await registry.close(pseudonym, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await registry.close(pseudonym, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
   }
 
@@ -362,7 +363,7 @@ export class LeadBankNode extends BankNode {
           salt: p.salt,
           now: BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp),
         });
-        return (await loanBook.originate(terms, p.record, p.deadline, sigs, assent)).wait();
+        return (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs, assent)).wait();
       },
     );
     return {
@@ -428,7 +429,7 @@ export class LeadBankNode extends BankNode {
         }),
         attrs: defaultNoticeAttrs(loanId, installmentIndex, loan.remindedAt),
       },
-      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return { installment: installmentIndex, record };
   }

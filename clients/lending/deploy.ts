@@ -4,16 +4,32 @@ import {
   CreditRegistry__factory,
   EvidenceLedger,
   LoanAccounting__factory,
-  LoanCollection__factory,
   LoanBook,
   LoanBook__factory,
   LoanEngine__factory,
+  LoanServicing__factory,
   LoanUseAccount,
   LoanUseAccount__factory,
   SettlementToken,
   SettlementToken__factory,
 } from "../../typechain-types";
 import { LendingParams, lendingParams, loanBookParams } from "./params";
+
+/**
+ * A LoanBook factory linked to freshly deployed libraries: LoanEngine (repayment rules),
+ * LoanAccounting (the money) and LoanServicing (repayment, collection, court hooks), which the
+ * book calls by delegatecall over its own storage.
+ */
+export async function loanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
+  const engine = await (await new LoanEngine__factory(deployer).deploy()).getAddress();
+  const accounting = await (await new LoanAccounting__factory(deployer).deploy()).getAddress();
+  const libs = {
+    "contracts/lending/LoanEngine.sol:LoanEngine": engine,
+    "contracts/lending/LoanAccounting.sol:LoanAccounting": accounting,
+  };
+  const servicing = await (await new LoanServicing__factory(libs, deployer).deploy()).getAddress();
+  return new LoanBook__factory({ ...libs, "contracts/lending/LoanServicing.sol:LoanServicing": servicing }, deployer);
+}
 
 /** The lending modules as deployed. */
 export interface LendingDeployment {
@@ -54,7 +70,7 @@ export async function deployLending(
     params.maxCreditLimit,
   );
   const loanBook = await (
-    await linkedLoanBookFactory(deployer)
+    await loanBookFactory(deployer)
   ).deploy(ledgerAddress, await token.getAddress(), await registry.getAddress(), loanBookParams(params));
   const loanUse = await new LoanUseAccount__factory(deployer).deploy(
     ledgerAddress,
@@ -75,19 +91,4 @@ export async function deployLending(
     await (await genesis.setModuleAtGenesis(module, true)).wait();
   }
   return { token, registry, loanBook, loanUse, params, addresses };
-}
-
-/** A LoanBook factory linked to freshly deployed copies of its external libraries. */
-export async function linkedLoanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
-  const engine = await new LoanEngine__factory(deployer).deploy();
-  const accounting = await new LoanAccounting__factory(deployer).deploy();
-  const collection = await new LoanCollection__factory(deployer).deploy();
-  return new LoanBook__factory(
-    {
-      "contracts/lending/LoanEngine.sol:LoanEngine": await engine.getAddress(),
-      "contracts/lending/LoanAccounting.sol:LoanAccounting": await accounting.getAddress(),
-      "contracts/lending/LoanCollection.sol:LoanCollection": await collection.getAddress(),
-    },
-    deployer,
-  );
 }

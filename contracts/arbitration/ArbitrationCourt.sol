@@ -6,6 +6,7 @@ import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
 import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
+import {EmptyHash} from "../common/Errors.sol";
 
 /// @title ArbitrationCourt
 /// @notice Cases over defaulted loans, written to the evidence ledger as a module. Every case has
@@ -60,6 +61,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId) {
@@ -82,7 +84,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         c.loanId = loanId;
         c.frozenHead = frozenHead;
 
-        ledger.commitFor(msg.sender, claim, deadline, signatures);
+        ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
         loanBook.onCaseOpened(loanId, caseId);
         emit CaseOpened(caseId, loanId, arbitrator, msg.sender, frozenHead, claim.contentHash);
     }
@@ -91,13 +93,14 @@ contract ArbitrationCourt is IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         StoredCase storage c = _openCase(caseId);
         if (!loanBook.isLender(c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
         _checkRecord(caseId, statement, Kinds.CASE_STATEMENT);
-        ledger.commitFor(msg.sender, statement, deadline, signatures);
+        ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
     }
 

@@ -72,8 +72,6 @@ interface IArbitrationCourt {
     error NotBorrower(uint256 caseId, address caller);
     /// @notice The record does not belong to case `caseId`'s subject.
     error WrongSubject(bytes32 expected, bytes32 given);
-    /// @notice A hash argument was zero.
-    error EmptyHash();
     /// @notice The record has kind `given`; this function takes kind `expected`.
     error WrongKind(bytes32 expected, bytes32 given);
     /// @notice The claim's `attrs` must be `keccak256(abi.encode(loanId, arbitrator, frozenHead))`
@@ -96,6 +94,7 @@ interface IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId);
@@ -104,6 +103,7 @@ interface IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

@@ -4,8 +4,9 @@ pragma solidity ^0.8.24;
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Role, Subjects} from "../common/Types.sol";
+import {ZeroAddress} from "../common/Errors.sol";
 
 /// @title CreditRegistry
 /// @notice Whitelist, credit limits, outside loans and the delinquency list, keyed by pseudonym.
@@ -61,6 +62,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         address account,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external onlyRole(Role.LeadBank) {
@@ -72,8 +74,13 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             revert AccountTaken(account, owner);
         }
         _checkLimit(limit);
-        _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, account, limit)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        checkRecord(
+            Subjects.borrower(pseudonym),
+            Kinds.CREDIT_DECISION,
+            keccak256(abi.encode(pseudonym, account, limit)),
+            record
+        );
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         _lines[pseudonym] = CreditLine({
@@ -96,13 +103,19 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         bytes32 pseudonym,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         _checkLimit(limit);
-        _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, line.account, limit)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        checkRecord(
+            Subjects.borrower(pseudonym),
+            Kinds.CREDIT_DECISION,
+            keccak256(abi.encode(pseudonym, line.account, limit)),
+            record
+        );
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         line.limit = uint128(limit);
@@ -116,13 +129,14 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
     function close(
         bytes32 pseudonym,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         if (line.state != CreditState.Active) revert LineNotActive(pseudonym);
-        _checkRecord(pseudonym, Kinds.CREDIT_CLOSED, keccak256(abi.encode(pseudonym)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        checkRecord(Subjects.borrower(pseudonym), Kinds.CREDIT_CLOSED, keccak256(abi.encode(pseudonym)), record);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         line.state = CreditState.Closed;
@@ -136,6 +150,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         uint256 amount,
         bool active,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
@@ -148,13 +163,13 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             (active && amount == 0) ||
             (!active && (amount != 0 || !loan.active))
         ) revert InvalidOutsideLoan(institution, amount, active);
-        _checkRecord(
-            pseudonym,
+        checkRecord(
+            Subjects.borrower(pseudonym),
             Kinds.OUTSIDE_LOAN,
             keccak256(abi.encode(pseudonym, institution, amount, active)),
             record
         );
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         if (loan.active) _outsideExposure[pseudonym] -= loan.amount;
         else _outsideCount[pseudonym] += 1;
@@ -168,7 +183,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
 
     /// @inheritdoc ICreditRegistry
     function listDelinquent(bytes32 pseudonym, uint256 loanId, address actor) external {
-        if (msg.sender != address(loanBook) || msg.sender == address(0)) revert NotLoanBook(msg.sender);
+        if (msg.sender != address(loanBook)) revert NotLoanBook(msg.sender);
         CreditLine storage line = _lines[pseudonym];
         if (line.state == CreditState.None) revert UnknownBorrower(pseudonym);
         uint64 seq = ++_seq;
@@ -257,13 +272,5 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
 
     function _checkLimit(uint256 limit) private view {
         if (limit < minLimit || limit > maxLimit) revert LimitOutOfBounds(limit, minLimit, maxLimit);
-    }
-
-    function _checkRecord(bytes32 pseudonym, bytes32 kind, bytes32 attrs, RecordInput calldata record) private pure {
-        bytes32 subject = Subjects.borrower(pseudonym);
-        if (record.subject != subject || record.kind != kind) {
-            revert RecordMismatch(subject, kind, record.subject, record.kind);
-        }
-        if (record.attrs != attrs) revert AttrsMismatch(attrs, record.attrs);
     }
 }

@@ -251,8 +251,6 @@ interface ILoanBook is ILoanCourtHooks {
     error CommitmentTooSmall(uint256 loanId, address partner, uint256 committed);
     /// @notice The loan is funded `funded` of `principal`.
     error NotFullyFunded(uint256 loanId, uint256 funded, uint256 principal);
-    /// @notice An amount was zero.
-    error ZeroAmount();
     /// @notice `amount` exceeds what closes the loan (`payoff`).
     error Overpayment(uint256 loanId, uint256 amount, uint256 payoff);
     /// @notice No installment of loan `loanId` is past due.
@@ -267,8 +265,6 @@ interface ILoanBook is ILoanCourtHooks {
     error CaseMismatch(uint256 loanId, uint256 caseId, uint256 expected);
     /// @notice `account` has nothing to claim.
     error NothingToClaim(address account);
-    /// @notice A hash argument was zero.
-    error EmptyHash();
 
     /// @notice The lead bank originates a loan for a borrower whose line it holds, and escrows its
     ///         funding share. `record` is the endorsed loan contract: kind LoanContract on
@@ -277,6 +273,7 @@ interface ILoanBook is ILoanCourtHooks {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures,
         Assent calldata assent
@@ -308,6 +305,7 @@ interface ILoanBook is ILoanCourtHooks {
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

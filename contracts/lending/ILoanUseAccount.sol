@@ -44,10 +44,6 @@ interface ILoanUseAccount {
     /// @notice Loan `loanId`'s status (`status`, as `LoanStatus`) does not allow this: spending needs an
     ///         active loan, release a repaid one, a lead's return a loan no longer active.
     error AccountFrozen(uint256 loanId, uint8 status);
-    /// @notice An amount was zero.
-    error ZeroAmount();
-    /// @notice A hash or category argument was zero.
-    error EmptyHash();
     /// @notice The payee is a consortium member, a module, or the borrower itself.
     error InvalidPayee(address payee);
 

@@ -22,8 +22,6 @@ interface ISettlementToken is IERC20 {
     error NotBank(address caller);
     /// @notice Only an enabled module contract may register accounts.
     error NotRegistrar(address caller);
-    /// @notice An amount was zero.
-    error ZeroAmount();
 
     /// @notice A bank tokenizes `amount` of a deposit it holds and credits registered account `to`.
     /// @param to the registered account credited

@@ -8,11 +8,13 @@ import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanCourtHooks} from "./ILoanCourtHooks.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
-import {LoanCollection} from "./LoanCollection.sol";
 import {LoanEngine} from "./LoanEngine.sol";
+import {LoanServicing} from "./LoanServicing.sol";
+import {LoanStore} from "./LoanStore.sol";
 import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
+import {EmptyHash, ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title LoanBook
 /// @notice The co-lending loan book: origination, funding, disbursement, repayment and its split,
@@ -24,13 +26,6 @@ contract LoanBook is LedgerModule, ILoanBook {
     uint256 private constant BPS = 10_000;
     uint256 private constant DAY = 1 days;
 
-    /// @dev The consortium's position towards one borrower.
-    struct BorrowerBook {
-        uint128 committed; // outstanding principal plus loans being funded: what counts against the limit
-        uint128 outstanding; // outstanding principal of disbursed loans
-        uint32 lenders; // lead banks with an active loan to the borrower
-    }
-
     /// @notice The settlement token loans are funded and repaid in.
     ISettlementToken public immutable token;
     /// @notice The credit registry deciding who may borrow.
@@ -40,14 +35,12 @@ contract LoanBook is LedgerModule, ILoanBook {
     /// @notice The restricted loan-use account, bound once at genesis.
     ILoanUseAccount public loanUse;
 
-    Params private _params;
-    uint256 private _loanCount;
-    mapping(uint256 loanId => Loan) private _loans;
-    LoanAccounting.Book private _book;
-    mapping(uint256 loanId => LoanEngine.Base[]) private _bases;
-    mapping(uint256 loanId => uint256 caseIdPlusOne) private _caseOf;
-    mapping(bytes32 pseudonym => BorrowerBook) private _borrowers;
-    mapping(bytes32 pseudonym => mapping(address lead => uint256)) private _activeByLead;
+    LoanStore.Layout private _s;
+
+    modifier onlyCourt() {
+        if (msg.sender != court) revert NotCourt(msg.sender);
+        _;
+    }
 
     /// @param ledger_ the consortium ledger
     /// @param token_ the settlement token
@@ -63,7 +56,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         _checkParams(params_);
         token = token_;
         registry = registry_;
-        _params = params_;
+        _s.params = params_;
     }
 
     // ---------------------------------------------------------------- genesis wiring
@@ -90,29 +83,48 @@ contract LoanBook is LedgerModule, ILoanBook {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures,
         Assent calldata assent
     ) external onlyRole(Role.LeadBank) returns (uint256 loanId) {
-        address borrower = LoanEngine.checkBorrower(
+        (address borrower, uint256 leadAmount) = _checkOrigination(terms);
+        loanId = ++_s.loanCount;
+        checkRecord(Subjects.loan(loanId), Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
+        _commitContract(loanId, borrower, record, issuedAt, deadline, signatures, assent);
+        _open(loanId, terms, borrower, leadAmount);
+        LoanServicing.fact(ledger, loanId, _s.loans[loanId], Kinds.LOAN_FUNDED, keccak256(abi.encode(msg.sender, leadAmount)));
+        emit LoanFunded(loanId, msg.sender, leadAmount, leadAmount);
+        token.safeTransferFrom(msg.sender, address(this), leadAmount);
+    }
+
+    /// @dev The borrower may borrow `terms` from the caller, and the terms are within bounds.
+    function _checkOrigination(
+        LoanTerms calldata terms
+    ) private view returns (address borrower, uint256 leadAmount) {
+        borrower = LoanEngine.checkBorrower(
             address(registry),
             terms.pseudonym,
             terms.principal,
-            _borrowers[terms.pseudonym].committed,
+            _s.borrowers[terms.pseudonym].committed,
             msg.sender
         );
         if (terms.useCategory != bytes32(0) && address(loanUse) == address(0)) revert LoanUseNotBound();
-        uint256 leadAmount = LoanEngine.checkTerms(terms, _params);
-        loanId = ++_loanCount;
-        _checkRecord(loanId, Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
-        LoanEngine.checkAssent(loanId, borrower, record.attrs, record.contentHash, assent);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
-        Loan storage loan = _open(loanId, terms, borrower, leadAmount);
-        emit LoanOriginated(loanId, terms.pseudonym, msg.sender, borrower, terms);
+        leadAmount = LoanEngine.checkTerms(terms, _s.params);
+    }
 
-        _fact(loanId, loan, Kinds.LOAN_FUNDED, keccak256(abi.encode(msg.sender, leadAmount)));
-        emit LoanFunded(loanId, msg.sender, leadAmount, leadAmount);
-        token.safeTransferFrom(msg.sender, address(this), leadAmount);
+    /// @dev Verifies the borrower's assent to the contract record and commits the record.
+    function _commitContract(
+        uint256 loanId,
+        address borrower,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures,
+        Assent calldata assent
+    ) private {
+        LoanEngine.checkAssent(loanId, borrower, record.attrs, record.contentHash, assent);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
     }
 
     function _open(
@@ -120,62 +132,62 @@ contract LoanBook is LedgerModule, ILoanBook {
         LoanTerms calldata terms,
         address borrower,
         uint256 leadAmount
-    ) private returns (Loan storage loan) {
-        loan = _loans[loanId];
-        LoanAccounting.open(_book, loan, loanId, terms, borrower, leadAmount);
-        _bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal), 0));
-        _borrowers[terms.pseudonym].committed += uint128(terms.principal);
+    ) private {
+        LoanAccounting.open(_s.book, _s.loans[loanId], loanId, terms, borrower, leadAmount);
+        _s.bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal), 0));
+        _s.borrowers[terms.pseudonym].committed += uint128(terms.principal);
+        emit LoanOriginated(loanId, terms.pseudonym, msg.sender, borrower, terms);
     }
 
     /// @inheritdoc ILoanBook
     function commitFunding(uint256 loanId, uint256 amount) external {
-        Loan storage loan = _existing(loanId);
+        Loan storage loan = LoanStore.existing(_s, loanId);
         if (loan.status != LoanStatus.Funding) revert WrongStatus(loanId, loan.status);
         if (ledger.roleOf(msg.sender) != Role.PartnerBank) revert NotPartner(msg.sender);
         if (amount == 0) revert ZeroAmount();
         uint256 remaining = loan.principal - loan.funded;
         if (amount > remaining) revert FundingExceeded(loanId, amount, remaining);
-        LoanAccounting.commit(_book, loanId, msg.sender, amount, _params.partnerExposureCap, _params.maxFunders);
+        LoanAccounting.commit(_s.book, loanId, msg.sender, amount, _s.params.partnerExposureCap, _s.params.maxFunders);
         uint256 total = loan.funded + amount;
         loan.funded = uint128(total);
 
-        _fact(loanId, loan, Kinds.LOAN_FUNDED, keccak256(abi.encode(msg.sender, amount)));
+        LoanServicing.fact(ledger, loanId, loan, Kinds.LOAN_FUNDED, keccak256(abi.encode(msg.sender, amount)));
         emit LoanFunded(loanId, msg.sender, amount, total);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ILoanBook
     function withdrawCommitment(uint256 loanId, uint256 amount) external {
-        Loan storage loan = _existing(loanId);
+        Loan storage loan = LoanStore.existing(_s, loanId);
         if (loan.status != LoanStatus.Funding && loan.status != LoanStatus.Cancelled)
             revert WrongStatus(loanId, loan.status);
         if (amount == 0) revert ZeroAmount();
-        LoanAccounting.withdraw(_book, loanId, msg.sender, amount);
+        LoanAccounting.withdraw(_s.book, loanId, msg.sender, amount);
         uint256 total = loan.funded - amount;
         loan.funded = uint128(total);
 
-        _fact(loanId, loan, Kinds.FUNDING_WITHDRAWN, keccak256(abi.encode(msg.sender, amount)));
+        LoanServicing.fact(ledger, loanId, loan, Kinds.FUNDING_WITHDRAWN, keccak256(abi.encode(msg.sender, amount)));
         emit FundingWithdrawn(loanId, msg.sender, amount, total);
         token.safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc ILoanBook
     function cancel(uint256 loanId) external {
-        Loan storage loan = _ledBy(loanId);
+        Loan storage loan = LoanStore.ledBy(_s, loanId);
         if (loan.status != LoanStatus.Funding) revert WrongStatus(loanId, loan.status);
-        uint256 refund = LoanAccounting.refundLead(_book, loanId);
+        uint256 refund = LoanAccounting.refundLead(_s.book, loanId);
         loan.status = LoanStatus.Cancelled;
         loan.funded -= uint128(refund);
-        _borrowers[loan.pseudonym].committed -= loan.principal;
+        _s.borrowers[loan.pseudonym].committed -= loan.principal;
 
-        _fact(loanId, loan, Kinds.LOAN_CANCELLED, keccak256(abi.encode(msg.sender, refund)));
+        LoanServicing.fact(ledger, loanId, loan, Kinds.LOAN_CANCELLED, keccak256(abi.encode(msg.sender, refund)));
         emit LoanCancelled(loanId, msg.sender);
         token.safeTransfer(msg.sender, refund);
     }
 
     /// @inheritdoc ILoanBook
     function disburse(uint256 loanId) external {
-        Loan storage loan = _ledBy(loanId);
+        Loan storage loan = LoanStore.ledBy(_s, loanId);
         if (loan.status != LoanStatus.Funding) revert WrongStatus(loanId, loan.status);
         uint256 principal = loan.principal;
         if (loan.funded != principal) revert NotFullyFunded(loanId, loan.funded, principal);
@@ -183,144 +195,77 @@ contract LoanBook is LedgerModule, ILoanBook {
         loan.disbursedAt = uint64(block.timestamp);
         loan.outstanding = uint128(principal);
 
-        LoanAccounting.disburse(_book, loanId, principal);
-        BorrowerBook storage bb = _borrowers[loan.pseudonym];
+        LoanAccounting.disburse(_s.book, loanId, principal);
+        LoanStore.BorrowerBook storage bb = _s.borrowers[loan.pseudonym];
         bb.outstanding += uint128(principal);
-        if (_activeByLead[loan.pseudonym][loan.lead]++ == 0) bb.lenders += 1;
+        if (_s.activeByLead[loan.pseudonym][loan.lead]++ == 0) bb.lenders += 1;
 
         bool restricted = loan.useCategory != bytes32(0);
         address to = restricted ? address(loanUse) : loan.borrower;
-        _fact(loanId, loan, Kinds.LOAN_DISBURSED, keccak256(abi.encode(to, principal, restricted)));
+        LoanServicing.fact(
+            ledger,
+            loanId,
+            loan,
+            Kinds.LOAN_DISBURSED,
+            keccak256(abi.encode(to, principal, restricted))
+        );
         emit LoanDisbursed(loanId, to, principal, uint64(block.timestamp + uint256(loan.periodDays) * DAY));
         token.safeTransfer(to, principal);
         if (restricted) loanUse.onDisbursed(loanId, loan.borrower, loan.lead, loan.useCategory, principal);
     }
 
-    // ---------------------------------------------------------------- repayment
+    // ---------------------------------------------------------------- repayment and collection (LoanServicing)
 
     /// @inheritdoc ILoanBook
-    function repay(uint256 loanId, uint256 amount) external returns (Allocation memory a) {
-        Loan storage loan = _existing(loanId);
-        if (!_repayable(loan.status)) revert WrongStatus(loanId, loan.status);
-        if (amount == 0) revert ZeroAmount();
-        uint256 payoff;
-        bool reamortized;
-        (a, payoff, reamortized) = LoanEngine.repay(loan, _bases[loanId], amount, _params.surchargeBps, this);
-        if (amount > payoff) revert Overpayment(loanId, amount, payoff);
-        _bookRepayment(loanId, loan, a, amount);
-        uint256 outstanding = loan.outstanding;
-        // Cure: every overdue installment and charge of a defaulted loan is paid.
-        bool cured =
-            loan.status == LoanStatus.Defaulted &&
-                (outstanding == 0 ||
-                    block.timestamp < LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, loan.cursor));
-        emit RepaymentApplied(loanId, msg.sender, amount, a, outstanding);
-        if (reamortized) emit ScheduleRecomputed(loanId, loan.cursor, outstanding, loan.rows - loan.cursor);
-        if (outstanding == 0) {
-            loan.status = LoanStatus.Repaid;
-            if (--_activeByLead[loan.pseudonym][loan.lead] == 0) _borrowers[loan.pseudonym].lenders -= 1;
-            emit LoanSettled(loanId);
-        }
-        _reclassify(loanId, loan, loan.cursor < loan.rows ? _lateDays(loan, loan.cursor) : 0);
-        if (cured) LoanCollection.cure(loan, loanId, ledger, registry, msg.sender);
-        token.safeTransferFrom(msg.sender, address(this), amount);
-    }
-
-    /// @dev Credits the funders, updates the borrower's book and records the Repayment fact.
-    function _bookRepayment(uint256 loanId, Loan storage loan, Allocation memory a, uint256 amount) private {
-        uint256 principal = a.principal + a.prepaid;
-        LoanAccounting.credit(
-            _book,
-            loanId,
-            principal,
-            a.surcharge + a.overdueInterest + a.interest,
-            loan.leadInterestBps,
-            loan.class_ >= LoanClass.Substandard,
-            loan.outstanding == 0
-        );
-        loan.totalRepaid += uint128(amount);
-        BorrowerBook storage bb = _borrowers[loan.pseudonym];
-        bb.committed -= uint128(principal);
-        bb.outstanding -= uint128(principal);
-        _fact(
-            loanId,
-            loan,
-            Kinds.REPAYMENT,
-            keccak256(
-                abi.encode(msg.sender, amount, a.surcharge, a.overdueInterest, a.interest, a.principal, a.prepaid)
-            )
-        );
+    function repay(uint256 loanId, uint256 amount) external returns (Allocation memory) {
+        return LoanServicing.repay(_s, ledger, registry, token, loanId, amount);
     }
 
     /// @inheritdoc ILoanBook
     function claim() external returns (uint256 amount) {
-        amount = LoanAccounting.takeClaimable(_book, msg.sender);
+        amount = LoanAccounting.takeClaimable(_s.book, msg.sender);
         emit Claimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
 
-    // ---------------------------------------------------------------- collection
-
     /// @inheritdoc ILoanBook
     function remind(uint256 loanId, bytes32 noticeHash) external {
-        Loan storage loan = _ledBy(loanId);
-        if (loan.status != LoanStatus.Active) revert WrongStatus(loanId, loan.status);
         if (noticeHash == bytes32(0)) revert EmptyHash();
-        uint256 cursor = loan.cursor;
-        if (cursor >= loan.rows || block.timestamp <= LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, cursor)) {
-            revert NothingOverdue(loanId);
-        }
-        loan.remindedAt = uint64(block.timestamp);
-        loan.remindedInstallment = uint8(cursor);
-        _fact(loanId, loan, Kinds.REMINDER, keccak256(abi.encode(cursor, noticeHash)));
-        emit ReminderRecorded(loanId, cursor, noticeHash, uint64(block.timestamp));
+        LoanServicing.remind(_s, ledger, loanId, noticeHash);
     }
 
     /// @inheritdoc ILoanBook
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
-        Loan storage loan = _ledBy(loanId);
-        if (loan.status != LoanStatus.Active) revert WrongStatus(loanId, loan.status);
-        uint256 remindedAt = loan.remindedAt;
-        uint256 installment = loan.remindedInstallment;
-        if (remindedAt == 0 || loan.cursor > installment) revert NoUnansweredReminder(loanId);
-        uint256 earliest = remindedAt + _params.reminderWindow;
-        if (block.timestamp < earliest) revert DefaultTooEarly(loanId, earliest);
-        _checkRecord(loanId, Kinds.DEFAULT_NOTICE, keccak256(abi.encode(loanId, installment, remindedAt)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
-
-        loan.status = LoanStatus.Defaulted;
-        emit LoanDefaulted(loanId, loan.pseudonym, installment);
-        registry.listDelinquent(loan.pseudonym, loanId, msg.sender);
+        LoanServicing.declareDefault(_s, ledger, registry, loanId, record, issuedAt, deadline, signatures);
     }
 
     /// @inheritdoc ILoanBook
     function classify(uint256 loanId) external returns (LoanClass) {
-        Loan storage loan = _existing(loanId);
-        if (!_repayable(loan.status)) revert WrongStatus(loanId, loan.status);
-        return _reclassify(loanId, loan, loan.cursor < loan.rows ? _lateDays(loan, loan.cursor) : 0);
+        // Most calls change nothing: answer those without the library call.
+        Loan storage loan = LoanStore.existing(_s, loanId);
+        if (LoanStore.repayable(loan.status)) {
+            LoanClass now_ = LoanStore.classFor(_s.params, LoanStore.daysPastDue(loan));
+            if (now_ == loan.class_) return now_;
+        }
+        return LoanServicing.reclassify(_s, ledger, loanId);
     }
 
     // ---------------------------------------------------------------- court hooks
 
     /// @inheritdoc ILoanCourtHooks
-    function onCaseOpened(uint256 loanId, uint256 caseId) external {
-        if (msg.sender != court || msg.sender == address(0)) revert NotCourt(msg.sender);
-        Loan storage loan = _existing(loanId);
-        if (loan.status != LoanStatus.Defaulted) revert WrongStatus(loanId, loan.status);
-        loan.status = LoanStatus.InArbitration;
-        _caseOf[loanId] = caseId + 1;
-        emit ArbitrationStarted(loanId, caseId);
+    function onCaseOpened(uint256 loanId, uint256 caseId) external onlyCourt {
+        LoanServicing.onCaseOpened(_s, loanId, caseId);
     }
 
     /// @inheritdoc ILoanCourtHooks
-    function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external {
-        if (msg.sender != court || msg.sender == address(0)) revert NotCourt(msg.sender);
-        LoanCollection.award(_existing(loanId), loanId, caseId, _caseOf[loanId], amountOwed, registry, msg.sender);
+    function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external onlyCourt {
+        LoanServicing.onAward(_s, registry, loanId, caseId, amountOwed);
     }
 
     /// @inheritdoc ILoanCourtHooks
@@ -330,20 +275,20 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanCourtHooks
     function loanStatus(uint256 loanId) external view returns (LoanStatus) {
-        return _loans[loanId].status;
+        return _s.loans[loanId].status;
     }
 
     /// @inheritdoc ILoanCourtHooks
     function isLender(uint256 loanId, address account) external view returns (bool) {
         if (account == address(0)) return false;
-        if (_loans[loanId].lead == account) return true;
-        uint256 slot = _book.slots[loanId][account];
-        return slot != 0 && _book.funders[loanId][slot - 1].funded != 0;
+        if (_s.loans[loanId].lead == account) return true;
+        uint256 slot = _s.book.slots[loanId][account];
+        return slot != 0 && _s.book.funders[loanId][slot - 1].funded != 0;
     }
 
     /// @inheritdoc ILoanCourtHooks
     function borrowerOf(uint256 loanId) external view returns (address account, bytes32 pseudonym) {
-        Loan storage loan = _loans[loanId];
+        Loan storage loan = _s.loans[loanId];
         return (loan.borrower, loan.pseudonym);
     }
 
@@ -351,41 +296,35 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanBook
     function loanInfo(uint256 loanId) external view returns (Loan memory) {
-        return _loans[loanId];
+        return _s.loans[loanId];
     }
 
     /// @inheritdoc ILoanBook
     function fundersOf(uint256 loanId) external view returns (Funder[] memory) {
-        return _book.funders[loanId];
+        return _s.book.funders[loanId];
     }
 
     /// @inheritdoc ILoanBook
     function schedule(uint256 loanId) external view returns (Row[] memory) {
-        return LoanEngine.rows(_existing(loanId), _bases[loanId]);
+        return LoanEngine.rows(LoanStore.existing(_s, loanId), _s.bases[loanId]);
     }
 
     /// @inheritdoc ILoanBook
     function dues(uint256 loanId) external view returns (Dues memory d) {
-        Loan storage loan = _existing(loanId);
-        if (!_repayable(loan.status)) return d;
-        return LoanEngine.quote(loan, _bases[loanId], _params.surchargeBps);
+        Loan storage loan = LoanStore.existing(_s, loanId);
+        if (!LoanStore.repayable(loan.status)) return d;
+        return LoanEngine.quote(loan, _s.bases[loanId], _s.params.surchargeBps);
     }
 
     /// @inheritdoc ILoanBook
     function daysPastDue(uint256 loanId) external view returns (uint256) {
-        Loan storage loan = _existing(loanId);
-        if (!_repayable(loan.status) || loan.cursor >= loan.rows) return 0;
-        return _lateDays(loan, loan.cursor);
+        Loan storage loan = LoanStore.existing(_s, loanId);
+        return LoanStore.repayable(loan.status) ? LoanStore.daysPastDue(loan) : 0;
     }
 
     /// @inheritdoc ILoanBook
-    function classFor(uint256 dpd) public view returns (LoanClass) {
-        Params storage p = _params;
-        if (dpd >= p.lossDays) return LoanClass.Loss;
-        if (dpd >= p.doubtfulDays) return LoanClass.Doubtful;
-        if (dpd >= p.substandardDays) return LoanClass.Substandard;
-        if (dpd >= p.specialMentionDays) return LoanClass.SpecialMention;
-        return LoanClass.Normal;
+    function classFor(uint256 dpd) external view returns (LoanClass) {
+        return LoanStore.classFor(_s.params, dpd);
     }
 
     /// @inheritdoc ILoanBook
@@ -400,75 +339,48 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanBook
     function lenderPosition(address account) external view returns (LenderPosition memory) {
-        LoanAccounting.Lender storage b = _book.lenders[account];
+        LoanAccounting.Lender storage b = _s.book.lenders[account];
         return LenderPosition(b.escrow, b.outstanding, b.nonPerforming, b.claimable);
     }
 
     /// @inheritdoc ILoanBook
     function portfolio() external view returns (uint256 outstanding, uint256 nonPerforming) {
-        return (_book.totalOutstanding, _book.totalNonPerforming);
+        return (_s.book.totalOutstanding, _s.book.totalNonPerforming);
     }
 
     /// @inheritdoc ILoanBook
     function nplRatioBps() external view returns (uint256) {
-        return _ratio(_book.totalNonPerforming, _book.totalOutstanding);
+        return _ratio(_s.book.totalNonPerforming, _s.book.totalOutstanding);
     }
 
     /// @inheritdoc ILoanBook
     function lenderNplRatioBps(address account) external view returns (uint256) {
-        LoanAccounting.Lender storage b = _book.lenders[account];
+        LoanAccounting.Lender storage b = _s.book.lenders[account];
         return _ratio(b.nonPerforming, b.outstanding);
     }
 
     /// @inheritdoc ILoanBook
     function consortiumExposure(bytes32 pseudonym) external view returns (uint256 lenders, uint256 principal) {
-        BorrowerBook storage bb = _borrowers[pseudonym];
+        LoanStore.BorrowerBook storage bb = _s.borrowers[pseudonym];
         return (bb.lenders, bb.outstanding);
     }
 
     /// @inheritdoc ILoanBook
     function committedPrincipal(bytes32 pseudonym) external view returns (uint256) {
-        return _borrowers[pseudonym].committed;
+        return _s.borrowers[pseudonym].committed;
     }
 
     /// @inheritdoc ILoanBook
     function nextLoanId() external view returns (uint256) {
-        return _loanCount + 1;
+        return _s.loanCount + 1;
     }
 
     /// @inheritdoc ILoanBook
     function params() external view returns (Params memory) {
-        return _params;
+        return _s.params;
     }
 
     // ---------------------------------------------------------------- checks
-
-    function _existing(uint256 loanId) private view returns (Loan storage loan) {
-        loan = _loans[loanId];
-        if (loan.status == LoanStatus.None) revert UnknownLoan(loanId);
-    }
-
-    function _ledBy(uint256 loanId) private view returns (Loan storage loan) {
-        loan = _existing(loanId);
-        if (loan.lead != msg.sender) revert NotLoanLead(msg.sender, loan.lead);
-    }
-
-    function _repayable(LoanStatus status) private pure returns (bool) {
-        return
-            status == LoanStatus.Active ||
-            status == LoanStatus.Defaulted ||
-            status == LoanStatus.InArbitration ||
-            status == LoanStatus.Awarded;
-    }
-
-    /// @dev `record` is of `kind`, on the loan's subject, and its attrs hash the call's arguments.
-    function _checkRecord(uint256 loanId, bytes32 kind, bytes32 attrs, RecordInput calldata record) private pure {
-        bytes32 subject = Subjects.loan(loanId);
-        if (record.subject != subject || record.kind != kind) {
-            revert RecordMismatch(subject, kind, record.subject, record.kind);
-        }
-        if (record.attrs != attrs) revert AttrsMismatch(attrs, record.attrs);
-    }
 
     function _checkParams(Params memory p) private pure {
         if (p.minDrawdown == 0 || p.minDrawdown > p.maxDrawdown) revert InvalidParam("drawdown");
@@ -495,33 +407,7 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     // ---------------------------------------------------------------- helpers
 
-    /// @dev Whole days installment `k` of the loan is late now.
-    function _lateDays(Loan storage loan, uint256 k) private view returns (uint256) {
-        return LoanEngine.lateDays(LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, k), block.timestamp);
-    }
-
     function _ratio(uint256 part, uint256 whole) private pure returns (uint256) {
         return whole == 0 ? 0 : (part * BPS) / whole;
-    }
-
-    /// @dev Reclassifies by `dpd`, moving the loan's outstanding principal between the performing and
-    ///      non-performing balances when it crosses the line, and records a Classified fact on change.
-    function _reclassify(uint256 loanId, Loan storage loan, uint256 dpd) private returns (LoanClass to) {
-        to = loan.status == LoanStatus.Repaid ? LoanClass.Normal : classFor(dpd);
-        LoanClass from = loan.class_;
-        if (from == to) return to;
-        loan.class_ = to;
-        bool wasNp = from >= LoanClass.Substandard;
-        bool isNp = to >= LoanClass.Substandard;
-        if (wasNp != isNp) LoanAccounting.setNonPerforming(_book, loanId, loan.outstanding, isNp);
-        _fact(loanId, loan, Kinds.CLASSIFIED, keccak256(abi.encode(from, to, dpd)));
-        emit LoanClassified(loanId, from, to, dpd);
-    }
-
-    /// @dev Appends an on-chain fact to the loan's chain; the caller is its actor.
-    function _fact(uint256 loanId, Loan storage loan, bytes32 kind, bytes32 attrs) private {
-        uint256 seq = ++loan.factSeq;
-        bytes32 subject = Subjects.loan(loanId);
-        ledger.recordFact(msg.sender, subject, kind, _factHash(subject, seq), attrs);
     }
 }

@@ -3,8 +3,9 @@ pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
+import {ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title SettlementToken
 /// @notice "colend settlement CNY": the money loans are funded, disbursed and repaid in.

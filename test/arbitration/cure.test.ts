@@ -88,7 +88,9 @@ describe("Default and cure", function () {
       attrs: "0x" + "00".repeat(32),
       prev: "0x" + "00".repeat(32),
     };
-    await expect(fx.arbitrationCourt.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, "0x"))
+    await expect(
+      fx.arbitrationCourt.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, 0n, "0x"),
+    )
       .to.be.revertedWithCustomError(fx.arbitrationCourt, "LoanNotDefaulted")
       .withArgs(fx.loanId);
     await expectRejection(fx.lead.declareDefault(fx.loanId, fx.partnerNodes), /the reminded installment was paid/);

@@ -99,17 +99,19 @@ describe("Lending gas", function () {
       "commitFunding (second partner)": 184_000n,
       "withdrawCommitment (partial)": 106_000n,
       "disburse (3 funders)": 276_000n,
-      "repay installment (3 funders)": 369_000n,
-      "repay partial": 245_000n,
+      "repay installment (3 funders)": 374_000n,
+      "repay partial": 249_000n,
       "repay early (re-amortizes)": 286_000n,
-      "classify (changes class)": 60_000n,
+      // LoanServicing is an external library: a changing classify and remind pay one cold
+      // DELEGATECALL (2,600 gas plus copying) more since LoanBook left 23.4 kB for 19.7 kB.
+      "classify (changes class)": 66_000n,
       "classify (no change)": 32_000n,
-      "repay overdue (accrues, reclassifies)": 272_000n,
+      "repay overdue (accrues, reclassifies)": 280_000n,
       claim: 67_000n,
       "disburse (5 funders, into loan-use account)": 344_000n,
       "spend (loan-use account)": 130_000n,
-      "repay installment (5 funders, 20 periods)": 394_000n,
-      remind: 61_000n,
+      "repay installment (5 funders, 20 periods)": 398_000n,
+      remind: 64_000n,
       "declareDefault (3 endorsements, lists borrower)": 155_000n,
     };
     if (process.env.REPORT_GAS === "true" || process.env.GAS_TABLE) {

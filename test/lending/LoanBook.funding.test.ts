@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
 import { LoanBook__factory } from "../../typechain-types";
-import { LoanTermsInput, cny, linkedLoanBookFactory, loanBookParams, loanContractAttrs } from "../../clients/lending";
+import { loanBookFactory } from "../../clients/lending/deploy";
+import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
   CATEGORY,
   LendingFixture,
@@ -26,7 +27,7 @@ async function originateRaw(fx: LendingFixture, terms: LoanTermsInput, caller = 
   const r = await rawLoanRecord(fx, loanId, Kind.LoanContract, loanContractAttrs(loanId, account, terms));
   await fx.token.connect(caller).approve(await fx.loanBook.getAddress(), terms.principal);
   const assent = await rawAssent(fx, r.record, borrowerSigner(fx, account));
-  return fx.loanBook.connect(caller).originate(terms, r.record, r.deadline, r.signatures, assent);
+  return fx.loanBook.connect(caller).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures, assent);
 }
 
 describe("LoanBook: origination and funding", function () {
@@ -188,12 +189,14 @@ describe("LoanBook: origination and funding", function () {
       await fx.token.connect(fx.leadBank).approve(await fx.loanBook.getAddress(), terms.principal);
       const assent = await rawAssent(fx, r.record, fx.borrower);
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures, assent),
+        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures, assent),
       ).to.be.revertedWithCustomError(fx.loanBook, "AttrsMismatch");
       const wrong = await rawLoanRecord(fx, 2n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, terms));
       const wrongAssent = await rawAssent(fx, wrong.record, fx.borrower);
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, wrong.record, wrong.deadline, wrong.signatures, wrongAssent),
+        fx.loanBook
+          .connect(fx.leadBank)
+          .originate(terms, wrong.record, wrong.issuedAt, wrong.deadline, wrong.signatures, wrongAssent),
       )
         .to.be.revertedWithCustomError(fx.loanBook, "RecordMismatch")
         .withArgs(Subject.loan(1n), Kind.LoanContract, Subject.loan(2n), Kind.LoanContract);
@@ -209,6 +212,7 @@ describe("LoanBook: origination and funding", function () {
           .originate(
             terms,
             r.record,
+            r.issuedAt,
             r.deadline,
             r.signatures.slice(0, 2 + 128),
             await rawAssent(fx, r.record, fx.borrower),
@@ -522,8 +526,8 @@ describe("LoanBook: origination and funding", function () {
 });
 
 /** A LoanBook factory linked to freshly deployed libraries. */
-async function ethersFactory(fx: LendingFixture): Promise<LoanBook__factory> {
-  return linkedLoanBookFactory(fx.deployer);
+function ethersFactory(fx: LendingFixture): Promise<LoanBook__factory> {
+  return loanBookFactory(fx.deployer);
 }
 
 function encodeName(name: string): string {

@@ -51,10 +51,10 @@ describe("Borrower assent at origination", function () {
 
   it("rejects an assent signed by anyone but the borrower's bound account (a forged assent)", async function () {
     const fx = await loadFixture(admittedFixture);
-    const { terms, record, deadline, signatures } = await rawContract(fx);
+    const { terms, record, issuedAt, deadline, signatures } = await rawContract(fx);
     for (const forger of [fx.borrowers[1], fx.leadBank, fx.partners[0]]) {
       const forged = await rawAssent(fx, record, forger);
-      await expect(fx.loanBook.connect(fx.leadBank).originate(terms, record, deadline, signatures, forged))
+      await expect(fx.loanBook.connect(fx.leadBank).originate(terms, record, issuedAt, deadline, signatures, forged))
         .to.be.revertedWithCustomError(fx.loanBook, "BadAssent")
         .withArgs(1n, forger.address);
     }
@@ -63,14 +63,14 @@ describe("Borrower assent at origination", function () {
 
   it("rejects a missing or malformed signature", async function () {
     const fx = await loadFixture(admittedFixture);
-    const { terms, record, deadline, signatures } = await rawContract(fx);
+    const { terms, record, issuedAt, deadline, signatures } = await rawContract(fx);
     const good = await rawAssent(fx, record, fx.borrower);
     const malformed = ["0x", "0x" + "11".repeat(64), "0x" + "00".repeat(65), good.signature.slice(0, -2) + "1f"];
     for (const signature of malformed) {
       await expect(
         fx.loanBook
           .connect(fx.leadBank)
-          .originate(terms, record, deadline, signatures, { deadline: good.deadline, signature }),
+          .originate(terms, record, issuedAt, deadline, signatures, { deadline: good.deadline, signature }),
       )
         .to.be.revertedWithCustomError(fx.loanBook, "BadAssent")
         .withArgs(1n, "0x" + "00".repeat(20));
@@ -79,7 +79,7 @@ describe("Borrower assent at origination", function () {
 
   it("rejects an assent to other terms, another contract document or another loan (no replay)", async function () {
     const fx = await loadFixture(admittedFixture);
-    const { terms, record, deadline, signatures } = await rawContract(fx);
+    const { terms, record, issuedAt, deadline, signatures } = await rawContract(fx);
     const otherTerms = await rawAssent(fx, { ...record, attrs: "0x" + "12".repeat(32) }, fx.borrower);
     const otherDocument = await rawAssent(fx, { ...record, contentHash: "0x" + "34".repeat(32) }, fx.borrower);
     const laterDeadline = {
@@ -88,27 +88,27 @@ describe("Borrower assent at origination", function () {
     };
     for (const assent of [otherTerms, otherDocument, laterDeadline]) {
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, record, deadline, signatures, assent),
+        fx.loanBook.connect(fx.leadBank).originate(terms, record, issuedAt, deadline, signatures, assent),
       ).to.be.revertedWithCustomError(fx.loanBook, "BadAssent");
     }
     // A valid assent to loan 1 does not originate loan 2.
     const first = await rawAssent(fx, record, fx.borrower);
-    await fx.loanBook.connect(fx.leadBank).originate(terms, record, deadline, signatures, first);
+    await fx.loanBook.connect(fx.leadBank).originate(terms, record, issuedAt, deadline, signatures, first);
     const second = await rawContract(fx, 2n, { ...terms, principal: 100_000n });
     await expect(
       fx.loanBook
         .connect(fx.leadBank)
-        .originate(second.terms, second.record, second.deadline, second.signatures, first),
+        .originate(second.terms, second.record, second.issuedAt, second.deadline, second.signatures, first),
     ).to.be.revertedWithCustomError(fx.loanBook, "BadAssent");
   });
 
   it("rejects an expired assent", async function () {
     const fx = await loadFixture(admittedFixture);
-    const { terms, record, deadline, signatures } = await rawContract(fx);
+    const { terms, record, issuedAt, deadline, signatures } = await rawContract(fx);
     const now = BigInt(await time.latest());
     const assent = await rawAssent(fx, record, fx.borrower, now + 10n);
     await time.setNextBlockTimestamp(now + 11n);
-    await expect(fx.loanBook.connect(fx.leadBank).originate(terms, record, deadline, signatures, assent))
+    await expect(fx.loanBook.connect(fx.leadBank).originate(terms, record, issuedAt, deadline, signatures, assent))
       .to.be.revertedWithCustomError(fx.loanBook, "AssentExpired")
       .withArgs(1n, now + 10n);
   });

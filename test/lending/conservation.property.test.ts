@@ -226,7 +226,7 @@ describe("Money conservation (property tests)", function () {
           loanContractAttrs(loanId, base.borrower.address, terms),
         );
         const assent = await rawAssent(base, r.record, base.borrower);
-        await loanBook.connect(base.leadBank).originate(terms, r.record, r.deadline, r.signatures, assent);
+        await loanBook.connect(base.leadBank).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures, assent);
         const { leadPart, partnersPart } = splitBps(c.principal, c.leadFundingBps);
         const commits = commitments(partnersPart, c.partnerWeights);
         for (const [i, amount] of commits.entries())

@@ -32,7 +32,15 @@ import {
 } from "../../clients/lending";
 import type { RecordAttrs } from "../../clients/core/node";
 import { ChainEntry, rebuildChain } from "../helpers/chain";
-import { Actor, LedgerFixture, byAddress, deployLedgerFixture, endorseRecord, makeRecord } from "../helpers/consortium";
+import {
+  Actor,
+  LedgerFixture,
+  byAddress,
+  deployLedgerFixture,
+  endorseRecord,
+  issuedAtFor,
+  makeRecord,
+} from "../helpers/consortium";
 
 /** The consortium secret of the test consortium (never on chain). */
 export const TEST_SECRET = keccak256(toUtf8Bytes("colend.test.consortium-secret"));
@@ -218,7 +226,7 @@ export async function rawSigned(
   subject: string,
   kind: string,
   attrs: RecordAttrs | string,
-): Promise<{ record: RecordInput; deadline: bigint; signatures: string }> {
+): Promise<{ record: RecordInput; issuedAt: bigint; deadline: bigint; signatures: string }> {
   const record = makeRecord(subject, {
     kind,
     prev: await fx.ledger.headOf(subject),
@@ -227,7 +235,7 @@ export async function rawSigned(
   const deadline = BigInt(await time.latest()) + 3_600n;
   const others = byAddress(fx.banks.filter((b) => b.address !== proposer.address)).slice(0, 3);
   const signatures = await endorseRecord(fx.ledger, fx.domain, record, proposer, others, deadline);
-  return { record, deadline, signatures };
+  return { record, issuedAt: issuedAtFor(deadline), deadline, signatures };
 }
 
 /** The borrower's raw assent to a loan contract record (signed by `signer`, valid an hour by default). */

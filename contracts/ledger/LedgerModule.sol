@@ -1,15 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
+import {IEvidenceLedger} from "./IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
-import {Role} from "../common/Types.sol";
+import {RecordInput, Role} from "../common/Types.sol";
+import {AttrsMismatch, NotGenesisAdmin, RecordMismatch, ZeroAddress} from "../common/Errors.sol";
 
 /// @title The ledger as a lending module sees it
 /// @notice Membership, records, and the genesis administrator (who wires modules together before sealing).
 interface IConsortiumLedger is IEvidenceLedger, IMembership {
     /// @notice The genesis administrator, or the zero address once sealed.
     function genesisAdmin() external view returns (address);
+}
+
+/// @notice Content hash of module `module`'s fact number `seq` on `subject`: unique per module,
+///         subject and sequence, so the ledger never sees the same fact twice.
+function factHash(address module, bytes32 subject, uint256 seq) pure returns (bytes32) {
+    return keccak256(abi.encode(module, subject, seq));
+}
+
+/// @notice Checks that `record` is of `kind` on `subject` and that its attrs are `attrs` (the hash
+///         of the call's arguments), so the endorsers signed what the call does.
+function checkRecord(bytes32 subject, bytes32 kind, bytes32 attrs, RecordInput calldata record) pure {
+    if (record.subject != subject || record.kind != kind) {
+        revert RecordMismatch(subject, kind, record.subject, record.kind);
+    }
+    if (record.attrs != attrs) revert AttrsMismatch(attrs, record.attrs);
 }
 
 /// @title Base of the lending modules
@@ -21,16 +37,8 @@ abstract contract LedgerModule {
 
     /// @notice `caller` does not hold `required` in the consortium.
     error WrongRole(address caller, Role required);
-    /// @notice Only the ledger's genesis administrator may do this, and only before sealing.
-    error NotGenesisAdmin(address caller);
     /// @notice The contract was already bound to `current`.
     error AlreadyBound(address current);
-    /// @notice An address argument was zero.
-    error ZeroAddress();
-    /// @notice A record passed in belongs to another subject or kind than the call requires.
-    error RecordMismatch(bytes32 expectedSubject, bytes32 expectedKind, bytes32 subject, bytes32 kind);
-    /// @notice The record's `attrs` do not hash the call's arguments.
-    error AttrsMismatch(bytes32 expected, bytes32 given);
 
     /// @param ledger_ the consortium ledger
     constructor(IConsortiumLedger ledger_) {
@@ -44,13 +52,14 @@ abstract contract LedgerModule {
     }
 
     modifier onlyGenesisAdmin() {
-        if (msg.sender != ledger.genesisAdmin() || msg.sender == address(0)) revert NotGenesisAdmin(msg.sender);
+        // The sealed ledger's admin is the zero address, which sends no transactions.
+        if (msg.sender != ledger.genesisAdmin()) revert NotGenesisAdmin(msg.sender);
         _;
     }
 
     /// @dev Content hash of this module's fact number `seq` on `subject`: unique per module,
     ///      subject and sequence, so the ledger never sees the same fact twice.
     function _factHash(bytes32 subject, uint256 seq) internal view returns (bytes32) {
-        return keccak256(abi.encode(address(this), subject, seq));
+        return factHash(address(this), subject, seq);
     }
 }
