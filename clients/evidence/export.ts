@@ -114,6 +114,8 @@ export async function exportLoanBundle(
   const ledger = getAddress(book.ledger);
   const fromBlock = opts.fromBlock ?? book.deployBlock;
   const toBlock = opts.toBlock ?? (await provider.getBlockNumber());
+  const exportBlock = await provider.getBlock(toBlock);
+  if (!exportBlock || !exportBlock.hash) throw new ExportError(`block ${toBlock} not found`);
   const range = { fromBlock, toBlock };
   const logs = (filter: { address: string; topics: (string | string[] | null)[] }): Promise<Log[]> =>
     provider.getLogs({ ...filter, ...range }).then((l) => [...l].sort(byPosition));
@@ -386,9 +388,11 @@ export async function exportLoanBundle(
     chainId: book.chainId,
     ledger,
     domain: { name: "colend", version: "1", chainId: book.chainId, verifyingContract: ledger },
+    exportedAt: { blockNumber: toBlock, blockHash: lower(exportBlock.hash), timestamp: exportBlock.timestamp },
     subjects,
     case: caseInfo,
     membership,
+    changes: [],
     modules,
     batches,
     batched,
