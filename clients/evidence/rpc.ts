@@ -66,7 +66,7 @@ function boundedGetUrl(timeoutMs: number, url: string): FetchGetUrlFunc {
         reject(new Error(message));
       };
       const timer = setTimeout(
-        () => fail(`${url} did not answer within ${(timeoutMs / 1000).toFixed(0)} s (--rpc-timeout)`),
+        () => fail(`${url} did not answer within ${+(timeoutMs / 1000).toFixed(1)} s (--rpc-timeout)`),
         timeoutMs,
       );
       signal?.addListener(() => fail("request cancelled"));
