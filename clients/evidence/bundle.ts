@@ -11,6 +11,7 @@
  */
 
 import fs from "node:fs";
+import type { ManifestHeader, ManifestItem } from "../store/manifest";
 
 export const BUNDLE_FORMAT = "colend-evidence-bundle";
 export const BUNDLE_VERSION = 2;
@@ -214,6 +215,16 @@ export interface OpaqueObject {
 
 export type BundleDocument = PlainDocument | EncryptedDocument;
 
+/**
+ * A disclosure of the case as its manifest commits to it: the case chain's `Disclosure` record
+ * carries `manifestHashOf(header, items)`, so every document the claimant disclosed is named, and
+ * one left out of the bundle shows.
+ */
+export interface DisclosureManifest {
+  header: ManifestHeader;
+  items: ManifestItem[];
+}
+
 export interface EvidenceBundle {
   format: typeof BUNDLE_FORMAT;
   version: typeof BUNDLE_VERSION;
@@ -228,6 +239,7 @@ export interface EvidenceBundle {
   modules: ModuleEvent[];
   batches: BatchRoot[];
   batched: BatchedRecord[];
+  disclosures: DisclosureManifest[];
   documents: BundleDocument[];
 }
 
@@ -802,6 +814,26 @@ export function checkBundleShape(value: unknown): string[] {
     c.name(o.kindName, `${p}.kindName`);
     c.list(o.proof, `${p}.proof`, LIMITS.proofSteps)?.forEach((h, j) => c.hash(h, `${p}.proof[${j}]`));
     checkDecodedAttrs(c, o.decodedAttrs, `${p}.decodedAttrs`);
+  });
+  c.list(b.disclosures, "disclosures", LIMITS.events)?.forEach((x, i) => {
+    const p = `disclosures[${i}]`;
+    const o = c.object(x, p);
+    if (!o) return;
+    const h = c.object(o.header, `${p}.header`);
+    if (h) {
+      c.decimal(h.chainId, `${p}.header.chainId`);
+      c.address(h.ledger, `${p}.header.ledger`);
+      c.address(h.court, `${p}.header.court`);
+      c.decimal(h.caseId, `${p}.header.caseId`);
+      c.address(h.arbitrator, `${p}.header.arbitrator`);
+      c.hex(h.recipientKey, `${p}.header.recipientKey`, 33);
+    }
+    c.list(o.items, `${p}.items`, LIMITS.records)?.forEach((it, j) => {
+      const q = c.object(it, `${p}.items[${j}]`);
+      if (q)
+        for (const f of ["contentHash", "subject", "kind", "documentHash", "keyHash"])
+          c.hash(q[f], `${p}.items[${j}].${f}`);
+    });
   });
   c.list(b.documents, "documents", LIMITS.records)?.forEach((d, i) => {
     const p = `documents[${i}]`;

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress } from "ethers";
+import type { Log, Provider } from "ethers";
+import { TOPIC, ledgerInterface } from "./abi";
 import { ROLE_NAMES, Role } from "../core/types";
 import { BundleReadError, oneLine, readBoundedFile } from "./bundle";
 
@@ -55,6 +57,51 @@ export function consortiumAnchor(
     })),
     modules: modules.map((m) => getAddress(m)),
   };
+}
+
+/**
+ * The anchor of a consortium as its chain holds it at formation: the founders admitted in the
+ * ledger's deployment and the modules enabled before the genesis was sealed. Run by whoever forms
+ * the consortium (`npm run deploy`), who then publishes the file.
+ */
+export async function consortiumAnchorFromChain(
+  provider: Provider,
+  at: { chainId: string; ledger: string; deployBlock: number },
+): Promise<ConsortiumAnchor> {
+  const ledger = getAddress(at.ledger);
+  const range = { address: ledger, fromBlock: at.deployBlock };
+  const byPos = (a: Log, b: Log): number => a.blockNumber - b.blockNumber || a.index - b.index;
+  const admitted = (await provider.getLogs({ ...range, toBlock: at.deployBlock, topics: [TOPIC.MemberAdmitted] })).sort(
+    byPos,
+  );
+  if (admitted.length === 0) throw new Error(`no founder was admitted at block ${at.deployBlock} by ledger ${ledger}`);
+  const deployTx = admitted[0].transactionHash;
+  const founders = admitted
+    .filter((l) => l.transactionHash === deployTx)
+    .map((l) => {
+      const e = ledgerInterface.parseLog(l)!;
+      return {
+        account: e.args.account as string,
+        role: Number(e.args.role),
+        name: e.args.name as string,
+        encryptionKey: e.args.encryptionKey as string,
+      };
+    });
+  const sealed = (await provider.getLogs({ ...range, topics: [TOPIC.GenesisSealed] })).sort(byPos)[0];
+  const enabled = new Map<string, boolean>();
+  if (sealed) {
+    const moduleLogs = await provider.getLogs({ ...range, toBlock: sealed.blockNumber, topics: [TOPIC.ModuleSet] });
+    for (const l of moduleLogs.sort(byPos)) {
+      if (l.blockNumber === sealed.blockNumber && l.index > sealed.index) continue;
+      const e = ledgerInterface.parseLog(l)!;
+      enabled.set(getAddress(e.args.module as string), e.args.enabled as boolean);
+    }
+  }
+  return consortiumAnchor(
+    at,
+    founders,
+    [...enabled].filter(([, on]) => on).map(([m]) => m),
+  );
 }
 
 export function serializeConsortium(anchor: ConsortiumAnchor): string {

@@ -1,5 +1,6 @@
 import { hexlify } from "ethers";
-import { DISCLOSURE_VERSION, DisclosurePackage, openDisclosure } from "../store/disclosure";
+import { DISCLOSURE_VERSION, DisclosurePackage, manifestOf, openDisclosure } from "../store/disclosure";
+import type { DisclosureManifest } from "./bundle";
 import type { EncryptedDocument, OpaqueObject } from "./bundle";
 import type { SealedDocumentInput } from "./export";
 import type { DecryptHook } from "./verify";
@@ -89,4 +90,9 @@ export function disclosureDecrypter(privateKey: string): DecryptHook {
     const [opened] = openDisclosure(pkg, privateKey);
     return { salt: hexlify(opened.salt), document: opened.document };
   };
+}
+
+/** The manifest of a disclosure package, for `exportLoanBundle(..., { disclosures })`. */
+export function disclosureManifest(pkg: DisclosurePackage): DisclosureManifest {
+  return manifestOf(pkg);
 }

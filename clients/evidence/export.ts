@@ -16,6 +16,7 @@ import {
   BundleRecord,
   CaseInfo,
   DecodedAttrs,
+  DisclosureManifest,
   EvidenceBundle,
   JsonValue,
   MembershipEvent,
@@ -70,6 +71,8 @@ export interface ExportOptions {
   caseId?: bigint | number;
   /** Batched records of the bundle's subjects, with their proofs. */
   batchProofs?: BatchProofInput[];
+  /** The manifests of the case's disclosures (`manifestOf(pkg)` of each package). */
+  disclosures?: DisclosureManifest[];
   /** First block to scan (default `book.deployBlock`). */
   fromBlock?: number;
   /** Last block to scan (default: the latest block when the export starts). */
@@ -396,6 +399,23 @@ export async function exportLoanBundle(
     modules,
     batches,
     batched,
+    disclosures: (opts.disclosures ?? []).map((d) => ({
+      header: {
+        chainId: d.header.chainId,
+        ledger: getAddress(d.header.ledger),
+        court: getAddress(d.header.court),
+        caseId: d.header.caseId,
+        arbitrator: getAddress(d.header.arbitrator),
+        recipientKey: lower(d.header.recipientKey),
+      },
+      items: d.items.map((i) => ({
+        contentHash: lower(i.contentHash),
+        subject: lower(i.subject),
+        kind: lower(i.kind),
+        documentHash: lower(i.documentHash),
+        keyHash: lower(i.keyHash),
+      })),
+    })),
     documents: [...documents.values()].sort((a, b) => order.get(a.contentHash)! - order.get(b.contentHash)!),
   };
 }

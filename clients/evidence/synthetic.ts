@@ -139,6 +139,7 @@ export function buildSyntheticBundle(opts: SyntheticOptions = {}): SyntheticBund
     modules: [],
     batches: [],
     batched: [],
+    disclosures: [],
     documents,
   };
   const anchor = consortiumAnchor(

@@ -33,6 +33,7 @@ import { EndorsementHasher, batchLeafHash, processProof, recoverCompact } from "
 import { RpcFindings, RpcUnavailableError, checkAgainstChain } from "./rpc";
 import type { ConsortiumAnchor } from "./consortium";
 import { DISCLOSURE_SCHEME } from "./scheme";
+import { manifestHashOf } from "../store/manifest";
 
 export { RpcUnavailableError };
 export type { RpcFindings };
@@ -588,6 +589,7 @@ class Verifier {
     this.checkBlockTimes();
     this.checkExportPoint();
     this.checkSealedDocuments();
+    this.checkDisclosures();
     b.documents.forEach((doc, i) => {
       if (!this.usedDocuments.has(lower(doc.contentHash))) {
         this.errors.push(`documents[${i}]: contentHash ${doc.contentHash} belongs to no record in the bundle`);
@@ -755,6 +757,55 @@ class Verifier {
         this.errors.push(
           `${where}: wrapped to a key that is not the one the arbitrator ${c.arbitrator} registered (${short(registered)})`,
         );
+    });
+  }
+
+  /**
+   * Every disclosure of the case: its manifest hashes to a `Disclosure` record of the case chain,
+   * is addressed to this chain, ledger, court, case and the arbitrator's registered key, and every
+   * document it names is in the bundle. A Disclosure record without its manifest is unproven: which
+   * documents it disclosed cannot be told.
+   */
+  private checkDisclosures(): void {
+    const c = this.b.case;
+    const caseChain = c ? this.b.subjects.find((s) => s.role === "case") : undefined;
+    const records = (caseChain?.records ?? []).filter((r) => lower(r.kind.id) === lower(Kind.Disclosure));
+    const matched = new Set<number>();
+    this.b.disclosures.forEach((m, i) => {
+      const where = `disclosures[${i}]`;
+      if (!c)
+        return void this.errors.push(`${where}: a disclosure belongs to an arbitration case, and this bundle has none`);
+      const h = m.header;
+      const problems: string[] = [];
+      if (h.chainId !== this.b.chainId) problems.push(`chain ${h.chainId}`);
+      if (lower(h.ledger) !== this.ledger) problems.push(`ledger ${h.ledger}`);
+      if (lower(h.court) !== lower(c.court)) problems.push(`court ${h.court}`);
+      if (h.caseId !== c.caseId) problems.push(`case ${h.caseId}`);
+      if (lower(h.arbitrator) !== lower(c.arbitrator)) problems.push(`arbitrator ${h.arbitrator}`);
+      const registered = this.registeredKey(c.arbitrator);
+      if (!registered || lower(h.recipientKey) !== registered) problems.push("a key the arbitrator did not register");
+      if (problems.length > 0) this.errors.push(`${where}: addressed to ${problems.join(", ")}, not to this case`);
+      const hash = manifestHashOf(h, m.items);
+      const k = records.findIndex((r) => lower(r.contentHash) === hash);
+      if (k < 0) {
+        this.errors.push(`${where}: its manifest hash ${short(hash)} is on no Disclosure record of the case chain`);
+        return;
+      }
+      matched.add(k);
+      m.items.forEach((item) => {
+        if (!this.documents.has(lower(item.contentHash))) {
+          this.errors.push(
+            `${where}: document ${short(item.contentHash)} was disclosed in the case (case record ${records[k].index}) but is missing from the bundle`,
+          );
+        }
+      });
+    });
+    records.forEach((r, k) => {
+      if (!matched.has(k)) {
+        this.unproven.push(
+          `case record ${r.index} (Disclosure): the bundle carries no manifest for it, so whether every document it disclosed is here cannot be checked`,
+        );
+      }
     });
   }
 

@@ -1,5 +1,4 @@
 import {
-  AbiCoder,
   SigningKey,
   getAddress,
   getBytes,
@@ -14,11 +13,12 @@ import {
 import { contentHash as saltedHash } from "../core/records";
 import { AuthenticationError, Sealed, concatBytes, hkdf, seal, unseal } from "./crypto";
 import { DocumentStore, documentAad } from "./documentStore";
+import { MANIFEST_LABEL, ManifestHeader, ManifestItem, manifestHashOf } from "./manifest";
 
 /** Format tag and version of a disclosure package (see docs/DISCLOSURE.md). */
 export const DISCLOSURE_FORMAT = "colend-disclosure";
 export const DISCLOSURE_VERSION = 2;
-const LABEL = "colend.disclosure.v2";
+const LABEL = MANIFEST_LABEL;
 const SALT_BYTES = 32;
 
 /** What a wrapped value is bound to: the chain, the ledger, the case, the document, and (implicitly) the recipient key. */
@@ -89,8 +89,6 @@ export class DisclosureError extends Error {
     this.name = "DisclosureError";
   }
 }
-
-const coder = AbiCoder.defaultAbiCoder();
 
 /**
  * Encrypts `plaintextOrKey` to `recipientPubKey` (33-byte compressed secp256k1): ephemeral ECDH,
@@ -192,36 +190,35 @@ export function buildDisclosure(args: {
   };
 }
 
-/**
- * Hash committing to everything in the package, in order: what `recordDisclosure` puts on chain.
- * keccak256(abi.encode(label, chainId, ledger, court, caseId, arbitrator, recipientKey,
- * (contentHash, subject, kind, keccak256(iv ‖ ciphertext ‖ tag), keccak256(ephemeralKey ‖ iv ‖ ciphertext ‖ tag))[])).
- */
+/** The package as its manifest commits to it: the header and each item's hashes. */
+export function manifestOf(pkg: DisclosurePackage): { header: ManifestHeader; items: ManifestItem[] } {
+  return {
+    header: {
+      chainId: pkg.chainId,
+      ledger: pkg.ledger,
+      court: pkg.court,
+      caseId: pkg.caseId,
+      arbitrator: pkg.arbitrator,
+      recipientKey: pkg.recipientKey,
+    },
+    items: pkg.items.map((i) => ({
+      contentHash: i.contentHash,
+      subject: i.subject,
+      kind: i.kind,
+      documentHash: keccak256(
+        concatBytes(getBytes(i.document.iv), getBytes(i.document.ciphertext), getBytes(i.document.tag)),
+      ),
+      keyHash: keccak256(
+        concatBytes(getBytes(i.key.ephemeralKey), getBytes(i.key.iv), getBytes(i.key.ciphertext), getBytes(i.key.tag)),
+      ),
+    })),
+  };
+}
+
+/** Hash committing to everything in the package, in order: what `recordDisclosure` puts on chain. */
 export function manifestHash(pkg: DisclosurePackage): string {
-  const items = pkg.items.map((i) => [
-    i.contentHash,
-    i.subject,
-    i.kind,
-    keccak256(concatBytes(getBytes(i.document.iv), getBytes(i.document.ciphertext), getBytes(i.document.tag))),
-    keccak256(
-      concatBytes(getBytes(i.key.ephemeralKey), getBytes(i.key.iv), getBytes(i.key.ciphertext), getBytes(i.key.tag)),
-    ),
-  ]);
-  return keccak256(
-    coder.encode(
-      [
-        "string",
-        "uint256",
-        "address",
-        "address",
-        "uint256",
-        "address",
-        "bytes",
-        "tuple(bytes32,bytes32,bytes32,bytes32,bytes32)[]",
-      ],
-      [LABEL, BigInt(pkg.chainId), pkg.ledger, pkg.court, BigInt(pkg.caseId), pkg.arbitrator, pkg.recipientKey, items],
-    ),
-  );
+  const { header, items } = manifestOf(pkg);
+  return manifestHashOf(header, items);
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from "../../clients/arbitration";
 import { EXIT, main } from "../../clients/evidence/cli";
 import { EncryptedDocument, OpaqueObject, serializeBundle } from "../../clients/evidence/bundle";
-import { disclosureDecrypter, sealedDocumentsOf } from "../../clients/evidence/disclosure";
+import { disclosureDecrypter, disclosureManifest, sealedDocumentsOf } from "../../clients/evidence/disclosure";
 import { exportLoanBundle } from "../../clients/evidence/export";
 import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../arbitration/fixture";
@@ -81,6 +81,7 @@ async function awardedCaseFixture() {
   // the documents it holds in clear (its award, the borrower's response).
   const bundle = await exportLoanBundle(ethers.provider, book, loanId, {
     caseId: filed.caseId,
+    disclosures: [disclosureManifest(disclosed.package)],
     documents: [
       ...sealedDocumentsOf(disclosed.package),
       { salt: award.salt, document: awardDoc },
