@@ -119,6 +119,7 @@ export async function discloseToArbitrator(args: {
   const pkg = buildDisclosure({
     store: args.store,
     chainId: BigInt(args.bank.book.chainId),
+    ledger: args.bank.book.ledger,
     court: await court.getAddress(),
     caseId: args.caseId,
     arbitrator: info.arbitrator,

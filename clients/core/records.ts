@@ -131,7 +131,11 @@ export function nextHead(prev: string, hash: string): string {
 /** Salted content hash: keccak256(salt ‖ document). The salt keeps low-entropy documents unguessable. */
 export function contentHash(document: Uint8Array, salt: Uint8Array): string {
   if (salt.length !== 32) throw new Error(`salt must be 32 bytes, got ${salt.length}`);
-  return keccak256(concat([salt, document]));
+  // Hashed as bytes: `concat` would build a hex string twice the document's size first.
+  const bytes = new Uint8Array(32 + document.length);
+  bytes.set(salt, 0);
+  bytes.set(document, 32);
+  return keccak256(bytes);
 }
 
 /** A fresh 32-byte salt. */
