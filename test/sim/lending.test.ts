@@ -41,7 +41,7 @@ describe("sim: a small scenario on the lending contracts (in-process)", function
   });
 
   it("originates, funds and disburses every admitted borrower's loan on the loan book", async function () {
-    expect(report.options.engine).to.equal("lending");
+    expect(report.source).to.match(/^the contracts on chain 31337: LoanBook 0x/);
     expect(report.loans.count).to.equal(8);
     expect(await lending.loanBook.nextLoanId()).to.equal(9n);
     const funded = report.funders.reduce((a, f) => a + BigInt(f.funded), 0n);
