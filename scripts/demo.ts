@@ -62,6 +62,8 @@ async function main(): Promise<number> {
 async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number> {
   // Hardhat reads the network when it is first imported: set it before.
   process.env.HARDHAT_NETWORK = String(options.network);
+  // Run from dist/ (scripts/build.js): use the compiled config, so nothing loads TypeScript.
+  if (__filename.endsWith(".js")) process.env.HARDHAT_CONFIG ??= path.join(__dirname, "..", "hardhat.config.js");
   const hre = await import("hardhat");
   if (!(String(options.network) in hre.config.networks)) {
     console.error(`error: --network ${String(options.network)} is not in hardhat.config.ts`);
@@ -93,6 +95,12 @@ async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number>
   );
   return report.payments.balanced && report.cases.every((c) => c.verified) ? 0 : 1;
 }
+
+// A run whose promises can no longer settle would otherwise end silently with status 0.
+process.on("beforeExit", () => {
+  console.error("error: the demo stopped before it finished (a step waited for something that never came)");
+  process.exit(1);
+});
 
 main().then(
   (code) => process.exit(code),

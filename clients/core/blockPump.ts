@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Transaction, TransactionResponse, Wallet } from "ethers";
 import type { Provider, TransactionRequest } from "ethers";
 
@@ -46,11 +47,15 @@ export class BlockPump {
   blocks = 0;
   transactions = 0;
   private active = 0;
+  /** Set inside an actor's async context. */
+  private readonly actor = new AsyncLocalStorage<boolean>();
   private readonly waiting = new Map<string, Waiter>();
   private mining = false;
   private lastTimestamp = 0;
   private dialect: "hardhat" | "anvil" = "hardhat";
   private idleBlocks = 0;
+  /** Results of `eth_call`s on the current head, by target and calldata; dropped at every block. */
+  private readonly reads = new Map<string, Promise<string>>();
   /** Called with every mined transaction (the simulation's gas meter). */
   onMined?: (tx: MinedTx) => void;
 
@@ -80,16 +85,27 @@ export class BlockPump {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     this.active++;
     try {
-      return await fn();
+      return await this.actor.run(true, fn);
     } finally {
       this.active--;
       this.kick();
     }
   }
 
-  /** Runs every task as its own actor, all at once; resolves when all are done (rejects on the first failure, after all settle). */
+  /**
+   * Runs every task as its own actor, all at once; resolves when all are done (rejects on the
+   * first failure, after all settle). Called inside an actor, that actor waits for its tasks and
+   * does not hold back the blocks they need.
+   */
   async all<T>(tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
-    const settled = await Promise.allSettled(tasks.map((t) => this.run(t)));
+    const nested = this.actor.getStore() === true;
+    if (nested) this.active--;
+    let settled: PromiseSettledResult<T>[];
+    try {
+      settled = await Promise.allSettled(tasks.map((t) => this.run(t)));
+    } finally {
+      if (nested) this.active++;
+    }
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
@@ -132,10 +148,28 @@ export class BlockPump {
     await this.mineBlock();
   }
 
+  /**
+   * A read of the current head, shared by every node of this process: partners that review the
+   * same proposal ask the chain the same questions, and the answer cannot change before the
+   * pump mines the next block. (colend's external view functions do not depend on the caller.)
+   */
+  read(to: string, data: string, call: () => Promise<string>): Promise<string> {
+    const key = `${to.toLowerCase()}${data}`;
+    let result = this.reads.get(key);
+    if (!result) {
+      result = call();
+      this.reads.set(key, result);
+      result.catch(() => this.reads.delete(key));
+    }
+    return result;
+  }
+
   private async mineBlock(): Promise<void> {
+    this.reads.clear();
     const timestamp = Math.max(this.time, this.lastTimestamp + 1);
     await this.rpc.send("evm_setNextBlockTimestamp", [timestamp]);
     await this.rpc.send("evm_mine", []);
+    this.reads.clear();
     this.lastTimestamp = timestamp;
     this.blocks++;
     // Keep the chain free of gas charges for the next block (the base fee moves with block use).
@@ -206,6 +240,14 @@ export class PumpedWallet extends Wallet {
     });
     this.nonceLock = take.catch(() => undefined);
     return take;
+  }
+
+  /** Reads of the latest state go through the pump's per-block cache. */
+  override async call(tx: TransactionRequest): Promise<string> {
+    if (tx.blockTag != null || typeof tx.to !== "string" || typeof tx.data !== "string" || tx.value) {
+      return super.call(tx);
+    }
+    return this.pump.read(tx.to, tx.data, () => super.call(tx));
   }
 
   override async sendTransaction(request: TransactionRequest): Promise<TransactionResponse> {

@@ -7,6 +7,7 @@ import type { AddressBook } from "../core/addressBook";
 import { writeAddressBook } from "../core/addressBook";
 import { BlockPump, PumpedWallet, RawRpc } from "../core/blockPump";
 import { EndorsementRefused, collectEndorsements } from "../core/node";
+import { eventFragment } from "../core/receipts";
 import { Kind, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, Subject, kindName } from "../core/types";
 import {
   BorrowerClient,
@@ -441,7 +442,7 @@ export class LendingScenario {
     const hundreds = Number(cap / (100n * CNY));
     const lo = Math.ceil(hundreds / 4);
     const principal = BigInt(Math.max(5, lo + Math.floor(app.drawdownDraw * (hundreds - lo + 1)))) * 100n * CNY;
-    return this.lead.originate(
+    const o = await this.lead.originate(
       {
         pseudonym: d.pseudonym,
         principal,
@@ -451,21 +452,24 @@ export class LendingScenario {
       },
       this.partners,
     );
+    return { ...o, principal };
   }
 
   private async fundAndDisburse(
     app: Application,
-    o: { loanId: bigint; partnersAmount: bigint; schedule: unknown[] },
+    o: { loanId: bigint; partnersAmount: bigint; leadAmount: bigint; principal: bigint },
   ): Promise<void> {
+    // The partners commit their shares at once (the last takes what is left), and the borrower's
+    // bank tokenizes the borrower's own money for interest and charges meanwhile.
     const total = app.weights.reduce((x, y) => x + y, 0n);
-    for (let k = 0; k < app.funders.length; k++) {
-      const amount = k === app.funders.length - 1 ? undefined : (o.partnersAmount * app.weights[k]) / total;
-      await app.funders[k].commitFunding(o.loanId, amount);
-    }
-    const d = await this.lead.disburse(o.loanId);
+    const shares = app.weights.map((w) => (o.partnersAmount * w) / total);
+    shares[shares.length - 1] = o.partnersAmount - shares.slice(0, -1).reduce((x, y) => x + y, 0n);
     const wallet = this.borrowerWallet(app.applicant);
-    // The borrower's own money for interest and charges, tokenized by its bank.
-    await this.lead.deposit(d.amount, wallet.address);
+    await this.pump.all<unknown>([
+      ...app.funders.map((f, k) => () => f.commitFunding(o.loanId, shares[k])),
+      () => this.lead.deposit(o.principal, wallet.address),
+    ]);
+    const d = await this.lead.disburse(o.loanId);
     this.disbursed += d.amount;
     this.monthDisbursed += d.amount;
     const firstDueDay = Math.floor((Number(d.firstDueDate) - this.t0) / DAY);
@@ -797,14 +801,21 @@ export class LendingScenario {
     const byKind: Record<string, number> = {};
     let total = 0;
     let endorsements = 0;
+    const event = eventFragment(ledger.interface, "RecordCommitted");
     for (let from = this.startBlock; from <= latest; from += 2_000) {
-      const logs = await ledger.queryFilter(ledger.filters.RecordCommitted(), from, Math.min(latest, from + 1_999));
-      for (const e of logs) {
-        const k = kindName(e.args.kind);
+      const logs = await this.env.provider.getLogs({
+        address: this.book.ledger,
+        topics: [event.topicHash],
+        fromBlock: from,
+        toBlock: Math.min(latest, from + 1_999),
+      });
+      for (const log of logs) {
+        const e = ledger.interface.decodeEventLog(event.fragment, log.data, log.topics);
+        const k = kindName(e.kind);
         byKind[k] = (byKind[k] ?? 0) + 1;
         total++;
-        const att = Number(e.args.attestation);
-        const bytes = (e.args.endorsements.length - 2) / 2;
+        const att = Number(e.attestation);
+        const bytes = (e.endorsements.length - 2) / 2;
         endorsements += att === 0 ? bytes / 64 : att === 1 ? bytes / 20 : 0;
       }
     }
