@@ -52,8 +52,8 @@ export class BlockPump {
   private readonly waiting = new Map<string, Waiter>();
   private mining = false;
   private lastTimestamp = 0;
-  private dialect: "hardhat" | "anvil" = "hardhat";
   private idleBlocks = 0;
+  private gasLimitBefore?: string;
   /** Results of `eth_call`s on the current head, by target and calldata; dropped at every block. */
   private readonly reads = new Map<string, Promise<string>>();
   /** Called with every mined transaction (the simulation's gas meter). */
@@ -63,21 +63,25 @@ export class BlockPump {
 
   /** Turns automining off, zeroes the base fee and makes room in blocks. Call once before sending. */
   async start(): Promise<void> {
-    const latest = (await this.rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+    const latest = (await this.rpc.send("eth_getBlockByNumber", ["latest", false])) as {
+      timestamp: string;
+      gasLimit: string;
+    };
+    this.gasLimitBefore = latest.gasLimit;
     this.lastTimestamp = Number(latest.timestamp);
     this.time = Math.max(this.time, this.lastTimestamp);
     try {
       await this.rpc.send("hardhat_setNextBlockBaseFeePerGas", ["0x0"]);
     } catch {
-      this.dialect = "anvil";
       await this.rpc.send("anvil_setNextBlockBaseFeePerGas", ["0x0"]);
     }
     await this.rpc.send("evm_setBlockGasLimit", ["0x" + PUMPED_BLOCK_GAS_LIMIT.toString(16)]);
     await this.rpc.send("evm_setAutomine", [false]);
   }
 
-  /** Turns automining back on. */
+  /** Turns automining back on and restores the block gas limit. */
   async stop(): Promise<void> {
+    if (this.gasLimitBefore) await this.rpc.send("evm_setBlockGasLimit", [this.gasLimitBefore]);
     await this.rpc.send("evm_setAutomine", [true]);
   }
 
@@ -167,13 +171,12 @@ export class BlockPump {
   private async mineBlock(): Promise<void> {
     this.reads.clear();
     const timestamp = Math.max(this.time, this.lastTimestamp + 1);
-    await this.rpc.send("evm_setNextBlockTimestamp", [timestamp]);
-    await this.rpc.send("evm_mine", []);
+    // The base fee stays 0 (set at start): blocks never fill half the pump's block gas limit, so
+    // it never rises.
+    await this.rpc.send("evm_mine", [timestamp]);
     this.reads.clear();
     this.lastTimestamp = timestamp;
     this.blocks++;
-    // Keep the chain free of gas charges for the next block (the base fee moves with block use).
-    await this.rpc.send(`${this.dialect}_setNextBlockBaseFeePerGas`, ["0x0"]);
   }
 
   private async mine(): Promise<void> {

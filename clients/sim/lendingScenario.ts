@@ -26,11 +26,11 @@ import { DocumentStore } from "../store";
 import { exportLoanBundle } from "../evidence/export";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
-import { Applicant, BEHAVIOUR_WEIGHTS, Behaviour, RepaymentPlan, makeApplicant, planRepayments } from "./borrowers";
+import type { Applicant, RepaymentPlan } from "./borrowers";
+import { DAY, PERIOD_DAYS, PlannedApplication, PlannedLoan, STAGE_HOUR, ScenarioPlan, scenarioPlan } from "./plan";
 import { ARBITRATOR_NAME, consortiumMembers, seededWallet } from "./consortium";
 import { GasMeter } from "./gas";
 import { ProgressBar } from "./progress";
-import { Rng } from "./rng";
 import type { SimReport } from "./report";
 
 /** What a run is asked to do. */
@@ -47,41 +47,14 @@ export interface ScenarioOptions {
   maxCases: number;
   progress: boolean;
   log: (line: string) => void;
+  /** Called after each simulated month (e.g. a benchmark's progress line). */
+  onMonth?: (month: number) => void;
 }
 
 /** Where the chain and its JSON-RPC are (Hardhat's in-process chain or anvil). */
 export interface SimEnv {
   provider: Provider;
   rpc: RawRpc;
-}
-
-const DAY = 86_400;
-/** Days of a repayment period and of a simulated month. */
-export const PERIOD_DAYS = 30;
-/** Largest single drawdown the driver asks for, CNY (the loan book's own cap is a parameter). */
-const DRAWDOWN_CNY = 40_000n;
-
-/**
- * The hour of day at which each lifecycle stage runs. Within a day the stages run in this order;
- * every stage's actions of different loans run at once (one actor each), so their transactions
- * share blocks.
- */
-const STAGE_HOUR = { applications: 1, reminders: 8, payments: 9, defaults: 10, monthEnd: 23 } as const;
-
-/** An applicant the driver has drawn, with every random choice about its loan made up front. */
-interface Application {
-  applicant: Applicant;
-  day: number;
-  admissible: boolean;
-  /** Where in the allowed range the drawdown falls, [0, 1). */
-  drawdownDraw: number;
-  periods: 5 | 10 | 20;
-  annualRateBps: number;
-  /** Partners that fund the loan and their weights. */
-  funders: PartnerBankNode[];
-  weights: bigint[];
-  behaviour: Behaviour;
-  plan: RepaymentPlan;
 }
 
 /** A disbursed loan as the driver follows it. */
@@ -114,7 +87,7 @@ type LoanAction = { loan: SimLoan; run: () => Promise<void> };
  * every loan being worked on at that stage.
  */
 export class LendingScenario {
-  private readonly rng: Rng;
+  private readonly plan: ScenarioPlan;
   private pump!: BlockPump;
   private book!: AddressBook;
   private lead!: LeadBankNode;
@@ -127,7 +100,6 @@ export class LendingScenario {
   private readonly gasNames = new Map<string, string>();
   private readonly loans: SimLoan[] = [];
   private applicants = 0;
-  private admittedPlanned = 0;
   private refused = 0;
   private multiHeadAdmitted = 0;
   private tamperShown = false;
@@ -150,21 +122,17 @@ export class LendingScenario {
     private readonly env: SimEnv,
     private readonly opts: ScenarioOptions,
   ) {
-    this.rng = new Rng(opts.seed);
+    this.plan = scenarioPlan({ seed: opts.seed, loans: opts.loans, months: opts.months, partners: opts.partners });
   }
 
   async run(): Promise<SimReport> {
     const started = Date.now();
     await this.deploy();
     const bar = new ProgressBar("simulating", this.opts.months, process.stderr, 5_000, this.opts.progress);
-    const originMonths = Math.max(1, this.opts.months - 1);
     for (let m = 0; m < this.opts.months; m++) {
-      const target =
-        m < originMonths
-          ? Math.floor((this.opts.loans * (m + 1)) / originMonths) - Math.floor((this.opts.loans * m) / originMonths)
-          : 0;
-      await this.playMonth(m, this.drawApplications(m, target));
+      await this.playMonth(m, this.plan.month(m));
       bar.tick(1, `month ${m + 1}/${this.opts.months}`);
+      this.opts.onMonth?.(m + 1);
     }
     bar.finish(`${this.loans.length} loans`);
     const report = await this.report(Date.now() - started);
@@ -270,70 +238,16 @@ export class LendingScenario {
   // ---------------------------------------------------------------------------------------------
   // The borrowers (the driver's only invention besides time)
 
-  private creditInputs(a: Applicant): CreditInputs {
-    return {
-      score: Math.round((a.score * 1000) / 850),
-      requestedLimit: BigInt(Math.min(300_000, Math.max(500, a.monthlyIncomeCny * 3))) * CNY,
-      multiHeadCount: a.outsideLenders,
-      outsideExposure: BigInt(a.outsideExposureCny) * CNY,
-      consortiumExposure: 0n,
-      delinquent: false,
-      onTimeMonths: 0,
-    };
-  }
-
-  /**
-   * Draws the month's applicants until `target` are admissible (by the lead bank's own rule,
-   * `decideCredit`), with every random choice about their loans made now, in order, so that the
-   * same seed gives the same run however the actors interleave.
-   */
-  private drawApplications(m: number, target: number): Application[] {
-    const out: Application[] = [];
-    for (let made = 0; made < target;) {
-      const applicant = makeApplicant(this.rng, this.applicants++);
-      const day = m * PERIOD_DAYS + this.rng.int(0, 27);
-      const admissible = decideCredit(this.creditInputs(applicant)).approved;
-      const app: Application = {
-        applicant,
-        day,
-        admissible,
-        drawdownDraw: 0,
-        periods: 5,
-        annualRateBps: 0,
-        funders: [],
-        weights: [],
-        behaviour: "onTime",
-        plan: { delays: [], partial: [], payoffAt: -1 },
-      };
-      if (admissible) {
-        made++;
-        app.drawdownDraw = this.rng.next();
-        app.periods = this.rng.pick([5, 10, 20] as const);
-        app.annualRateBps = this.rng.int(72, 180) * 10;
-        app.funders = this.rng.sample(this.partners, Math.min(this.partners.length, this.rng.int(2, 4)));
-        app.weights = app.funders.map(() => BigInt(this.rng.int(1, 10)));
-        // Every 250th loan (from the third) defaults after its first installment: a short run
-        // still shows a default, a case and an award.
-        const forced = this.admittedPlanned % 250 === 2;
-        app.behaviour = forced ? "default" : this.rng.weighted(BEHAVIOUR_WEIGHTS);
-        app.plan = planRepayments(this.rng, app.behaviour, app.periods, forced ? 1 : undefined);
-        this.admittedPlanned++;
-      }
-      out.push(app);
-    }
-    return out;
-  }
-
   // ---------------------------------------------------------------------------------------------
   // A month, day by day, stage by stage
 
-  private async playMonth(m: number, applications: Application[]): Promise<void> {
+  private async playMonth(m: number, applications: PlannedApplication[]): Promise<void> {
     const firstDay = m * PERIOD_DAYS;
     const lastDay = firstDay + PERIOD_DAYS; // exclusive
     const inMonth = (d: number) => d >= firstDay && d < lastDay;
     const byDay = new Map<
       number,
-      { apps: Application[]; reminders: LoanAction[]; payments: LoanAction[]; defaults: LoanAction[] }
+      { apps: PlannedApplication[]; reminders: LoanAction[]; payments: LoanAction[]; defaults: LoanAction[] }
     >();
     const day = (d: number) => {
       let e = byDay.get(d);
@@ -388,16 +302,18 @@ export class LendingScenario {
   // ---------------------------------------------------------------------------------------------
   // Stage: applications (whitelisting, origination, funding, disbursement)
 
-  private async applicationStage(apps: Application[]): Promise<void> {
-    for (const a of apps) if (!a.admissible) this.refused++;
-    const admitted = apps.filter((a) => a.admissible);
+  private async applicationStage(apps: PlannedApplication[]): Promise<void> {
+    this.applicants += apps.length;
+    const admitted = apps.filter((a): a is PlannedApplication & { loan: PlannedLoan } => a.loan !== undefined);
+    this.refused += apps.length - admitted.length;
     // Whitelisting: multi-head reports and the credit decision, every applicant at once.
     const decisions = await this.pump.all(admitted.map((a) => () => this.admit(a)));
     // Origination one after the other: the lead bank numbers loans from the loan book's counter.
     const originated = [];
     for (let k = 0; k < admitted.length; k++) originated.push(await this.originate(admitted[k], decisions[k]));
     // Funding by the partners and disbursement, every loan at once.
-    await this.pump.all(originated.map((o, k) => () => this.fundAndDisburse(admitted[k], o)));
+    await this.pump.all(originated.map((loanId, k) => () => this.fundAndDisburse(admitted[k], loanId)));
+    this.loans.sort((x, y) => Number(x.id - y.id));
   }
 
   private pseudonymOf(a: Applicant): string {
@@ -409,11 +325,10 @@ export class LendingScenario {
     return new PumpedWallet(w.privateKey, this.env.provider, this.pump, BigInt(this.book.chainId));
   }
 
-  private async admit(app: Application): Promise<{ pseudonym: string; account: string; limit: bigint }> {
-    const a = app.applicant;
+  private async admit(app: PlannedApplication & { loan: PlannedLoan }): Promise<string> {
+    const { applicant: a, inputs } = app;
     const pseudonym = this.pseudonymOf(a);
     const account = this.borrowerWallet(a).address;
-    const inputs = this.creditInputs(a);
     // Multi-head data: a partner reports the applicant's loans at other institutions (endorsed).
     const exposure = inputs.outsideExposure;
     for (let k = 0; k < a.outsideLenders; k++) {
@@ -433,52 +348,50 @@ export class LendingScenario {
       { pseudonym, account, score: inputs.score, requestedLimit: inputs.requestedLimit },
       this.partners,
     );
+    if (admitted.limit !== app.loan.limit) {
+      throw new Error(
+        `applicant ${a.index}: the lead bank granted ${admitted.limit}, the plan expected ${app.loan.limit}`,
+      );
+    }
     if (a.outsideLenders > 0) this.multiHeadAdmitted++;
-    return { pseudonym, account, limit: admitted.limit };
+    return pseudonym;
   }
 
-  private async originate(app: Application, d: { pseudonym: string; limit: bigint }) {
-    const cap = d.limit < DRAWDOWN_CNY * CNY ? d.limit : DRAWDOWN_CNY * CNY;
-    const hundreds = Number(cap / (100n * CNY));
-    const lo = Math.ceil(hundreds / 4);
-    const principal = BigInt(Math.max(5, lo + Math.floor(app.drawdownDraw * (hundreds - lo + 1)))) * 100n * CNY;
+  private async originate(app: PlannedApplication & { loan: PlannedLoan }, pseudonym: string): Promise<bigint> {
+    const { loan } = app;
     const o = await this.lead.originate(
       {
-        pseudonym: d.pseudonym,
-        principal,
-        annualRateBps: app.annualRateBps,
-        periods: app.periods,
+        pseudonym,
+        principal: loan.principal,
+        annualRateBps: loan.annualRateBps,
+        periods: loan.periods,
         periodDays: PERIOD_DAYS,
       },
       this.partners,
     );
-    return { ...o, principal };
+    if (o.loanId !== BigInt(loan.loanId)) throw new Error(`loan ${o.loanId} originated as planned loan ${loan.loanId}`);
+    return o.loanId;
   }
 
-  private async fundAndDisburse(
-    app: Application,
-    o: { loanId: bigint; partnersAmount: bigint; leadAmount: bigint; principal: bigint },
-  ): Promise<void> {
-    // The partners commit their shares at once (the last takes what is left), and the borrower's
-    // bank tokenizes the borrower's own money for interest and charges meanwhile.
-    const total = app.weights.reduce((x, y) => x + y, 0n);
-    const shares = app.weights.map((w) => (o.partnersAmount * w) / total);
-    shares[shares.length - 1] = o.partnersAmount - shares.slice(0, -1).reduce((x, y) => x + y, 0n);
+  private async fundAndDisburse(app: PlannedApplication & { loan: PlannedLoan }, loanId: bigint): Promise<void> {
+    const { loan } = app;
+    // The partners commit their shares at once, and the borrower's bank tokenizes the borrower's
+    // own money for interest and charges meanwhile; then the lead bank disburses.
     const wallet = this.borrowerWallet(app.applicant);
     await this.pump.all<unknown>([
-      ...app.funders.map((f, k) => () => f.commitFunding(o.loanId, shares[k])),
-      () => this.lead.deposit(o.principal, wallet.address),
+      ...loan.syndicate.map((s) => () => this.partners[s.partner].commitFunding(loanId, s.amount)),
+      () => this.lead.deposit(loan.principal, wallet.address),
     ]);
-    const d = await this.lead.disburse(o.loanId);
+    const d = await this.lead.disburse(loanId);
     this.disbursed += d.amount;
     this.monthDisbursed += d.amount;
     const firstDueDay = Math.floor((Number(d.firstDueDate) - this.t0) / DAY);
     this.loans.push({
-      id: o.loanId,
+      id: loanId,
       client: new BorrowerClient(wallet, this.book),
-      plan: app.plan,
-      periods: app.periods,
-      dueDays: Array.from({ length: app.periods }, (_, i) => firstDueDay + i * PERIOD_DAYS),
+      plan: loan.repayment,
+      periods: loan.periods,
+      dueDays: Array.from({ length: loan.periods }, (_, i) => firstDueDay + i * PERIOD_DAYS),
       next: 0,
       closed: false,
       defaulted: false,
