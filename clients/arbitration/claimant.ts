@@ -1,7 +1,7 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { getAddress } from "ethers";
 import { ArbitrationCourt, ArbitrationCourt__factory, ILoanCourtHooks__factory } from "../../typechain-types";
-import { Committed, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
+import { Committed, Endorser, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanStatus, Role, Subject } from "../core/types";
 import { DisclosurePackage, DocumentStore, buildDisclosure, manifestHash } from "../store";
@@ -35,7 +35,7 @@ export interface FiledCase {
  */
 export async function openCase(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   loanId: bigint;
   arbitrator: string;
   claim: Uint8Array;
@@ -67,7 +67,7 @@ export async function openCase(args: {
 /** A lender of the loan files an endorsed statement or document on case `caseId`. */
 export async function fileStatement(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   caseId: bigint;
   document: Uint8Array;
   store?: DocumentStore;

@@ -9,6 +9,7 @@ import {
   ledgerDomain,
   newSalt,
   packSignatures,
+  recoverEndorser,
   signEndorsement,
 } from "./records";
 import { RecordInput, ZERO_HASH, kindName } from "./types";
@@ -42,6 +43,18 @@ export class EndorsementRefused extends Error {
   }
 }
 
+/**
+ * Anything a proposer can ask for an endorsement: a member node in this process (`LedgerNode`) or
+ * a remote one (network mode sends the proposal, with its document, to another node's process).
+ * `endorse` resolves to the member's 64-byte compact EIP-712 signature of the proposal, or rejects
+ * with `EndorsementRefused` (the member's reason) when its checks fail.
+ */
+export interface Endorser {
+  readonly name: string;
+  address(): Promise<string>;
+  endorse(p: Proposal): Promise<string>;
+}
+
 /** A kind-specific check a node runs before it signs; throw (any Error) to refuse. */
 export type Reviewer = (proposal: Proposal, node: LedgerNode) => Promise<void> | void;
 
@@ -63,7 +76,7 @@ export interface Committed {
  * A member node: a signer, the consortium's contracts, and the checks it runs before it
  * endorses anything. Role classes (lead bank, partner bank, arbitrator) extend it.
  */
-export class LedgerNode {
+export class LedgerNode implements Endorser {
   readonly ledger: EvidenceLedger;
   private readonly reviewers = new Map<string, Reviewer[]>();
   private domainCache?: TypedDataDomain;
@@ -118,6 +131,11 @@ export class LedgerNode {
     return signEndorsement(this.signer, this.domain(), message);
   }
 
+  /** `Endorser`: reviews the proposal and returns the compact signature (or refuses). */
+  async endorse(p: Proposal): Promise<string> {
+    return (await this.review(p)).signature;
+  }
+
   /**
    * Builds a proposal for a new record on `subject`, extending its current head.
    */
@@ -157,20 +175,39 @@ export interface Collected {
 }
 
 /**
- * Asks peers to review a proposal until `quorum` have signed. Peers that refuse are reported;
- * if quorum cannot be reached the error lists every refusal.
+ * Asks peers to endorse a proposal until `quorum` have signed. Requests go out in rounds: each
+ * round asks as many of the next peers, in order, as signatures are still missing, all at once
+ * (so remote endorsers work in parallel). Peers that refuse are reported; if quorum cannot be
+ * reached the error lists every refusal. A signature from an endorser that is not a node of this
+ * process is checked when `domain` (the ledger's EIP-712 domain) is given: it must recover to the
+ * address the endorser claims, or it counts as a refusal.
  */
-export async function collectEndorsements(p: Proposal, peers: LedgerNode[], quorum: number): Promise<Collected> {
+export async function collectEndorsements(
+  p: Proposal,
+  peers: readonly Endorser[],
+  quorum: number,
+  domain?: TypedDataDomain,
+): Promise<Collected> {
   const endorsements: Endorsement[] = [];
   const refusals: EndorsementRefused[] = [];
+  const proposer = p.proposer.toLowerCase();
+  const queue: Endorser[] = [];
+  const seen = new Set<string>();
   for (const peer of peers) {
-    if (endorsements.length >= quorum) break;
-    if ((await peer.address()).toLowerCase() === p.proposer.toLowerCase()) continue;
-    try {
-      endorsements.push(await peer.review(p));
-    } catch (e) {
-      if (!(e instanceof EndorsementRefused)) throw e;
-      refusals.push(e);
+    const address = (await peer.address()).toLowerCase();
+    if (address === proposer || seen.has(address)) continue;
+    seen.add(address);
+    queue.push(peer);
+  }
+  let next = 0;
+  while (endorsements.length < quorum && next < queue.length) {
+    const round = queue.slice(next, next + quorum - endorsements.length);
+    next += round.length;
+    const results = await Promise.allSettled(round.map((peer) => endorseChecked(peer, p, domain)));
+    for (const r of results) {
+      if (r.status === "fulfilled") endorsements.push(r.value);
+      else if (r.reason instanceof EndorsementRefused) refusals.push(r.reason);
+      else throw r.reason;
     }
   }
   if (endorsements.length < quorum) {
@@ -178,6 +215,23 @@ export async function collectEndorsements(p: Proposal, peers: LedgerNode[], quor
     throw new Error(`quorum not reached: ${endorsements.length} of ${quorum} endorsements (${why})`);
   }
   return { signatures: packSignatures(endorsements), endorsers: endorsements.map((e) => e.signer), refusals };
+}
+
+/** One peer's endorsement; a remote endorser's signature must recover to its address under `domain`. */
+async function endorseChecked(peer: Endorser, p: Proposal, domain?: TypedDataDomain): Promise<Endorsement> {
+  const signer = await peer.address();
+  const signature = await peer.endorse(p);
+  if (peer instanceof LedgerNode || !domain) return { signer, signature };
+  let recovered = "";
+  try {
+    recovered = recoverEndorser(domain, { ...p.record, proposer: p.proposer, deadline: p.deadline }, signature);
+  } catch {
+    // not a signature at all: reported below
+  }
+  if (recovered.toLowerCase() !== signer.toLowerCase()) {
+    throw new EndorsementRefused(peer.name, `its signature does not recover to its address ${signer}`);
+  }
+  return { signer, signature };
 }
 
 /** Reads the commit out of a receipt that emitted `RecordCommitted`. */
@@ -214,13 +268,13 @@ export function committedFrom(
  */
 export async function proposeAndCommit(
   proposer: LedgerNode,
-  peers: LedgerNode[],
+  peers: readonly Endorser[],
   args: Parameters<LedgerNode["prepare"]>[0],
   submit?: (p: Proposal, signatures: string) => Promise<ContractTransactionReceipt | null>,
 ): Promise<Committed & { refusals: EndorsementRefused[] }> {
   const proposal = await proposer.prepare(args);
   const quorum = Number(await proposer.ledger.quorumFor(await proposer.ledger.votingMemberCount()));
-  const collected = await collectEndorsements(proposal, peers, quorum);
+  const collected = await collectEndorsements(proposal, peers, quorum, proposer.domain());
   const send =
     submit ?? (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
   const receipt = await send(proposal, collected.signatures);
