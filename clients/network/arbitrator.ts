@@ -90,12 +90,16 @@ export class ArbitratorRole implements NodeRole {
       {
         caseId,
         // The verdicts carry the opened documents with their salts.
-        documents: review.documents.map((d) => ({ salt: (d as unknown as { salt: Uint8Array }).salt, document: d.document })),
+        documents: review.documents.map((d) => ({
+          salt: (d as unknown as { salt: Uint8Array }).salt,
+          document: d.document,
+        })),
       },
     );
     const verdict = await verifyBundle(JSON.parse(serializeBundle(bundle)));
     let reason = "";
-    if (!review.verified) reason = `a disclosed document did not verify: ${review.documents.find((d) => !d.verified)?.problem}`;
+    if (!review.verified)
+      reason = `a disclosed document did not verify: ${review.documents.find((d) => !d.verified)?.problem}`;
     else if (!claimDoc) reason = "no verified claim was disclosed";
     else if (!verdict.ok) reason = `the evidence bundle failed verification: ${verdict.errors[0] ?? "unknown"}`;
     const claimed = claimDoc ? BigInt(String(decodeDocument(claimDoc.document, "Claim").amountClaimed)) : 0n;

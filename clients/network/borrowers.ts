@@ -1,4 +1,5 @@
-import { Wallet } from "ethers";
+import { randomBytes } from "node:crypto";
+import { Wallet, hexlify } from "ethers";
 import { BorrowerClient } from "../lending";
 import { DAY, PERIOD_DAYS } from "../sim/model";
 import { call } from "./endpoint";
@@ -31,7 +32,7 @@ const CONCURRENCY = 8;
 export function borrowerSecrets(ctx: Pick<NodeContext, "plan">, s: NodeSecrets): void {
   s.borrowers = {};
   for (const a of ctx.plan.applications) {
-    s.borrowers[String(a.index)] = { privateKey: Wallet.createRandom().privateKey, identity: a.applicant.identity };
+    s.borrowers[String(a.index)] = { privateKey: hexlify(randomBytes(32)), identity: a.applicant.identity };
   }
 }
 
@@ -90,7 +91,8 @@ export class BorrowersRole implements NodeRole {
     const loanId = String(e.args.loanId);
     if (this.state.loans[loanId]) return;
     const planned = this.planned.get(Number(loanId));
-    if (!planned || planned.index !== index) throw new Error(`loan ${loanId} paid to borrower ${index} was not planned`);
+    if (!planned || planned.index !== index)
+      throw new Error(`loan ${loanId} paid to borrower ${index} was not planned`);
     const first = Number(e.args.firstDueDate);
     this.state.loans[loanId] = {
       index,

@@ -94,7 +94,8 @@ export function readConfig(dir: string): NetworkConfig | undefined {
     throw new Error(`${file}: unsupported version ${String(c.version)} (expected 2; run \`npm run network -- reset\`)`);
   if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new Error(`${file}: no nodes`);
   for (const n of c.nodes) {
-    if (!Number.isInteger(n.port) || n.port < 1 || n.port > 65_535) throw new Error(`${file}: node ${n.id} has no valid port`);
+    if (!Number.isInteger(n.port) || n.port < 1 || n.port > 65_535)
+      throw new Error(`${file}: node ${n.id} has no valid port`);
     if (n.address !== undefined && !isAddress(n.address)) throw new Error(`${file}: node ${n.id} has a bad address`);
   }
   return c;

@@ -1,10 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { VoidSigner, getBytes, hexlify } from "ethers";
-import type { Provider } from "ethers";
-import type { AddressBook } from "../core/addressBook";
-import { EndorsementRefused, LedgerNode, Proposal } from "../core/node";
-import type { Endorsement } from "../core/records";
+import { getBytes, hexlify } from "ethers";
+import { Endorser, EndorsementRefused, Proposal } from "../core/node";
 
 /**
  * A node's loopback endpoint: JSON over HTTP on 127.0.0.1. Node processes talk to each other only
@@ -106,7 +103,13 @@ export function serve(port: number, routes: Record<string, Handler>): Promise<En
 }
 
 /** Calls a node's endpoint; a non-2xx answer throws with the node's message. */
-export async function call<T>(port: number, method: "GET" | "POST", route: string, body?: unknown, timeoutMs = 60_000): Promise<T> {
+export async function call<T>(
+  port: number,
+  method: "GET" | "POST",
+  route: string,
+  body?: unknown,
+  timeoutMs = 60_000,
+): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}${route}`, {
     method,
     headers: body === undefined ? undefined : { "content-type": "application/json" },
@@ -123,31 +126,26 @@ export async function call<T>(port: number, method: "GET" | "POST", route: strin
 }
 
 /**
- * Another node process as an endorser: `review` sends it the proposal (record, document, salt,
+ * Another node process as an endorser: `endorse` sends it the proposal (record, document, salt,
  * decoded attrs) and returns its signature, or throws `EndorsementRefused` with the reason that
- * node gave. It runs none of the checks itself: the remote node runs its own reviewers.
+ * node gave. It runs none of the checks itself: the remote node runs its own reviewers, and the
+ * proposer checks that the signature recovers to `memberAddress` (`collectEndorsements`).
  */
-export class RemoteEndorser extends LedgerNode {
+export class RemoteEndorser implements Endorser {
   constructor(
-    name: string,
+    readonly name: string,
     readonly memberAddress: string,
     readonly port: number,
-    book: AddressBook,
-    provider: Provider,
-  ) {
-    super(name, new VoidSigner(memberAddress, provider), book);
-  }
+  ) {}
 
-  override async address(): Promise<string> {
+  async address(): Promise<string> {
     return this.memberAddress;
   }
 
-  override async review(p: Proposal): Promise<Endorsement> {
-    const answer = await call<Endorsement>(this.port, "POST", "/endorse", p);
-    if (answer.signer?.toLowerCase() !== this.memberAddress.toLowerCase()) {
-      throw new EndorsementRefused(this.name, `answered for ${String(answer.signer)}, not ${this.memberAddress}`);
-    }
-    return answer;
+  async endorse(p: Proposal): Promise<string> {
+    const answer = await call<{ signature?: unknown }>(this.port, "POST", "/endorse", p);
+    if (typeof answer.signature !== "string") throw new EndorsementRefused(this.name, "answered without a signature");
+    return answer.signature;
   }
 }
 

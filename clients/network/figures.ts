@@ -13,7 +13,7 @@ export interface LoanFigures {
   status: string;
   class: string;
   outstanding: string;
-  /** Funders' commitments in funding order: member name and amount. */
+  /** Funders' commitments: the lead first, then the partners by name (partners fund in any order). */
   funders: { name: string; funded: string }[];
 }
 
@@ -32,7 +32,11 @@ export interface BookFigures {
   cases: { caseId: number; loanId: number; awarded: boolean; amountOwed: string }[];
 }
 
-const STATUS = Object.fromEntries(Object.entries(LoanStatus).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k]));
+const STATUS = Object.fromEntries(
+  Object.entries(LoanStatus)
+    .filter(([, v]) => typeof v === "number")
+    .map(([k, v]) => [v, k]),
+);
 
 /**
  * Reads the loan book, its events and the court after a run: every loan with its terms, class and
@@ -71,7 +75,9 @@ export async function bookFigures(provider: Provider, book: AddressBook): Promis
       status: STATUS[Number(info.status)] ?? String(info.status),
       class: dues.outstanding === 0n ? "repaid" : LOAN_CLASS_NAMES[cls],
       outstanding: dues.outstanding.toString(),
-      funders: funders.map((f) => ({ name: nameOf.get(f.account.toLowerCase()) ?? f.account, funded: f.funded.toString() })),
+      funders: leadFirst(
+        funders.map((f) => ({ name: nameOf.get(f.account.toLowerCase()) ?? f.account, funded: f.funded.toString() })),
+      ),
     });
   }
   let paid = 0n;
@@ -88,12 +94,21 @@ export async function bookFigures(provider: Provider, book: AddressBook): Promis
     const next = Number(await court.nextCaseId());
     for (let c = 1; c < next; c++) {
       const info = await court.caseInfo(c);
-      cases.push({ caseId: c, loanId: Number(info.loanId), awarded: Number(info.state) === 2, amountOwed: info.amountOwed.toString() });
+      cases.push({
+        caseId: c,
+        loanId: Number(info.loanId),
+        awarded: Number(info.state) === 2,
+        amountOwed: info.amountOwed.toString(),
+      });
     }
   }
   return {
     loans,
-    byClass: classes.map((c, i) => ({ class: LOAN_CLASS_NAMES[i as LoanClass], loans: c.loans, balance: c.balance.toString() })),
+    byClass: classes.map((c, i) => ({
+      class: LOAN_CLASS_NAMES[i as LoanClass],
+      loans: c.loans,
+      balance: c.balance.toString(),
+    })),
     repaid,
     balance: outstanding.toString(),
     nonPerforming: nonPerforming.toString(),
@@ -110,6 +125,12 @@ export async function bookFigures(provider: Provider, book: AddressBook): Promis
     }),
     cases,
   };
+}
+
+/** The lead's entry (first on the loan book) first, then the partners by name. */
+function leadFirst<T extends { name: string }>(list: T[]): T[] {
+  const [lead, ...partners] = list;
+  return lead ? [lead, ...partners.sort((x, y) => x.name.localeCompare(y.name))] : [];
 }
 
 /** The figures as a short text report (CNY, 2 decimals). */

@@ -1,5 +1,5 @@
 import { id, toUtf8Bytes } from "ethers";
-import { EndorsementRefused, LedgerNode } from "../core/node";
+import { EndorsementRefused, Endorser } from "../core/node";
 import { newSalt } from "../core/records";
 import { Kind, LoanClass, LoanStatus, Subject } from "../core/types";
 import {
@@ -64,7 +64,7 @@ interface LeadState {
  */
 export class LeadRole implements NodeRole {
   readonly node: LeadBankNode;
-  private readonly peers: LedgerNode[];
+  private readonly peers: Endorser[];
   private readonly counters: Counters;
   private readonly state: LeadState;
   private readonly planned;
@@ -222,7 +222,8 @@ export class LeadRole implements NodeRole {
       return;
     }
     const pseudonym = pseudonymOf(this.ctx.secrets.consortiumSecret!, a.applicant.identity);
-    if (Subject.borrower(pseudonym) !== subject) throw new Error(`application ${a.index} is filed under another subject`);
+    if (Subject.borrower(pseudonym) !== subject)
+      throw new Error(`application ${a.index} is filed under another subject`);
     const { registry, loanBook } = this.node.lending;
     // Restarted in the middle of this application: pick up where the chain says it stands.
     const head = await registry.multiHead(pseudonym);
@@ -299,7 +300,7 @@ export class LeadRole implements NodeRole {
     });
     for (const peer of this.peers) {
       try {
-        await peer.review(p);
+        await peer.endorse(p);
         throw new Error(`${peer.name} endorsed a forged credit decision`);
       } catch (e) {
         if (!(e instanceof EndorsementRefused)) throw e;

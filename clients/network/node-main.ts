@@ -107,7 +107,9 @@ async function main(): Promise<void> {
     };
   }
   const endpoint: Endpoint = await serve(spec.port, wrapped);
-  log(`started as ${spec.name} (${wallet.address}), endpoint 127.0.0.1:${endpoint.port}; resuming after block ${handledBlock}`);
+  log(
+    `started as ${spec.name} (${wallet.address}), endpoint 127.0.0.1:${endpoint.port}; resuming after block ${handledBlock}`,
+  );
 
   let stopping = false;
   const stop = (): void => {

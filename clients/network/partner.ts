@@ -39,7 +39,7 @@ export class PartnerRole implements NodeRole {
       "POST /endorse": async (body: unknown) => {
         const p = parseProposal(body);
         try {
-          const endorsement = await this.node.review(p);
+          const signature = await this.node.endorse(p);
           this.ctx.store.put({
             subject: p.record.subject,
             kind: p.record.kind,
@@ -49,7 +49,7 @@ export class PartnerRole implements NodeRole {
             meta: { proposer: p.proposer },
           });
           this.counters.add("endorsed");
-          return endorsement;
+          return { signature };
         } catch (e) {
           if (e instanceof EndorsementRefused) {
             this.counters.add("refused");
@@ -97,7 +97,9 @@ export class PartnerRole implements NodeRole {
   }
 
   waiting(): string {
-    return this.lastRefusal ? `proposals and loans to fund (last refusal: ${this.lastRefusal})` : "proposals and loans to fund";
+    return this.lastRefusal
+      ? `proposals and loans to fund (last refusal: ${this.lastRefusal})`
+      : "proposals and loans to fund";
   }
 
   processed(): Record<string, number> {

@@ -76,7 +76,8 @@ export function applicantInputs(a: Applicant): CreditInputs {
 
 /** Draws the whole scenario of `size` from its seed. */
 export function scenarioPlan(size: ScenarioSize): ScenarioPlan {
-  if (!Number.isSafeInteger(size.loans) || size.loans < 1) throw new Error(`loans must be at least 1, got ${size.loans}`);
+  if (!Number.isSafeInteger(size.loans) || size.loans < 1)
+    throw new Error(`loans must be at least 1, got ${size.loans}`);
   if (!Number.isSafeInteger(size.months) || size.months < 1)
     throw new Error(`months must be at least 1, got ${size.months}`);
   if (!Number.isSafeInteger(size.partners) || size.partners < 2)
@@ -94,7 +95,7 @@ export function scenarioPlan(size: ScenarioSize): ScenarioPlan {
         ? Math.floor((size.loans * (m + 1)) / originMonths) - Math.floor((size.loans * m) / originMonths)
         : 0;
     const month: PlannedApplication[] = [];
-    for (let made = 0; made < target; ) {
+    for (let made = 0; made < target;) {
       const applicant = makeApplicant(rng, applicants);
       const at = m * period + rng.int(0, 27) * DAY + 3_600;
       const inputs = applicantInputs(applicant);
@@ -138,6 +139,7 @@ export function scenarioPlan(size: ScenarioSize): ScenarioPlan {
 /** The planned loans by loan id. */
 export function plannedLoans(plan: ScenarioPlan): Map<number, PlannedApplication & { loan: PlannedLoan }> {
   const out = new Map<number, PlannedApplication & { loan: PlannedLoan }>();
-  for (const a of plan.applications) if (a.loan) out.set(a.loan.loanId, a as PlannedApplication & { loan: PlannedLoan });
+  for (const a of plan.applications)
+    if (a.loan) out.set(a.loan.loanId, a as PlannedApplication & { loan: PlannedLoan });
   return out;
 }

@@ -54,7 +54,7 @@ export interface NodeRole {
 export function remoteBanks(ctx: NodeContext): RemoteEndorser[] {
   return ctx.config.nodes
     .filter((n) => (n.kind === "lead" || n.kind === "partner") && n.id !== ctx.spec.id)
-    .map((n) => new RemoteEndorser(n.name, n.address!, n.port, ctx.book, ctx.provider));
+    .map((n) => new RemoteEndorser(n.name, n.address!, n.port));
 }
 
 /** Counters a node keeps in its store (plain cursors: numbers only). */

@@ -125,8 +125,11 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
     logFile: path.join(dir, "logs", "anvil.log"),
   });
   live.add(anvil.process);
-  log(`chain at ${anvil.url} (block time ${config.blockTime || "instant"}), state in ${path.join(dir, "chain-state.json")}`);
-  const entry = buildNodeBundle(path.join(dir, "build"));
+  log(
+    `chain at ${anvil.url} (block time ${config.blockTime || "instant"}), state in ${path.join(dir, "chain-state.json")}`,
+  );
+  // Compiled once per checkout (Hardhat's cache folder), shared by every network.
+  const entry = buildNodeBundle(path.join(REPO_ROOT, "cache", "network-nodes"));
   try {
     await ensureDeployed(dir, config, anvil.url, entry, log);
   } catch (e) {
@@ -168,7 +171,9 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
       const quick = Date.now() - s.startedAt < 60_000;
       const delay = quick ? Math.min(30_000, 500 * 2 ** Math.min(6, s.restarts)) : 500;
       s.restarts++;
-      log(`node ${s.spec.id} (pid ${child.pid}) died: ${s.lastExit}; restarting in ${delay / 1000} s (restart ${s.restarts})`);
+      log(
+        `node ${s.spec.id} (pid ${child.pid}) died: ${s.lastExit}; restarting in ${delay / 1000} s (restart ${s.restarts})`,
+      );
       writePids();
       s.timer = setTimeout(() => {
         s.timer = undefined;
@@ -324,27 +329,34 @@ async function ensureDeployed(
     if (fs.existsSync(file)) {
       const book = readAddressBook(file);
       if ((await provider.getCode(book.ledger)) === "0x") {
-        throw new Error(`the chain has no ledger at ${book.ledger}: its state was lost; run \`npm run network -- reset\``);
+        throw new Error(
+          `the chain has no ledger at ${book.ledger}: its state was lost; run \`npm run network -- reset\``,
+        );
       }
       log(`resuming the deployment of block ${book.deployBlock} (ledger ${book.ledger})`);
       return;
     }
     // Each node creates its own secrets and tells the supervisor only its public keys.
     const accounts: string[] = [];
-    for (const spec of config.nodes) {
-      const { stdout } = await promisify(execFile)(process.execPath, [entry, "--dir", dir, "--node", spec.id, "--init"], {
-        env: NODE_ENV(),
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      const info = JSON.parse(stdout.trim().split("\n").pop()!) as {
-        address: string;
-        encryptionKey: string;
-        accounts: string[];
-      };
-      spec.address = info.address;
-      spec.encryptionKey = info.encryptionKey;
-      accounts.push(info.address, ...info.accounts);
-    }
+    const infos = await Promise.all(
+      config.nodes.map(async (spec) => {
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [entry, "--dir", dir, "--node", spec.id, "--init"],
+          { env: NODE_ENV(), maxBuffer: 64 * 1024 * 1024 },
+        );
+        return JSON.parse(stdout.trim().split("\n").pop()!) as {
+          address: string;
+          encryptionKey: string;
+          accounts: string[];
+        };
+      }),
+    );
+    config.nodes.forEach((spec, i) => {
+      spec.address = infos[i].address;
+      spec.encryptionKey = infos[i].encryptionKey;
+      accounts.push(infos[i].address, ...infos[i].accounts);
+    });
     writeConfig(dir, config);
     // The deployer (genesis administrator until genesis is sealed) is the supervisor's own key.
     const { secrets } = loadOrCreateSecrets(path.join(dir, "supervisor"));
@@ -361,7 +373,9 @@ async function ensureDeployed(
       }));
     const { book } = await deployColend(deployer, founders);
     writeAddressBook(file, book);
-    log(`deployed the consortium at ${book.ledger} in block ${book.deployBlock}; ${accounts.length} accounts funded with gas`);
+    log(
+      `deployed the consortium at ${book.ledger} in block ${book.deployBlock}; ${accounts.length} accounts funded with gas`,
+    );
   } finally {
     provider.destroy();
   }
