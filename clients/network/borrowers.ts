@@ -5,7 +5,7 @@ import { DAY, PERIOD_DAYS } from "../sim/model";
 import { call } from "./endpoint";
 import type { Application } from "./lead";
 import { PlannedLoan, plannedLoans } from "./plan";
-import { ChainEvent, Counters, NodeContext, NodeRole, loadState, saveState } from "./runtime";
+import { ChainEvent, Counters, NodeContext, NodeRole, NodeWallet, loadState, saveState } from "./runtime";
 import type { NodeSecrets } from "./secrets";
 
 interface HeldLoan {
@@ -68,7 +68,7 @@ export class BorrowersRole implements NodeRole {
     if (!c) {
       const key = this.ctx.secrets.borrowers?.[String(index)]?.privateKey;
       if (!key) throw new Error(`no key for borrower ${index}`);
-      c = new BorrowerClient(new Wallet(key, this.ctx.provider), this.ctx.book);
+      c = new BorrowerClient(new NodeWallet(key, this.ctx.provider), this.ctx.book);
       this.clients.set(String(index), c);
     }
     return c;

@@ -184,7 +184,9 @@ export class LeadRole implements NodeRole {
       const doc = this.ctx.store.require(hash);
       const a = decodeJson<Application>(new TextDecoder().decode(doc.document));
       this.current = `application ${a.index}`;
+      const started = Date.now();
       await this.apply(a, doc.subject);
+      this.ctx.log(`application ${a.index} handled in ${Date.now() - started} ms`);
       this.state.queue.shift();
       this.save();
     }

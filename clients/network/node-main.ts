@@ -6,7 +6,7 @@
  * talks only to the chain and to the other nodes' endpoints.
  */
 import path from "node:path";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { readAddressBook } from "../core/addressBook";
 import { DocumentStore } from "../store";
 import { ArbitratorRole } from "./arbitrator";
@@ -16,7 +16,7 @@ import { Endpoint, serve } from "./endpoint";
 import { LeadRole } from "./lead";
 import { PartnerRole } from "./partner";
 import { scenarioPlan } from "./plan";
-import { NodeContext, NodeRole, NodeStatus, pollEvents, writeStatus } from "./runtime";
+import { NodeContext, NodeProvider, NodeRole, NodeStatus, NodeWallet, pollEvents, writeStatus } from "./runtime";
 import { loadOrCreateSecrets, newConsortiumSecret } from "./secrets";
 
 function arg(name: string): string | undefined {
@@ -54,12 +54,8 @@ async function main(): Promise<void> {
   const rpc = required("rpc");
   const pollMs = Number(process.env.COLEND_POLL_MS ?? "25");
   const book = readAddressBook(addressBookFile(dir));
-  const provider = new JsonRpcProvider(rpc, Number(book.chainId), {
-    staticNetwork: true,
-    pollingInterval: 50,
-    cacheTimeout: -1,
-  });
-  const wallet = new Wallet(secrets.privateKey, provider);
+  const provider = new NodeProvider(rpc, Number(book.chainId));
+  const wallet = new NodeWallet(secrets.privateKey, provider);
   const store = DocumentStore.open(path.join(own, "store.db"), secrets.storeSecret);
   const log = (line: string): void => {
     process.stdout.write(`${new Date().toISOString()} ${id}: ${line}\n`);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Interface, JsonRpcProvider, LogDescription, Wallet } from "ethers";
-import type { Log } from "ethers";
+import type { Log, TransactionReceipt, TransactionRequest } from "ethers";
 import type { AddressBook } from "../core/addressBook";
 import { DocumentStore } from "../store";
 import { ArbitrationCourt__factory, LoanBook__factory } from "../../typechain-types";
@@ -23,6 +23,43 @@ export interface NodeContext {
   secrets: NodeSecrets;
   store: DocumentStore;
   log: (line: string) => void;
+}
+
+/**
+ * The provider of a node process. A transaction's `wait()` first asks for its receipt, and if it is
+ * not there yet waits for a *new* block; in a network whose clock mines only when every node is
+ * idle, that block never comes. So a receipt is asked for again (every 20 ms, up to 30 s) before
+ * `null` ("not mined") is answered.
+ */
+export class NodeProvider extends JsonRpcProvider {
+  constructor(url: string, chainId: number) {
+    super(url, chainId, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      cacheTimeout: -1,
+      // Send each request at once: batching waits 10 ms per request, and a node's requests are sequential.
+      batchMaxCount: 1,
+    });
+  }
+
+  override async getTransactionReceipt(hash: string): Promise<null | TransactionReceipt> {
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const receipt = await super.getTransactionReceipt(hash);
+      if (receipt || Date.now() > end) return receipt;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/**
+ * A node's wallet: gas estimates get a margin, since other processes' transactions may land
+ * between the estimate and the execution (partners funding the same loan, say) and cost more.
+ */
+export class NodeWallet extends Wallet {
+  override async estimateGas(tx: TransactionRequest): Promise<bigint> {
+    return ((await super.estimateGas(tx)) * 3n) / 2n;
+  }
 }
 
 /** A chain event, decoded. */

@@ -270,11 +270,17 @@ class Clock {
   }
 
   /** Waits until every node is idle at the head; returns their statuses. */
-  async quiescent(): Promise<NodeStatus[]> {
+  async quiescent(log?: (line: string) => void): Promise<NodeStatus[]> {
     let previous: string | undefined;
+    let since = Date.now();
     for (;;) {
       const head = await this.provider.getBlockNumber();
       const s = await this.statuses();
+      if (log && Date.now() - since > 30_000) {
+        since = Date.now();
+        const busy = s ? s.filter((x) => x.busy || x.block < head).map((x) => `${x.id} (${x.waiting})`) : ["a node is down"];
+        log(`still waiting for ${busy.join(", ") || "the nodes to settle"}`);
+      }
       if (s && s.every((x) => !x.busy && x.block >= head)) {
         const key = `${head}:${s.map((x) => `${x.pid}.${x.activity}`).join(",")}`;
         if (key === previous) return s;
@@ -294,7 +300,7 @@ class Clock {
     let stuck = 0;
     let lastNext = 0;
     for (;;) {
-      const s = await this.quiescent();
+      const s = await this.quiescent(progress);
       const wakes = s.map((x) => x.wakeAt).filter((w): w is number => w !== undefined && w < end);
       if (wakes.length === 0) return steps;
       const now = (await this.provider.getBlock("latest"))!.timestamp;
