@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Wallet, hexlify } from "ethers";
+import { LoanStatus } from "../core/types";
 import { BorrowerClient } from "../lending";
 import { DAY, PERIOD_DAYS } from "../sim/model";
 import { call } from "./endpoint";
@@ -26,7 +27,7 @@ interface BorrowersState {
 }
 
 /** Payments made at once by different borrowers (each has its own account and nonce). */
-const CONCURRENCY = 8;
+const CONCURRENCY = 16;
 
 /** Creates each applicant's account key at the first start; identity numbers stay in this file only. */
 export function borrowerSecrets(ctx: Pick<NodeContext, "plan">, s: NodeSecrets): void {
@@ -49,6 +50,9 @@ export class BorrowersRole implements NodeRole {
   private readonly planned;
   private readonly clients = new Map<string, BorrowerClient>();
   private readonly byAccount = new Map<string, number>();
+  /** Loans checked against the chain since this process started (a payment may have been made
+   *  just before a crash, without being noted in the store). */
+  private readonly checked = new Set<bigint>();
 
   constructor(private readonly ctx: NodeContext) {
     this.counters = new Counters(ctx.store);
@@ -179,6 +183,13 @@ export class BorrowersRole implements NodeRole {
     if (loan.closed || loan.next > i) return;
     const plan = this.planned.get(Number(loanId))!.loan;
     const client = this.client(loan.index);
+    if (!this.checked.has(loanId)) {
+      this.checked.add(loanId);
+      const info = await client.lending.loanBook.loanInfo(loanId);
+      if (Number(info.status) === LoanStatus.Repaid) loan.closed = true;
+      if (Number(info.cursor) > i) loan.next = Number(info.cursor);
+      if (loan.closed || loan.next > i) return;
+    }
     const dues = await client.dues(loanId);
     let settled = false;
     if (i === plan.repayment.payoffAt) {

@@ -16,10 +16,13 @@ import { DAY, PERIOD_DAYS, UNITS_PER_CNY } from "../sim/model";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
 import { BANK_FLOAT } from "./partner";
 import { PlannedLoan, applicantInputs, plannedLoans } from "./plan";
-import { ChainEvent, Counters, NodeContext, NodeRole, loadState, remoteBanks, saveState } from "./runtime";
+import { ChainEvent, Counters, NodeContext, NodeRole, inParallel, loadState, remoteBanks, saveState } from "./runtime";
 
 /** Kind label of an application kept in the lead bank's store (never on chain). */
 export const APPLICATION_KIND = id("colend.network.Application");
+
+/** Applications the lead bank works on at once. */
+const APPLICATION_BATCH = 8;
 
 /** What a borrower sends the lead bank to apply (over the lead's endpoint). */
 export interface Application {
@@ -180,34 +183,52 @@ export class LeadRole implements NodeRole {
 
   async onTime(now: number): Promise<void> {
     while (this.state.queue.length > 0) {
-      const hash = this.state.queue[0];
-      const doc = this.ctx.store.require(hash);
-      const a = decodeJson<Application>(new TextDecoder().decode(doc.document));
-      this.current = `application ${a.index}`;
+      // Up to 8 applications at once: scoring, outside loans and admission in parallel (different
+      // borrowers), then origination one by one in the order received (loan ids follow it).
+      const batch = this.state.queue.slice(0, APPLICATION_BATCH).map((hash) => {
+        const doc = this.ctx.store.require(hash);
+        return { a: decodeJson<Application>(new TextDecoder().decode(doc.document)), subject: doc.subject };
+      });
+      this.current = `applications ${batch.map((b) => b.a.index).join(", ")}`;
       const started = Date.now();
-      await this.apply(a, doc.subject);
-      this.ctx.log(`application ${a.index} handled in ${Date.now() - started} ms`);
-      this.state.queue.shift();
-      this.save();
+      const admitted = await inParallel(batch, APPLICATION_BATCH, (b) => this.admitApplicant(b.a, b.subject));
+      for (let k = 0; k < batch.length; k++) {
+        const pseudonym = admitted[k];
+        if (pseudonym) await this.originateFor(batch[k].a, pseudonym);
+        this.state.queue.shift();
+        this.save();
+      }
+      this.ctx.log(`${batch.length} applications handled in ${Date.now() - started} ms`);
     }
     this.current = "";
-    const loans = Object.entries(this.state.loans).sort(([a], [b]) => Number(a) - Number(b));
-    for (const [key, loan] of loans) {
-      if (!loan.due || loan.closed || loan.defaulted) continue;
+    const due = Object.entries(this.state.loans).filter(
+      ([, l]) =>
+        l.due &&
+        !l.closed &&
+        !l.defaulted &&
+        ((l.remind < l.due.length && now >= l.due[l.remind] + DAY) ||
+          (l.defaultAt >= 0 && now >= l.due[l.defaultAt] + 2 * DAY + 60)),
+    );
+    // Loans are independent: their reminders and defaults go out together (sends stay in order).
+    await inParallel(due, 16, async ([key, loan]) => {
       const loanId = BigInt(key);
-      while (loan.remind < loan.due.length && now >= loan.due[loan.remind] + DAY) {
+      while (loan.remind < loan.due!.length && now >= loan.due![loan.remind] + DAY) {
         await this.remind(loanId, loan, loan.remind);
         loan.remind++;
-        this.save();
         if (loan.closed) break;
       }
-      if (!loan.closed && loan.defaultAt >= 0 && now >= loan.due[loan.defaultAt] + 2 * DAY + 60) {
-        await this.node.declareDefault(loanId, this.peers);
-        loan.defaulted = true;
-        this.save();
-        this.counters.add("defaults");
+      if (!loan.closed && loan.defaultAt >= 0 && now >= loan.due![loan.defaultAt] + 2 * DAY + 60) {
+        // Declared before a restart: the chain says so.
+        const status = Number((await this.node.lending.loanBook.loanInfo(loanId)).status);
+        if (status === LoanStatus.Active) {
+          await this.node.declareDefault(loanId, this.peers);
+          this.counters.add("defaults");
+        }
+        loan.defaulted = status !== LoanStatus.Repaid;
+        loan.closed = status === LoanStatus.Repaid;
       }
-    }
+    });
+    if (due.length > 0) this.save();
     const { plan, t0 } = this.ctx;
     while (this.state.monthsClosed < plan.months && now >= t0 + plan.monthEnd(this.state.monthsClosed) - 3_600) {
       await this.closeMonth();
@@ -216,17 +237,18 @@ export class LeadRole implements NodeRole {
     }
   }
 
-  private async apply(a: Application, subject: string): Promise<void> {
+  /** Scores an application; if the rule admits it, records its outside loans and whitelists it. */
+  private async admitApplicant(a: Application, subject: string): Promise<string | undefined> {
     const inputs = applicantInputs(a.applicant);
     const decision = decideCredit(inputs);
     if (!decision.approved) {
       this.counters.add("declined");
-      return;
+      return undefined;
     }
     const pseudonym = pseudonymOf(this.ctx.secrets.consortiumSecret!, a.applicant.identity);
     if (Subject.borrower(pseudonym) !== subject)
       throw new Error(`application ${a.index} is filed under another subject`);
-    const { registry, loanBook } = this.node.lending;
+    const { registry } = this.node.lending;
     // Restarted in the middle of this application: pick up where the chain says it stands.
     const head = await registry.multiHead(pseudonym);
     const exposure = inputs.outsideExposure;
@@ -239,23 +261,28 @@ export class LeadRole implements NodeRole {
       );
     }
     if (!this.state.refusalShown) {
-      await this.showRefusal(pseudonym, a.account, inputs);
       this.state.refusalShown = true;
+      await this.showRefusal(pseudonym, a.account, inputs);
       this.save();
     }
-    const line = await registry.creditLine(pseudonym);
-    if (line.state === 0n) {
+    if ((await registry.creditLine(pseudonym)).state === 0n) {
       await this.node.admit(
         { pseudonym, account: a.account, score: inputs.score, requestedLimit: inputs.requestedLimit },
         this.peers,
       );
       this.counters.add("admitted");
     }
+    return pseudonym;
+  }
+
+  /** Originates the loan an admitted applicant asked for (partners fund it on `LoanOriginated`). */
+  private async originateFor(a: Application, pseudonym: string): Promise<void> {
+    const { loanBook } = this.node.lending;
     if ((await loanBook.committedPrincipal(pseudonym)) > 0n) return;
     const loanId = await loanBook.nextLoanId();
     const planned: PlannedLoan | undefined = this.planned.get(Number(loanId))?.loan;
     if (!planned || this.planned.get(Number(loanId))!.index !== a.index) {
-      throw new EndpointError(409, `application ${a.index} does not match planned loan ${loanId}`);
+      throw new Error(`application ${a.index} does not match planned loan ${loanId}`);
     }
     const o = await this.node.originate(
       {
@@ -320,6 +347,8 @@ export class LeadRole implements NodeRole {
       return;
     }
     if (Number(info.status) !== LoanStatus.Active || Number(info.cursor) > i) return;
+    // Already reminded at this installment's reminder time (before a restart).
+    if (Number(info.remindedAt) >= loan.due![i] + DAY) return;
     if ((await loanBook.dues(loanId)).amountDue === 0n) return;
     await this.node.remind(loanId, `Loan ${loanId}: installment ${i + 1} is overdue; please pay within 24 hours.`);
     this.counters.add("reminders");
@@ -327,27 +356,37 @@ export class LeadRole implements NodeRole {
 
   private async closeMonth(): Promise<void> {
     const lb = this.node.lending.loanBook;
-    for (const [key, loan] of Object.entries(this.state.loans).sort(([a], [b]) => Number(a) - Number(b))) {
-      if (!loan.due || loan.closed) continue;
+    const open = Object.entries(this.state.loans)
+      .filter(([, loan]) => loan.due && !loan.closed)
+      .sort(([a], [b]) => Number(a) - Number(b));
+    // Read every open loan's standing at once, then act on them in loan order.
+    const standing = await inParallel(open, 16, async ([key, loan]) => {
       const loanId = BigInt(key);
-      if (!loan.defaulted && Number((await lb.loanInfo(loanId)).status) === LoanStatus.Repaid) {
+      if (!loan.defaulted && Number((await lb.loanInfo(loanId)).status) === LoanStatus.Repaid) return undefined;
+      const dpd = Number(await lb.daysPastDue(loanId));
+      return { dpd, cls: Number(await lb.classFor(dpd)) as LoanClass };
+    });
+    for (let k = 0; k < open.length; k++) {
+      const [key, loan] = open[k];
+      const s = standing[k];
+      if (!s) {
         loan.closed = true;
         continue;
       }
-      const dpd = Number(await lb.daysPastDue(loanId));
-      const cls = Number(await lb.classFor(dpd)) as LoanClass;
-      if (cls !== loan.cls) {
+      const loanId = BigInt(key);
+      if (s.cls !== loan.cls) {
         await this.node.classify(loanId);
-        loan.cls = cls;
+        loan.cls = s.cls;
         this.counters.add("classified");
       }
-      if (dpd >= 90 && loan.defaulted && !loan.inCase && this.state.cases < this.ctx.config.scenario.maxCases) {
-        await this.takeToArbitration(loanId, dpd);
+      if (s.dpd >= 90 && loan.defaulted && !loan.inCase && this.state.cases < this.ctx.config.scenario.maxCases) {
+        await this.takeToArbitration(loanId, s.dpd);
         loan.inCase = true;
         this.state.cases++;
       }
       this.save();
     }
+    this.save();
   }
 
   /** Files the case, discloses the claim to the arbitrator and hands it the package. */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Interface, JsonRpcProvider, LogDescription, Wallet } from "ethers";
-import type { Log, TransactionReceipt, TransactionRequest } from "ethers";
+import type { Log, TransactionReceipt, TransactionRequest, TransactionResponse } from "ethers";
 import type { AddressBook } from "../core/addressBook";
 import { DocumentStore } from "../store";
 import { ArbitrationCourt__factory, LoanBook__factory } from "../../typechain-types";
@@ -53,13 +53,38 @@ export class NodeProvider extends JsonRpcProvider {
 }
 
 /**
- * A node's wallet: gas estimates get a margin, since other processes' transactions may land
- * between the estimate and the execution (partners funding the same loan, say) and cost more.
+ * A node's wallet. Sends are one at a time (nonce read, estimate, signature, broadcast), so a node
+ * may prepare several operations at once without two transactions taking the same nonce; the
+ * waits for receipts still overlap. Gas estimates get a margin, since other processes'
+ * transactions may land between the estimate and the execution (partners funding the same loan,
+ * say) and cost more.
  */
 export class NodeWallet extends Wallet {
+  private sending: Promise<unknown> = Promise.resolve();
+
   override async estimateGas(tx: TransactionRequest): Promise<bigint> {
     return ((await super.estimateGas(tx)) * 3n) / 2n;
   }
+
+  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const sent = this.sending.then(() => super.sendTransaction(tx));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+}
+
+/** Runs `fn` on every item, at most `limit` at a time; results in input order. */
+export async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** A chain event, decoded. */

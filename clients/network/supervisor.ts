@@ -278,7 +278,9 @@ class Clock {
       const s = await this.statuses();
       if (log && Date.now() - since > 30_000) {
         since = Date.now();
-        const busy = s ? s.filter((x) => x.busy || x.block < head).map((x) => `${x.id} (${x.waiting})`) : ["a node is down"];
+        const busy = s
+          ? s.filter((x) => x.busy || x.block < head).map((x) => `${x.id} (${x.waiting})`)
+          : ["a node is down"];
         log(`still waiting for ${busy.join(", ") || "the nodes to settle"}`);
       }
       if (s && s.every((x) => !x.busy && x.block >= head)) {
