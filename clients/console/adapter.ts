@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
-import { LoanBook__factory } from "../../typechain-types";
+import Database from "better-sqlite3";
+import { EvidenceLedger, LoanBook__factory } from "../../typechain-types";
 import { ArbitratorNode, CaseState } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
 import type { ReviewDecision } from "../core/node";
@@ -699,7 +700,41 @@ export interface Commitment {
 }
 
 /** Where a bank desk reads its review decisions: the in-process node, or a node process's store. */
-export type DecisionSource = () => readonly ReviewDecision[];
+export type DecisionSource = () => readonly ReviewDecision[] | Promise<readonly ReviewDecision[]>;
+
+/**
+ * The decisions of a network-mode partner process (clients/network): its votes on proposals, as
+ * its store logged them (`endorse`/`object` with the reason), with the proposal read from the ledger.
+ */
+export function networkDecisions(storeFile: string, ledger: EvidenceLedger): DecisionSource {
+  return async () => {
+    if (!fs.existsSync(storeFile)) return [];
+    const db = new Database(storeFile, { readonly: true, fileMustExist: true });
+    let rows: { action: string; detail: string; at: number }[];
+    try {
+      rows = db
+        .prepare("SELECT action, detail, at FROM actions WHERE action IN ('endorse', 'object') ORDER BY seq")
+        .all() as { action: string; detail: string; at: number }[];
+    } finally {
+      db.close();
+    }
+    const out: ReviewDecision[] = [];
+    for (const r of rows) {
+      const [id, ...reason] = r.detail.split(" ");
+      const p = await ledger.proposalInfo(id);
+      out.push({
+        at: r.at,
+        subject: p.record.subject,
+        kind: p.record.kind,
+        contentHash: p.record.contentHash,
+        proposer: p.proposer,
+        signed: r.action === "endorse",
+        reason: reason.join(" "),
+      });
+    }
+    return out;
+  };
+}
 
 /** The bank's console: its loan book, the endorsements it gave or refused, its money. */
 export class BankDesk {
@@ -813,22 +848,32 @@ export class BankDesk {
     };
   }
 
-  /** `points` snapshots spread evenly from the deployment to now. */
-  async history(points = 12): Promise<BookSnapshot[]> {
-    const latest = await this.node.signer.provider!.getBlockNumber();
-    const first = this.book.deployBlock;
-    const blocks = new Set<number>();
-    for (let i = 0; i < points; i++) {
-      blocks.add(Math.round(first + ((latest - first) * i) / Math.max(1, points - 1)));
-    }
+  /**
+   * The book after each block in which the loan book changed a loan (disbursement, repayment,
+   * classification, default, award), the last `points` of them, plus the deployment and now.
+   */
+  async history(points = 24): Promise<BookSnapshot[]> {
+    const provider = this.node.signer.provider!;
+    const latest = await provider.getBlockNumber();
+    const { loanBook } = this.node.lending;
+    const names = ["LoanDisbursed", "RepaymentApplied", "LoanClassified", "LoanDefaulted", "AwardRecorded"] as const;
+    const topics = names.map((name) => loanBook.interface.getEvent(name)!.topicHash);
+    const logs = await provider.getLogs({
+      address: this.book.loanBook,
+      topics: [topics],
+      fromBlock: this.book.deployBlock,
+      toBlock: latest,
+    });
+    const changed = [...new Set(logs.map((l) => l.blockNumber))].slice(-points);
+    const blocks = [...new Set([this.book.deployBlock, ...changed, latest])].sort((x, y) => x - y);
     const out: BookSnapshot[] = [];
-    for (const b of [...blocks].sort((x, y) => x - y)) out.push(await this.snapshot(b));
+    for (const b of blocks) out.push(await this.snapshot(b));
     return out;
   }
 
   /** The endorsement requests this bank signed or refused, newest first. */
-  decisions(): DecisionRow[] {
-    return [...this.decisionSource()].reverse().map((d) => ({
+  async decisions(): Promise<DecisionRow[]> {
+    return [...(await this.decisionSource())].reverse().map((d) => ({
       at: new Date(d.at).toISOString().replace(/\.\d{3}Z$/, "Z"),
       kind: kindName(d.kind),
       subject: subjectName(d.subject),

@@ -84,7 +84,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Referrer-Policy", "no-referrer");
+    // same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on our own forms.
+    res.setHeader("Referrer-Policy", "same-origin");
     res.setHeader("X-Frame-Options", "DENY");
     res.setHeader("Cache-Control", "no-store");
   }
@@ -221,16 +222,15 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       }
     } else {
       if (p === "/") {
-        const [money, arrears, history, commitments, loans] = await Promise.all([
+        const [money, arrears, history, commitments, loans, decisions] = await Promise.all([
           desk.money(),
           desk.arrears(),
           desk.history(),
           desk.commitments(),
           desk.loans(),
+          desk.decisions(),
         ]);
-        return html(
-          pages.bankPage(identity, ctx, { money, arrears, history, commitments, loans, decisions: desk.decisions() }),
-        );
+        return html(pages.bankPage(identity, ctx, { money, arrears, history, commitments, loans, decisions }));
       }
     }
     throw new NotFoundError(`there is no page ${p}`);
