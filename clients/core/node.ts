@@ -58,6 +58,22 @@ export interface Endorser {
   endorse(p: Proposal): Promise<string>;
 }
 
+/** What a node decided on one proposal it was asked to endorse (kept in its review log). */
+export interface ReviewDecision {
+  /** When it decided, milliseconds since the epoch. */
+  at: number;
+  subject: string;
+  kind: string;
+  contentHash: string;
+  proposer: string;
+  signed: boolean;
+  /** Why it refused, or "checks passed". */
+  reason: string;
+}
+
+/** How many review decisions a node keeps (the oldest are dropped first). */
+export const REVIEW_LOG_SIZE = 1_000;
+
 /** A kind-specific check a node runs before it signs; throw (any Error) to refuse. */
 export type Reviewer = (proposal: Proposal, node: LedgerNode) => Promise<void> | void;
 
@@ -82,6 +98,7 @@ export interface Committed {
 export class LedgerNode implements Endorser {
   readonly ledger: EvidenceLedger;
   private readonly reviewers = new Map<string, Reviewer[]>();
+  private readonly reviewLog: ReviewDecision[] = [];
   private domainCache?: TypedDataDomain;
   private addressCache?: string;
 
@@ -117,6 +134,27 @@ export class LedgerNode implements Endorser {
    * extends the subject's current head) run for every kind; then the kind's own reviewers.
    */
   async review(p: Proposal): Promise<Endorsement> {
+    const decided = (signed: boolean, reason: string): void => {
+      const { subject, kind, contentHash } = p.record;
+      this.reviewLog.push({ at: Date.now(), subject, kind, contentHash, proposer: p.proposer, signed, reason });
+      if (this.reviewLog.length > REVIEW_LOG_SIZE) this.reviewLog.shift();
+    };
+    try {
+      const endorsement = await this.checkAndSign(p);
+      decided(true, "checks passed");
+      return endorsement;
+    } catch (e) {
+      if (e instanceof EndorsementRefused) decided(false, e.reason);
+      throw e;
+    }
+  }
+
+  /** The decisions this node took on proposals it reviewed, oldest first (the last `REVIEW_LOG_SIZE`). */
+  reviewDecisions(): readonly ReviewDecision[] {
+    return this.reviewLog;
+  }
+
+  private async checkAndSign(p: Proposal): Promise<Endorsement> {
     const refuse = (reason: string): never => {
       throw new EndorsementRefused(this.name, reason);
     };
