@@ -412,7 +412,13 @@ export class ArbitratorDesk {
    */
   private readable(item: DisclosurePackage["items"][number] & { pkg: DisclosurePackage }): string | undefined {
     try {
-      const context = { court: item.pkg.court, caseId: BigInt(item.pkg.caseId), contentHash: item.contentHash };
+      const context = {
+        chainId: BigInt(item.pkg.chainId),
+        ledger: item.pkg.ledger,
+        court: item.pkg.court,
+        caseId: BigInt(item.pkg.caseId),
+        contentHash: item.contentHash,
+      };
       const dataKey = unwrapWithKey(this.encryptionKey, item.key, context);
       const payload = unseal(
         dataKey,
@@ -595,6 +601,7 @@ function endorsersOf(hasher: EndorsementHasher, subject: string, r: BundleRecord
       const digest = hasher.digest(
         { subject, kind: r.kind.id, contentHash: r.contentHash, attrs: r.attrs, prev: r.prev },
         r.proposer,
+        BigInt(r.issuedAt),
         BigInt(r.deadline),
       );
       const out: string[] = [];

@@ -280,7 +280,11 @@ async function endorseChecked(peer: Endorser, p: Proposal, domain?: TypedDataDom
   if (peer instanceof LedgerNode || !domain) return { signer, signature };
   let recovered = "";
   try {
-    recovered = recoverEndorser(domain, { ...p.record, proposer: p.proposer, deadline: p.deadline }, signature);
+    recovered = recoverEndorser(
+      domain,
+      { ...p.record, proposer: p.proposer, issuedAt: p.issuedAt, deadline: p.deadline },
+      signature,
+    );
   } catch {
     // not a signature at all: reported below
   }

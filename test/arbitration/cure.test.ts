@@ -10,12 +10,12 @@ import { toUtf8Bytes } from "ethers";
 import { Kind, LoanClass, LoanStatus, Subject } from "../../clients/core/types";
 import { BorrowerClient, DAY } from "../../clients/lending";
 import { Outcome, openCase } from "../../clients/arbitration";
-import { chainKinds } from "../lending/fixtures";
+import { chainKinds, expectRejection } from "../lending/fixtures";
 import { deployDefaultedLoan } from "./defaultedLoan";
 
 async function defaultedLoanFixture() {
   const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan();
-  return { ...fx, court: arbitration.court, pseudonym, loanId };
+  return { ...fx, courtContract: arbitration.court, pseudonym, loanId };
 }
 
 type Fx = Awaited<ReturnType<typeof defaultedLoanFixture>>;
@@ -80,7 +80,7 @@ describe("Default and cure", function () {
     const d = await fx.loanBook.dues(fx.loanId);
     await fx.loanBook.connect(fx.borrowers[0]).repay(fx.loanId, d.amountDue);
     // The partners' reviewers refuse to endorse the claim, and the court would refuse it anyway.
-    await expect(fileCase(fx)).to.be.rejectedWith("loan 1 is not in default");
+    await expectRejection(fileCase(fx), /loan 1 is not in default/);
     const claim = {
       subject: Subject.arbitrationCase(1n),
       kind: Kind.CaseOpened,
@@ -88,12 +88,10 @@ describe("Default and cure", function () {
       attrs: "0x" + "00".repeat(32),
       prev: "0x" + "00".repeat(32),
     };
-    await expect(fx.court.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, "0x"))
-      .to.be.revertedWithCustomError(fx.court, "LoanNotDefaulted")
+    await expect(fx.courtContract.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, 0n, "0x"))
+      .to.be.revertedWithCustomError(fx.courtContract, "LoanNotDefaulted")
       .withArgs(fx.loanId);
-    await expect(fx.lead.declareDefault(fx.loanId, fx.partnerNodes)).to.be.rejectedWith(
-      "the reminded installment was paid",
-    );
+    await expectRejection(fx.lead.declareDefault(fx.loanId, fx.partnerNodes), /the reminded installment was paid/);
     // Missing the next installment starts the collection over: reminder, 24 hours, default, case.
     const next = (await fx.loanBook.dues(fx.loanId)).nextDueDate;
     await time.setNextBlockTimestamp(next + DAY);
@@ -101,7 +99,7 @@ describe("Default and cure", function () {
     await time.increaseTo(remindedAt + DAY);
     await fx.lead.declareDefault(fx.loanId, fx.partnerNodes);
     const filed = await fileCase(fx);
-    expect((await fx.court.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
+    expect((await fx.courtContract.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
   });
 
   it("lists nobody on a dismissal and returns the loan to its contract", async function () {
@@ -109,7 +107,7 @@ describe("Default and cure", function () {
     const filed = await fileCase(fx);
     const listings = (await fx.registry.creditLine(fx.pseudonym)).listings;
     await expect(
-      fx.court.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n),
+      fx.courtContract.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n),
     ).to.not.emit(fx.registry, "BorrowerListed");
     expect((await fx.registry.creditLine(fx.pseudonym)).listings).to.equal(listings);
     expect((await fx.loanBook.loanInfo(fx.loanId)).status).to.equal(LoanStatus.Active);
@@ -121,9 +119,13 @@ describe("Default and cure", function () {
     const listings = (await fx.registry.creditLine(fx.pseudonym)).listings;
     const payoff = (await fx.loanBook.dues(fx.loanId)).payoff;
     await expect(
-      fx.court.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Upheld, payoff * 2n),
-    ).to.be.revertedWithCustomError(fx.court, "AwardExceedsDebt");
-    await fx.court.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.PartlyUpheld, 1n);
+      fx.courtContract
+        .connect(fx.arbitrator)
+        .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Upheld, payoff * 2n),
+    ).to.be.revertedWithCustomError(fx.courtContract, "AwardExceedsDebt");
+    await fx.courtContract
+      .connect(fx.arbitrator)
+      .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.PartlyUpheld, 1n);
     expect((await fx.registry.creditLine(fx.pseudonym)).listings).to.equal(listings + 1n);
     expect((await fx.loanBook.loanInfo(fx.loanId)).status).to.equal(LoanStatus.Awarded);
   });
