@@ -6,7 +6,7 @@ import {
   ILoanBook__factory,
   ILoanCourtHooks__factory,
 } from "../../typechain-types";
-import { Committed, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
+import { Committed, Endorser, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanStatus, Role, Subject } from "../core/types";
 import { DisclosurePackage, DocumentStore, buildDisclosure, manifestHash } from "../store";
@@ -40,7 +40,7 @@ export interface FiledCase {
  */
 export async function openCase(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   loanId: bigint;
   arbitrator: string;
   claim: Uint8Array;
@@ -74,7 +74,7 @@ export async function openCase(args: {
 /** A lender of the loan files an endorsed statement or document on case `caseId`. */
 export async function fileStatement(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   caseId: bigint;
   document: Uint8Array;
   store?: DocumentStore;
@@ -124,6 +124,7 @@ export async function discloseToArbitrator(args: {
   const pkg = buildDisclosure({
     store: args.store,
     chainId: BigInt(args.bank.book.chainId),
+    ledger: args.bank.book.ledger,
     court: await court.getAddress(),
     caseId: args.caseId,
     arbitrator: info.arbitrator,

@@ -12,6 +12,7 @@ export const LEDGER_ABI = [
   "event MemberAdmitted(address indexed account, uint8 indexed role, string name, bytes encryptionKey, uint32 seq)",
   "event MemberRemoved(address indexed account, uint8 indexed role, uint32 seq)",
   "event ModuleSet(address indexed module, bool enabled)",
+  "event GenesisSealed(address indexed admin)",
   "function headOf(bytes32 subject) view returns (bytes32)",
   "function propose((bytes32 subject, bytes32 kind, bytes32 contentHash, bytes32 attrs, bytes32 prev) record, uint64 deadline) returns (bytes32 id)",
   "function endorse(bytes32 id)",
@@ -33,6 +34,7 @@ export const TOPIC = {
   MemberAdmitted: ledgerInterface.getEvent("MemberAdmitted")!.topicHash,
   MemberRemoved: ledgerInterface.getEvent("MemberRemoved")!.topicHash,
   ModuleSet: ledgerInterface.getEvent("ModuleSet")!.topicHash,
+  GenesisSealed: ledgerInterface.getEvent("GenesisSealed")!.topicHash,
   CaseOpened: courtInterface.getEvent("CaseOpened")!.topicHash,
   AwardIssued: courtInterface.getEvent("AwardIssued")!.topicHash,
 };

@@ -15,7 +15,7 @@ import { deployDefaultedLoan } from "./defaultedLoan";
 
 async function defaultedLoanFixture() {
   const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan();
-  return { ...fx, arbitrationCourt: arbitration.court, pseudonym, loanId };
+  return { ...fx, courtContract: arbitration.court, pseudonym, loanId };
 }
 
 type Fx = Awaited<ReturnType<typeof defaultedLoanFixture>>;
@@ -88,10 +88,8 @@ describe("Default and cure", function () {
       attrs: "0x" + "00".repeat(32),
       prev: "0x" + "00".repeat(32),
     };
-    await expect(
-      fx.arbitrationCourt.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, 0n, "0x"),
-    )
-      .to.be.revertedWithCustomError(fx.arbitrationCourt, "LoanNotDefaulted")
+    await expect(fx.courtContract.connect(fx.leadBank).openCase(fx.loanId, fx.arbitrator.address, claim, 0n, 0n, "0x"))
+      .to.be.revertedWithCustomError(fx.courtContract, "LoanNotDefaulted")
       .withArgs(fx.loanId);
     await expectRejection(fx.lead.declareDefault(fx.loanId, fx.partnerNodes), /the reminded installment was paid/);
     // Missing the next installment starts the collection over: reminder, 24 hours, default, case.
@@ -101,7 +99,7 @@ describe("Default and cure", function () {
     await time.increaseTo(remindedAt + DAY);
     await fx.lead.declareDefault(fx.loanId, fx.partnerNodes);
     const filed = await fileCase(fx);
-    expect((await fx.arbitrationCourt.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
+    expect((await fx.courtContract.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
   });
 
   it("lists nobody on a dismissal and returns the loan to its contract", async function () {
@@ -109,9 +107,7 @@ describe("Default and cure", function () {
     const filed = await fileCase(fx);
     const listings = (await fx.registry.creditLine(fx.pseudonym)).listings;
     await expect(
-      fx.arbitrationCourt
-        .connect(fx.arbitrator)
-        .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n),
+      fx.courtContract.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n),
     ).to.not.emit(fx.registry, "BorrowerListed");
     expect((await fx.registry.creditLine(fx.pseudonym)).listings).to.equal(listings);
     expect((await fx.loanBook.loanInfo(fx.loanId)).status).to.equal(LoanStatus.Active);
@@ -123,11 +119,11 @@ describe("Default and cure", function () {
     const listings = (await fx.registry.creditLine(fx.pseudonym)).listings;
     const payoff = (await fx.loanBook.dues(fx.loanId)).payoff;
     await expect(
-      fx.arbitrationCourt
+      fx.courtContract
         .connect(fx.arbitrator)
         .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Upheld, payoff * 2n),
-    ).to.be.revertedWithCustomError(fx.arbitrationCourt, "AwardExceedsDebt");
-    await fx.arbitrationCourt
+    ).to.be.revertedWithCustomError(fx.courtContract, "AwardExceedsDebt");
+    await fx.courtContract
       .connect(fx.arbitrator)
       .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.PartlyUpheld, 1n);
     expect((await fx.registry.creditLine(fx.pseudonym)).listings).to.equal(listings + 1n);

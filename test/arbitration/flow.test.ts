@@ -250,6 +250,7 @@ describe("Arbitration flow (clients)", function () {
     const pkg = buildDisclosure({
       store: fx.leadStore,
       chainId: BigInt(fx.book.chainId),
+      ledger: fx.book.ledger,
       court: fx.book.court!,
       caseId: filed.caseId,
       arbitrator: fx.arbitrator.address,

@@ -530,9 +530,14 @@ describe("Evidence bundle tampering", function () {
         /not an evidence bundle: format is "eas-attestation"/,
       );
       await expectFailure(
-        verifyBundle({ ...bundle, version: 2 }),
+        verifyBundle({ ...bundle, version: 3 }),
         BundleReadError,
-        /unsupported bundle version 2: this verifier reads version 1/,
+        /unsupported bundle version 3: this verifier reads version 2/,
+      );
+      await expectFailure(
+        verifyBundle({ ...bundle, version: 1 }),
+        BundleReadError,
+        /bundle version 1 is no longer accepted: it does not state the block it was exported at/,
       );
       await expectFailure(verifyBundle([bundle]), BundleReadError, /not a JSON object/);
     });
