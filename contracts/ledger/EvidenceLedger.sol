@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEvidenceLedger} from "./IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
 import {Membership} from "../consortium/Membership.sol";
@@ -467,18 +466,15 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
 
     /// @inheritdoc IEvidenceLedger
     function verifyBatchLeaf(
-        bytes32 subject,
+        bytes32 batchSubject,
         bytes32 root,
         bytes32[] calldata proof,
-        bytes32 leaf
+        bytes32[4] calldata leaf
     ) external view returns (bool) {
-        uint256 leaves = _records[_recordKey(subject, root)].leafCount;
-        if (leaves == 0) return false; // not a root committed by `commitBatch`
-        // The standard tree keeps its nodes in one array (heap order) with the leaves last, so a
-        // leaf's depth is between log2(n) and log2(2n - 1), rounded down. A proof of any other
-        // length ends on an inner node (or the root itself), not a leaf.
-        if (proof.length < Math.log2(leaves) || proof.length > Math.log2(2 * leaves - 1)) return false;
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        // Only a root committed by `commitBatch` has leaves.
+        if (_records[_recordKey(batchSubject, root)].leafCount == 0) return false;
+        bytes32 leafHash = keccak256(bytes.concat(keccak256(abi.encode(leaf[0], leaf[1], leaf[2], leaf[3]))));
+        return MerkleProof.verifyCalldata(proof, root, leafHash);
     }
 
     /// @notice EIP-712 domain separator of this ledger.
