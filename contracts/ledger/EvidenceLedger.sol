@@ -61,6 +61,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32) {
+        if (Kinds.moduleOwned(record.kind)) revert ReservedKind(record.kind);
         return _commitSigned(msg.sender, record, issuedAt, deadline, signatures);
     }
 
@@ -72,6 +73,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         uint64 deadline,
         bytes calldata signatures
     ) external onlyModule returns (bytes32) {
+        if (record.kind == Kinds.BATCH) revert ReservedKind(record.kind);
         return _commitSigned(proposer, record, issuedAt, deadline, signatures);
     }
 
@@ -102,6 +104,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         bytes32 contentHash,
         bytes32 attrs
     ) external onlyModule returns (bytes32) {
+        if (kind == Kinds.BATCH) revert ReservedKind(kind);
         RecordInput memory record = RecordInput(subject, kind, contentHash, attrs, _heads[subject]);
         _checkFields(record);
         // Facts are unique by construction (modules put a sequence number in the content), so
@@ -274,6 +277,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @inheritdoc IEvidenceLedger
     function propose(RecordInput calldata record, uint64 deadline) external onlyVotingMember returns (bytes32 id) {
         _checkFields(record);
+        if (Kinds.moduleOwned(record.kind)) revert ReservedKind(record.kind);
         if (deadline < block.timestamp || deadline > block.timestamp + MAX_VOTING_PERIOD) {
             revert InvalidDeadline(deadline, MAX_VOTING_PERIOD);
         }

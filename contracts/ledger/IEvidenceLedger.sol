@@ -93,6 +93,9 @@ interface IEvidenceLedger {
     error DuplicateContent(bytes32 subject, bytes32 contentHash);
     /// @notice Subject, kind and content hash must be non-zero.
     error EmptyRecordField();
+    /// @notice Records of `kind` are written only by the module that owns the kind (or, for Batch,
+    ///         only by `commitBatch`).
+    error ReservedKind(bytes32 kind);
     /// @notice A batch must hold between 1 and `maximum` leaves; it held `count`.
     error InvalidBatchSize(uint256 count, uint256 maximum);
     /// @notice No open proposal `id`; it is in `state`.

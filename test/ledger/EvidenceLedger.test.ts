@@ -148,7 +148,7 @@ describe("EvidenceLedger", function () {
       const subject = testSubject("chain");
       let head = ZERO_HASH;
       for (const proposer of [fx.leadBank, fx.partners[0], fx.partners[3]]) {
-        const record = makeRecord(subject, { prev: head, kind: Kind.Repayment, attrs: keccak256("0x01") });
+        const record = makeRecord(subject, { prev: head, kind: Kind.RepaymentReceipt, attrs: keccak256("0x01") });
         const expected = nextHead(head, recordHash(record, proposer.address));
         expect(await fx.ledger.recordHash(record, proposer.address)).to.equal(recordHash(record, proposer.address));
         head = (await commitRecord(fx, record, proposer)).head;
