@@ -81,7 +81,7 @@ export async function batch(
 
   if ((await c.ledger.headOf(subject)) !== prev) throw new Error(`${name}: batch chain ends at the wrong head`);
   for (const p of samples.slice(0, 8)) {
-    if (!verifyInclusion(p) || !(await c.ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leafHash))) {
+    if (!verifyInclusion(p) || !(await c.ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leaf))) {
       throw new Error(`${name}: an inclusion proof failed`);
     }
   }

@@ -46,7 +46,7 @@ export interface BatchInclusion {
   root: string;
   /** The record's leaf values: `[subject, kind, contentHash, attrs]`. */
   leaf: BatchLeaf;
-  /** The leaf hash `verifyBatchLeaf` takes. */
+  /** The leaf hash (`verifyBatchLeaf` computes it from `leaf` itself). */
   leafHash: string;
   /** Sibling hashes from the leaf up to the root. */
   proof: string[];

@@ -7,6 +7,7 @@ import {
   LoanBook,
   LoanBook__factory,
   LoanEngine__factory,
+  LoanFunding__factory,
   LoanServicing__factory,
   LoanUseAccount,
   LoanUseAccount__factory,
@@ -17,8 +18,8 @@ import { LendingParams, lendingParams, loanBookParams } from "./params";
 
 /**
  * A LoanBook factory linked to freshly deployed libraries: LoanEngine (repayment rules),
- * LoanAccounting (the money) and LoanServicing (repayment, collection, court hooks), which the
- * book calls by delegatecall over its own storage.
+ * LoanAccounting (the money), LoanServicing (repayment, collection, court hooks) and LoanFunding
+ * (withdrawal, cancellation, disbursement), which the book calls by delegatecall over its own storage.
  */
 export async function loanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
   const engine = await (await new LoanEngine__factory(deployer).deploy()).getAddress();
@@ -28,7 +29,12 @@ export async function loanBookFactory(deployer: Signer): Promise<LoanBook__facto
     "contracts/lending/LoanAccounting.sol:LoanAccounting": accounting,
   };
   const servicing = await (await new LoanServicing__factory(libs, deployer).deploy()).getAddress();
-  return new LoanBook__factory({ ...libs, "contracts/lending/LoanServicing.sol:LoanServicing": servicing }, deployer);
+  const withServicing = { ...libs, "contracts/lending/LoanServicing.sol:LoanServicing": servicing };
+  const funding = await (await new LoanFunding__factory(libs, deployer).deploy()).getAddress();
+  return new LoanBook__factory(
+    { ...withServicing, "contracts/lending/LoanFunding.sol:LoanFunding": funding },
+    deployer,
+  );
 }
 
 /** The lending modules as deployed. */

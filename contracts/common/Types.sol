@@ -89,6 +89,27 @@ library Kinds {
     bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
     bytes32 internal constant DEFAULT_CURED = keccak256("colend.kind.DefaultCured.v1");
     bytes32 internal constant DELINQUENCY_CURED = keccak256("colend.kind.DelinquencyCured.v1");
+
+    /// @notice Whether `kind` is written only by a consortium module (as a fact) or only by
+    ///         `commitBatch`: a bank may not commit or propose such a record itself, or it could
+    ///         forge a fact or front-run the module (an Award before the arbitrator's).
+    function moduleOwned(bytes32 kind) internal pure returns (bool) {
+        return
+            kind == BATCH ||
+            kind == AWARD ||
+            kind == CASE_RESPONSE ||
+            kind == DISCLOSURE ||
+            kind == LOAN_FUNDED ||
+            kind == FUNDING_WITHDRAWN ||
+            kind == LOAN_DISBURSED ||
+            kind == REPAYMENT ||
+            kind == CLASSIFIED ||
+            kind == LOAN_SPEND ||
+            kind == DELINQUENCY_LISTED ||
+            kind == LOAN_CANCELLED ||
+            kind == DEFAULT_CURED ||
+            kind == DELINQUENCY_CURED;
+    }
 }
 
 /// @notice Subject identifiers shared by contracts and clients.

@@ -4,7 +4,6 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEvidenceLedger} from "./IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
 import {Membership} from "../consortium/Membership.sol";
@@ -62,6 +61,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32) {
+        if (Kinds.moduleOwned(record.kind)) revert ReservedKind(record.kind);
         return _commitSigned(msg.sender, record, issuedAt, deadline, signatures);
     }
 
@@ -73,6 +73,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         uint64 deadline,
         bytes calldata signatures
     ) external onlyModule returns (bytes32) {
+        if (record.kind == Kinds.BATCH) revert ReservedKind(record.kind);
         return _commitSigned(proposer, record, issuedAt, deadline, signatures);
     }
 
@@ -103,6 +104,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         bytes32 contentHash,
         bytes32 attrs
     ) external onlyModule returns (bytes32) {
+        if (kind == Kinds.BATCH) revert ReservedKind(kind);
         RecordInput memory record = RecordInput(subject, kind, contentHash, attrs, _heads[subject]);
         _checkFields(record);
         // Facts are unique by construction (modules put a sequence number in the content), so
@@ -275,6 +277,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @inheritdoc IEvidenceLedger
     function propose(RecordInput calldata record, uint64 deadline) external onlyVotingMember returns (bytes32 id) {
         _checkFields(record);
+        if (Kinds.moduleOwned(record.kind)) revert ReservedKind(record.kind);
         if (deadline < block.timestamp || deadline > block.timestamp + MAX_VOTING_PERIOD) {
             revert InvalidDeadline(deadline, MAX_VOTING_PERIOD);
         }
@@ -467,18 +470,15 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
 
     /// @inheritdoc IEvidenceLedger
     function verifyBatchLeaf(
-        bytes32 subject,
+        bytes32 batchSubject,
         bytes32 root,
         bytes32[] calldata proof,
-        bytes32 leaf
+        bytes32[4] calldata leaf
     ) external view returns (bool) {
-        uint256 leaves = _records[_recordKey(subject, root)].leafCount;
-        if (leaves == 0) return false; // not a root committed by `commitBatch`
-        // The standard tree keeps its nodes in one array (heap order) with the leaves last, so a
-        // leaf's depth is between log2(n) and log2(2n - 1), rounded down. A proof of any other
-        // length ends on an inner node (or the root itself), not a leaf.
-        if (proof.length < Math.log2(leaves) || proof.length > Math.log2(2 * leaves - 1)) return false;
-        return MerkleProof.verifyCalldata(proof, root, leaf);
+        // Only a root committed by `commitBatch` has leaves.
+        if (_records[_recordKey(batchSubject, root)].leafCount == 0) return false;
+        bytes32 leafHash = keccak256(bytes.concat(keccak256(abi.encode(leaf[0], leaf[1], leaf[2], leaf[3]))));
+        return MerkleProof.verifyCalldata(proof, root, leafHash);
     }
 
     /// @notice EIP-712 domain separator of this ledger.

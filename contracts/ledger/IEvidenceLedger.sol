@@ -93,6 +93,9 @@ interface IEvidenceLedger {
     error DuplicateContent(bytes32 subject, bytes32 contentHash);
     /// @notice Subject, kind and content hash must be non-zero.
     error EmptyRecordField();
+    /// @notice Records of `kind` are written only by the module that owns the kind (or, for Batch,
+    ///         only by `commitBatch`).
+    error ReservedKind(bytes32 kind);
     /// @notice A batch must hold between 1 and `maximum` leaves; it held `count`.
     error InvalidBatchSize(uint256 count, uint256 maximum);
     /// @notice No open proposal `id`; it is in `state`.
@@ -192,14 +195,15 @@ interface IEvidenceLedger {
     /// @notice Hash that links `record` into its chain.
     function recordHash(RecordInput calldata record, address proposer) external pure returns (bytes32);
 
-    /// @notice Whether `leaf` is in the batch `root` committed on `subject` by `commitBatch`.
-    /// @dev `leaf` is the standard tree's leaf hash, keccak256(bytes.concat(keccak256(abi.encode(values)))):
-    ///      compute it from the values themselves, never take it from the party proving inclusion
-    ///      (an inner node of the tree would verify too). Proofs must be as long as the tree is deep.
+    /// @notice Whether the record `leaf` = [subject, kind, contentHash, attrs] is in the batch `root`
+    ///         committed on `batchSubject` by `commitBatch`.
+    /// @dev The leaf hash is computed here from the values, as the OpenZeppelin standard tree does:
+    ///      keccak256(bytes.concat(keccak256(abi.encode(values)))). A caller can therefore never pass
+    ///      an inner node of the tree off as a leaf, whatever the tree's shape.
     function verifyBatchLeaf(
-        bytes32 subject,
+        bytes32 batchSubject,
         bytes32 root,
         bytes32[] calldata proof,
-        bytes32 leaf
+        bytes32[4] calldata leaf
     ) external view returns (bool);
 }

@@ -28,7 +28,8 @@ interface ISettlementToken is IERC20 {
     /// @param amount token units (fen)
     function deposit(address to, uint256 amount) external;
 
-    /// @notice A bank burns `amount` of its own tokens (the deposit leaves the ledger).
+    /// @notice A bank (or a bank removed from the consortium) burns `amount` of its own tokens
+    ///         (the deposit leaves the ledger).
     /// @param amount token units (fen)
     function redeem(uint256 amount) external;
 
@@ -38,4 +39,8 @@ interface ISettlementToken is IERC20 {
 
     /// @notice Whether `account` may hold and send the token now.
     function isRegistered(address account) external view returns (bool);
+
+    /// @notice Whether `account` is a bank removed from the consortium: it may still receive what
+    ///         modules owe it and redeem, but not send to anyone.
+    function canWithdraw(address account) external view returns (bool);
 }

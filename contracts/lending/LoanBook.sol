@@ -11,6 +11,7 @@ import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanEngine} from "./LoanEngine.sol";
+import {LoanFunding} from "./LoanFunding.sol";
 import {LoanServicing} from "./LoanServicing.sol";
 import {LoanStore} from "./LoanStore.sol";
 import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
@@ -158,60 +159,17 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanBook
     function withdrawCommitment(uint256 loanId, uint256 amount) external {
-        Loan storage loan = LoanStore.existing(_s, loanId);
-        if (loan.status != LoanStatus.Funding && loan.status != LoanStatus.Cancelled)
-            revert WrongStatus(loanId, loan.status);
-        if (amount == 0) revert ZeroAmount();
-        LoanAccounting.withdraw(_s.book, loanId, msg.sender, amount);
-        uint256 total = loan.funded - amount;
-        loan.funded = uint128(total);
-
-        LoanServicing.fact(ledger, loanId, loan, Kinds.FUNDING_WITHDRAWN, keccak256(abi.encode(msg.sender, amount)));
-        emit FundingWithdrawn(loanId, msg.sender, amount, total);
-        token.safeTransfer(msg.sender, amount);
+        LoanFunding.withdrawCommitment(_s, ledger, token, loanId, amount);
     }
 
     /// @inheritdoc ILoanBook
     function cancel(uint256 loanId) external {
-        Loan storage loan = LoanStore.ledBy(_s, loanId);
-        if (loan.status != LoanStatus.Funding) revert WrongStatus(loanId, loan.status);
-        uint256 refund = LoanAccounting.refundLead(_s.book, loanId);
-        loan.status = LoanStatus.Cancelled;
-        loan.funded -= uint128(refund);
-        _s.borrowers[loan.pseudonym].committed -= loan.principal;
-
-        LoanServicing.fact(ledger, loanId, loan, Kinds.LOAN_CANCELLED, keccak256(abi.encode(msg.sender, refund)));
-        emit LoanCancelled(loanId, msg.sender);
-        token.safeTransfer(msg.sender, refund);
+        LoanFunding.cancel(_s, ledger, token, loanId);
     }
 
     /// @inheritdoc ILoanBook
     function disburse(uint256 loanId) external {
-        Loan storage loan = LoanStore.ledBy(_s, loanId);
-        if (loan.status != LoanStatus.Funding) revert WrongStatus(loanId, loan.status);
-        uint256 principal = loan.principal;
-        if (loan.funded != principal) revert NotFullyFunded(loanId, loan.funded, principal);
-        loan.status = LoanStatus.Active;
-        loan.disbursedAt = uint64(block.timestamp);
-        loan.outstanding = uint128(principal);
-
-        LoanAccounting.disburse(_s.book, loanId, principal);
-        LoanStore.BorrowerBook storage bb = _s.borrowers[loan.pseudonym];
-        bb.outstanding += uint128(principal);
-        if (_s.activeByLead[loan.pseudonym][loan.lead]++ == 0) bb.lenders += 1;
-
-        bool restricted = loan.useCategory != bytes32(0);
-        address to = restricted ? address(loanUse) : loan.borrower;
-        LoanServicing.fact(
-            ledger,
-            loanId,
-            loan,
-            Kinds.LOAN_DISBURSED,
-            keccak256(abi.encode(to, principal, restricted))
-        );
-        emit LoanDisbursed(loanId, to, principal, uint64(block.timestamp + uint256(loan.periodDays) * DAY));
-        token.safeTransfer(to, principal);
-        if (restricted) loanUse.onDisbursed(loanId, loan.borrower, loan.lead, loan.useCategory, principal);
+        LoanFunding.disburse(_s, ledger, token, registry, loanUse, loanId);
     }
 
     // ---------------------------------------------------------------- repayment and collection (LoanServicing)

@@ -9,7 +9,7 @@ import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanEngine} from "./LoanEngine.sol";
 import {LoanStore} from "./LoanStore.sol";
 import {IConsortiumLedger, checkRecord, factHash} from "../ledger/LedgerModule.sol";
-import {Kinds, LoanClass, LoanStatus, RecordInput, Subjects} from "../common/Types.sol";
+import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
 import {ZeroAmount} from "../common/Errors.sol";
 
 /// @title LoanServicing
@@ -110,6 +110,8 @@ library LoanServicing {
     ///         checked non-zero by the book).
     function remind(LoanStore.Layout storage s, IConsortiumLedger ledger, uint256 loanId, bytes32 noticeHash) external {
         ILoanBook.Loan storage loan = LoanStore.ledBy(s, loanId);
+        // A lead removed from the consortium starts no new collection step.
+        if (ledger.roleOf(msg.sender) != Role.LeadBank) revert ILoanBook.NotLoanLead(msg.sender, loan.lead);
         if (loan.status != LoanStatus.Active) revert ILoanBook.WrongStatus(loanId, loan.status);
         uint256 cursor = loan.cursor;
         if (cursor >= loan.rows || block.timestamp <= LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, cursor)) {

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
@@ -20,6 +21,8 @@ contract LoanUseAccount is LedgerModule, ILoanUseAccount {
     ISettlementToken public immutable token;
     /// @notice The loan book that disburses into the accounts.
     ILoanBook public immutable loanBook;
+    /// @notice The loan book's credit registry (a payee may never be a borrower).
+    ICreditRegistry public immutable registry;
 
     mapping(uint256 loanId => Account) private _accounts;
     mapping(address lead => mapping(address payee => bytes32 category)) private _payees;
@@ -31,6 +34,7 @@ contract LoanUseAccount is LedgerModule, ILoanUseAccount {
         if (address(token_) == address(0) || address(loanBook_) == address(0)) revert ZeroAddress();
         token = token_;
         loanBook = loanBook_;
+        registry = loanBook_.registry();
     }
 
     /// @inheritdoc ILoanUseAccount
@@ -68,6 +72,8 @@ contract LoanUseAccount is LedgerModule, ILoanUseAccount {
         if (purposeHash == bytes32(0)) revert EmptyHash();
         bytes32 category = a.category;
         if (_payees[a.lead][payee] != category) revert PayeeNotApproved(payee, category);
+        // Checked at every spend: the payee may have become a borrower since it was approved.
+        if (_isBorrower(payee)) revert InvalidPayee(payee);
         if (amount > a.balance) revert InsufficientBalance(loanId, amount, a.balance);
         a.balance -= uint128(amount);
         a.spent += uint128(amount);
@@ -129,6 +135,6 @@ contract LoanUseAccount is LedgerModule, ILoanUseAccount {
 
     /// @dev Whether `account` is a borrower account (a payee may not be a borrower: no round trips).
     function _isBorrower(address account) private view returns (bool) {
-        return loanBook.registry().pseudonymOf(account) != bytes32(0);
+        return registry.pseudonymOf(account) != bytes32(0);
     }
 }

@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
+import {IMembership} from "../consortium/IMembership.sol";
 import {ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title SettlementToken
@@ -30,7 +31,7 @@ contract SettlementToken is ERC20, LedgerModule, ISettlementToken {
 
     /// @inheritdoc ISettlementToken
     function redeem(uint256 amount) external {
-        if (!ledger.isVotingMember(msg.sender)) revert NotBank(msg.sender);
+        if (!ledger.isVotingMember(msg.sender) && !_isFormerBank(msg.sender)) revert NotBank(msg.sender);
         if (amount == 0) revert ZeroAmount();
         _burn(msg.sender, amount);
         emit Redeemed(msg.sender, amount);
@@ -50,10 +51,28 @@ contract SettlementToken is ERC20, LedgerModule, ISettlementToken {
         return _registered[account] || ledger.isModule(account) || ledger.roleOf(account) != Role.None;
     }
 
+    /// @inheritdoc ISettlementToken
+    function canWithdraw(address account) public view returns (bool) {
+        return _isFormerBank(account);
+    }
+
     /// @dev Every movement (mint, burn, transfer) checks both ends; mint and burn have one end at zero.
+    ///      A bank removed from the consortium keeps a way out and nothing new: it may receive what a
+    ///      module owes it (claims, refunds, withdrawn commitments) and redeem, but neither send
+    ///      to anyone nor receive from anyone else.
     function _update(address from, address to, uint256 value) internal override {
-        if (from != address(0) && !isRegistered(from)) revert UnregisteredAccount(from);
-        if (to != address(0) && !isRegistered(to)) revert UnregisteredAccount(to);
+        if (from != address(0) && !isRegistered(from) && !(to == address(0) && _isFormerBank(from))) {
+            revert UnregisteredAccount(from);
+        }
+        if (to != address(0) && !isRegistered(to) && !(ledger.isModule(msg.sender) && _isFormerBank(to))) {
+            revert UnregisteredAccount(to);
+        }
         super._update(from, to, value);
+    }
+
+    /// @dev Whether `account` was a bank of the consortium and has been removed.
+    function _isFormerBank(address account) private view returns (bool) {
+        IMembership.Member memory m = ledger.memberInfo(account);
+        return !m.active && (m.role == Role.LeadBank || m.role == Role.PartnerBank);
     }
 }

@@ -426,7 +426,8 @@ describe("Evidence bundle export", function () {
         expect(leafHash).to.equal(tree.leafHash(values));
         expect(processProof(leafHash, x.proof)).to.equal(tree.root);
         expect(StandardMerkleTree.verify(tree.root, [...BATCH_LEAF_TYPES], values, x.proof)).to.equal(true);
-        expect(await ledger.verifyBatchLeaf(batchSubject, tree.root, x.proof, leafHash)).to.equal(true);
+        const leaf: [string, string, string, string] = [x.leaf.subject, x.leaf.kind, x.leaf.contentHash, x.leaf.attrs];
+        expect(await ledger.verifyBatchLeaf(batchSubject, tree.root, x.proof, leaf)).to.equal(true);
       }
     });
 

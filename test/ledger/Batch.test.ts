@@ -129,7 +129,7 @@ describe("EvidenceLedger batches", function () {
       const { inclusions } = await builderWith(batchSubject, 1).commit(leadBank, partners);
       expect(inclusions[0].proof).to.deep.equal([]);
       const p = inclusions[0];
-      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leafHash)).to.equal(true);
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leaf)).to.equal(true);
     });
   });
 
@@ -150,7 +150,7 @@ describe("EvidenceLedger batches", function () {
       expect(verifyInclusionWithLibrary(committed.inclusions[9])).to.equal(true);
       for (const i of [0, 1, 31, 63]) {
         const p = committed.inclusions[i];
-        expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leafHash)).to.equal(true);
+        expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leaf)).to.equal(true);
       }
     });
 
@@ -160,7 +160,7 @@ describe("EvidenceLedger batches", function () {
       const leaf = Object.values(stranger) as BatchInclusion["leaf"];
       const leafHash = batchLeafHash(leaf);
       const p = committed.inclusions[0];
-      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, leafHash)).to.equal(false);
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, leaf)).to.equal(false);
       expect(verifyInclusion({ ...p, leaf, leafHash })).to.equal(false);
       expect(verifyInclusionWithLibrary({ ...p, leaf })).to.equal(false);
     });
@@ -170,7 +170,7 @@ describe("EvidenceLedger batches", function () {
       const p = committed.inclusions[7];
       const altered: BatchInclusion["leaf"] = [p.leaf[0], p.leaf[1], keccak256(toUtf8Bytes("forged")), p.leaf[3]];
       const leafHash = batchLeafHash(altered);
-      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, leafHash)).to.equal(false);
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, altered)).to.equal(false);
       expect(verifyInclusion({ ...p, leaf: altered, leafHash })).to.equal(false);
       expect(verifyInclusion({ ...p, leaf: altered })).to.equal(false);
     });
@@ -178,7 +178,7 @@ describe("EvidenceLedger batches", function () {
     it("rejects a proof that belongs to another record", async function () {
       const { ledger, committed } = await loadFixture(committedFixture);
       const [a, b] = committed.inclusions.slice(10, 12);
-      expect(await ledger.verifyBatchLeaf(a.batchSubject, a.root, b.proof, a.leafHash)).to.equal(false);
+      expect(await ledger.verifyBatchLeaf(a.batchSubject, a.root, b.proof, a.leaf)).to.equal(false);
     });
 
     it("rejects an inner node of the tree presented as a leaf", async function () {
@@ -191,8 +191,10 @@ describe("EvidenceLedger batches", function () {
         return (l === p.leafHash && r === sibling) || (r === p.leafHash && l === sibling);
       });
       expect(parent).to.be.greaterThan(0);
+      // The parent's hash can only be given as leaf values, which the ledger hashes again.
       const shortened = p.proof.slice(1);
-      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, shortened, tree.nodes[parent])).to.equal(false);
+      const asValues: BatchInclusion["leaf"] = [tree.nodes[parent], ZERO_HASH, ZERO_HASH, ZERO_HASH];
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, shortened, asValues)).to.equal(false);
     });
 
     it("rejects a valid proof against a root that was never committed", async function () {
@@ -201,14 +203,14 @@ describe("EvidenceLedger batches", function () {
       uncommitted.build(committed.head);
       const p = uncommitted.inclusions()[5];
       expect(verifyInclusion(p)).to.equal(true);
-      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leafHash)).to.equal(false);
+      expect(await ledger.verifyBatchLeaf(p.batchSubject, p.root, p.proof, p.leaf)).to.equal(false);
     });
 
     it("rejects a committed root under another batch subject", async function () {
       const { ledger, committed } = await loadFixture(committedFixture);
       const p = committed.inclusions[3];
       const other = Subject.batch(ethers.ZeroAddress, "elsewhere");
-      expect(await ledger.verifyBatchLeaf(other, p.root, p.proof, p.leafHash)).to.equal(false);
+      expect(await ledger.verifyBatchLeaf(other, p.root, p.proof, p.leaf)).to.equal(false);
     });
   });
 

@@ -53,6 +53,19 @@ function hex32(n: bigint): string {
   return zeroPadValue(toBeHex(n), 32);
 }
 
+type LeafValues = [string, string, string, string];
+
+/** A batch leaf's four values (subject, kind, contentHash, attrs) as `verifyBatchLeaf` takes them. */
+function leafOf(values: readonly string[]): LeafValues {
+  if (values.length !== 4) throw new Error(`a leaf has 4 values, not ${values.length}`);
+  return [values[0], values[1], values[2], values[3]];
+}
+
+/** An inner node's hash offered as a leaf's values. */
+function asLeafValues(node: string): LeafValues {
+  return [node, ZERO_HASH, ZERO_HASH, ZERO_HASH];
+}
+
 describe("EvidenceLedger", function () {
   const fixture = ledgerFixture();
 
@@ -135,7 +148,7 @@ describe("EvidenceLedger", function () {
       const subject = testSubject("chain");
       let head = ZERO_HASH;
       for (const proposer of [fx.leadBank, fx.partners[0], fx.partners[3]]) {
-        const record = makeRecord(subject, { prev: head, kind: Kind.Repayment, attrs: keccak256("0x01") });
+        const record = makeRecord(subject, { prev: head, kind: Kind.RepaymentReceipt, attrs: keccak256("0x01") });
         const expected = nextHead(head, recordHash(record, proposer.address));
         expect(await fx.ledger.recordHash(record, proposer.address)).to.equal(recordHash(record, proposer.address));
         head = (await commitRecord(fx, record, proposer)).head;
@@ -724,9 +737,9 @@ describe("EvidenceLedger", function () {
       const fx = await batchFixture();
       await commitTree(fx);
       for (const [i, leaf] of fx.tree.entries()) {
-        expect(
-          await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, fx.tree.getProof(i), fx.tree.leafHash(leaf)),
-        ).to.equal(true);
+        expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, fx.tree.getProof(i), leafOf(leaf))).to.equal(
+          true,
+        );
       }
     });
 
@@ -736,32 +749,51 @@ describe("EvidenceLedger", function () {
       const real = fx.leaves[3];
       const proof = fx.tree.getProof(real);
       const forged = [real[0], real[1], keccak256("0xbad0"), real[3]];
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, proof, fx.tree.leafHash(forged))).to.equal(
-        false,
-      );
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, proof, leafOf(forged))).to.equal(false);
       // A real leaf with another leaf's proof, or under a root that was never committed.
       const wrongProof = fx.tree.getProof(fx.leaves[4]);
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, wrongProof, fx.tree.leafHash(real))).to.equal(
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, wrongProof, leafOf(real))).to.equal(false);
+      const other = StandardMerkleTree.of([...fx.leaves, forged], LEAF_ENCODING);
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, other.root, other.getProof(real), leafOf(real))).to.equal(
         false,
       );
-      const other = StandardMerkleTree.of([...fx.leaves, forged], LEAF_ENCODING);
-      expect(
-        await fx.ledger.verifyBatchLeaf(fx.subject, other.root, other.getProof(real), other.leafHash(real)),
-      ).to.equal(false);
       // The right root on the wrong subject.
-      expect(
-        await fx.ledger.verifyBatchLeaf(testSubject("elsewhere"), fx.tree.root, proof, fx.tree.leafHash(real)),
-      ).to.equal(false);
+      expect(await fx.ledger.verifyBatchLeaf(testSubject("elsewhere"), fx.tree.root, proof, leafOf(real))).to.equal(
+        false,
+      );
     });
 
     it("refuses the root or an inner node passed off as a leaf", async function () {
       const fx = await batchFixture();
       await commitTree(fx);
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [], fx.tree.root)).to.equal(false);
+      const asLeaf = asLeafValues;
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [], asLeaf(fx.tree.root))).to.equal(false);
       // Heap layout: node 1 is the root's left child; its proof is node 2.
       const nodes = fx.tree.dump().tree;
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [nodes[2]], nodes[1])).to.equal(false);
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [nodes[4], nodes[2]], nodes[3])).to.equal(false);
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [nodes[2]], asLeaf(nodes[1]))).to.equal(false);
+      expect(
+        await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, [nodes[4], nodes[2]], asLeaf(nodes[3])),
+      ).to.equal(false);
+    });
+
+    it("proves the leaves of 3-, 5-, 6- and 7-leaf batches and never an inner node (finding 5)", async function () {
+      const fx = await batchFixture();
+      for (const n of [3, 5, 6, 7]) {
+        const tree = StandardMerkleTree.of(fx.leaves.slice(0, n), LEAF_ENCODING);
+        const subject = testSubject(`odd-${n}`);
+        await commitTree({ ...fx, subject }, tree, BigInt(n));
+        for (const [i, leaf] of tree.entries()) {
+          expect(await fx.ledger.verifyBatchLeaf(subject, tree.root, tree.getProof(i), leafOf(leaf))).to.equal(true);
+        }
+        // Every inner node but the root, with the proof that takes it to the root: before the fix
+        // the hash itself was accepted as a leaf for these tree shapes.
+        const nodes = tree.dump().tree;
+        for (let k = 1; k < n - 1; k++) {
+          const proof: string[] = [];
+          for (let j = k; j > 0; j = Math.floor((j - 1) / 2)) proof.push(nodes[j % 2 === 1 ? j + 1 : j - 1]);
+          expect(await fx.ledger.verifyBatchLeaf(subject, tree.root, proof, asLeafValues(nodes[k]))).to.equal(false);
+        }
+      }
     });
 
     it("refuses a root that was committed as an ordinary record", async function () {
@@ -769,19 +801,17 @@ describe("EvidenceLedger", function () {
       const record = makeRecord(fx.subject, { kind: Kind.Note, contentHash: fx.tree.root });
       await commitRecord(fx, record, fx.leadBank);
       const leaf = fx.leaves[0];
-      expect(
-        await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, fx.tree.getProof(leaf), fx.tree.leafHash(leaf)),
-      ).to.equal(false);
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, fx.tree.root, fx.tree.getProof(leaf), leafOf(leaf))).to.equal(
+        false,
+      );
     });
 
     it("proves the only leaf of a one-leaf batch with an empty proof", async function () {
       const fx = await batchFixture();
       const tree = StandardMerkleTree.of([fx.leaves[0]], LEAF_ENCODING);
       await commitTree(fx, tree, 1n);
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, [], tree.leafHash(fx.leaves[0]))).to.equal(true);
-      expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, [tree.root], tree.leafHash(fx.leaves[0]))).to.equal(
-        false,
-      );
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, [], leafOf(fx.leaves[0]))).to.equal(true);
+      expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, [tree.root], leafOf(fx.leaves[0]))).to.equal(false);
     });
 
     it("proves leaves of an unbalanced tree at either depth", async function () {
@@ -792,7 +822,7 @@ describe("EvidenceLedger", function () {
       for (const [i, leaf] of tree.entries()) {
         const proof = tree.getProof(i);
         depths.add(proof.length);
-        expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, proof, tree.leafHash(leaf))).to.equal(true);
+        expect(await fx.ledger.verifyBatchLeaf(fx.subject, tree.root, proof, leafOf(leaf))).to.equal(true);
       }
       expect([...depths].sort()).to.deep.equal([2, 3]);
     });
