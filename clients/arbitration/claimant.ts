@@ -56,7 +56,9 @@ export async function openCase(args: {
     args.peers,
     { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [args.loanId, arbitrator, frozenHead] } },
     async (p: Proposal, signatures: string) => {
-      receipt = await (await court.openCase(args.loanId, arbitrator, p.record, p.deadline, signatures)).wait();
+      receipt = await (
+        await court.openCase(args.loanId, arbitrator, p.record, p.issuedAt, p.deadline, signatures)
+      ).wait();
       return receipt;
     },
   );
@@ -82,7 +84,7 @@ export async function fileStatement(args: {
     args.peers,
     { ...record, salt, attrs: { types: STATEMENT_ATTR_TYPES, values: [args.caseId] } },
     async (p: Proposal, signatures: string) =>
-      (await court.fileStatement(args.caseId, p.record, p.deadline, signatures)).wait(),
+      (await court.fileStatement(args.caseId, p.record, p.issuedAt, p.deadline, signatures)).wait(),
   );
 }
 

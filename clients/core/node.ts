@@ -23,6 +23,8 @@ export interface RecordAttrs {
 export interface Proposal {
   record: RecordInput;
   proposer: string;
+  /** When the endorsers sign (the latest block time when the proposal was prepared). */
+  issuedAt: bigint;
   deadline: bigint;
   /** The original document (peers check it hashes to `record.contentHash`). */
   document: Uint8Array;
@@ -114,7 +116,12 @@ export class LedgerNode {
         refuse(`${kindName(p.record.kind)}: ${(e as Error).message}`);
       }
     }
-    const message: EndorsementMessage = { ...p.record, proposer: p.proposer, deadline: p.deadline };
+    const message: EndorsementMessage = {
+      ...p.record,
+      proposer: p.proposer,
+      issuedAt: p.issuedAt,
+      deadline: p.deadline,
+    };
     return signEndorsement(this.signer, this.domain(), message);
   }
 
@@ -126,12 +133,14 @@ export class LedgerNode {
     kind: string;
     document: Uint8Array;
     attrs?: RecordAttrs;
+    issuedAt?: bigint;
     deadline?: bigint;
     salt?: Uint8Array;
   }): Promise<Proposal> {
     const salt = args.salt ?? newSalt();
     const prev = await this.ledger.headOf(args.subject);
-    const deadline = args.deadline ?? (await this.now()) + 3_600n;
+    const issuedAt = args.issuedAt ?? (await this.now());
+    const deadline = args.deadline ?? issuedAt + 3_600n;
     const record: RecordInput = {
       subject: args.subject,
       kind: args.kind,
@@ -139,7 +148,15 @@ export class LedgerNode {
       attrs: args.attrs ? attrsHash(args.attrs.types, args.attrs.values) : ZERO_HASH,
       prev,
     };
-    return { record, proposer: await this.address(), deadline, document: args.document, salt, attrs: args.attrs };
+    return {
+      record,
+      proposer: await this.address(),
+      issuedAt,
+      deadline,
+      document: args.document,
+      salt,
+      attrs: args.attrs,
+    };
   }
 
   /** Latest block timestamp, in seconds. */
@@ -222,7 +239,9 @@ export async function proposeAndCommit(
   const quorum = Number(await proposer.ledger.quorumFor(await proposer.ledger.votingMemberCount()));
   const collected = await collectEndorsements(proposal, peers, quorum);
   const send =
-    submit ?? (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
+    submit ??
+    (async (p: Proposal, sigs: string) =>
+      (await proposer.ledger.commit(p.record, p.issuedAt, p.deadline, sigs)).wait());
   const receipt = await send(proposal, collected.signatures);
   if (!receipt) throw new Error("commit transaction was dropped");
   return {

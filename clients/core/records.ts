@@ -24,9 +24,13 @@ export const ENDORSEMENT_TYPES = {
     { name: "attrs", type: "bytes32" },
     { name: "prev", type: "bytes32" },
     { name: "proposer", type: "address" },
+    { name: "issuedAt", type: "uint64" },
     { name: "deadline", type: "uint64" },
   ],
 };
+
+/** Longest a signature may live, `deadline - issuedAt` (`EvidenceLedger.MAX_SIGNATURE_WINDOW`). */
+export const MAX_SIGNATURE_WINDOW = 86_400n;
 
 /** The ledger's EIP-712 domain: bound to the chain and the ledger contract. */
 export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
@@ -36,6 +40,8 @@ export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
 /** What an endorser signs. */
 export interface EndorsementMessage extends RecordInput {
   proposer: string;
+  /** When the endorsers signed: not after the commit's block time, not before a signer's admission. */
+  issuedAt: bigint;
   deadline: bigint;
 }
 
@@ -49,6 +55,8 @@ export interface CommittedRecord {
   prev: string;
   head: string;
   attestation: number;
+  /** When the endorsers signed (0 for votes and facts). */
+  issuedAt: bigint;
   deadline: bigint;
   /** Packed compact signatures (Signatures), endorser addresses (Votes) or the module (Fact). */
   endorsements: string;

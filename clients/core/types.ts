@@ -66,6 +66,7 @@ export enum MembershipAction {
   Remove = 1,
   EnableModule = 2,
   DisableModule = 3,
+  ChangeRole = 4,
 }
 
 export const ROLE_NAMES: Record<Role, string> = {

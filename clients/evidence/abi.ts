@@ -5,12 +5,14 @@ import { Interface } from "ethers";
  * needs Hardhat, TypeChain or compiled artifacts (a test checks they match the contracts).
  */
 export const LEDGER_ABI = [
-  "event RecordCommitted(bytes32 indexed subject, bytes32 indexed kind, address indexed proposer, bytes32 contentHash, bytes32 attrs, bytes32 prev, bytes32 head, uint8 attestation, uint64 deadline, bytes endorsements)",
+  "event RecordCommitted(bytes32 indexed subject, bytes32 indexed kind, address indexed proposer, bytes32 contentHash, bytes32 attrs, bytes32 prev, bytes32 head, uint8 attestation, uint64 issuedAt, uint64 deadline, bytes endorsements)",
   "event BatchCommitted(bytes32 indexed subject, bytes32 indexed root, uint256 leafCount)",
   "event RecordProposed(bytes32 indexed id, bytes32 indexed subject, address indexed proposer, bytes32 kind, bytes32 contentHash, bytes32 attrs, bytes32 prev, uint64 deadline, uint256 quorum)",
   "event RecordEndorsed(bytes32 indexed id, address indexed member)",
   "event MemberAdmitted(address indexed account, uint8 indexed role, string name, bytes encryptionKey, uint32 seq)",
   "event MemberRemoved(address indexed account, uint8 indexed role, uint32 seq)",
+  "event MemberRoleChanged(address indexed account, uint8 from, uint8 to, uint32 seq)",
+  "event MembershipChangeExecuted(uint64 indexed epoch, uint8 action, address indexed account, uint8 role, bytes32 data, uint64 issuedAt, uint64 deadline, bytes signatures)",
   "event ModuleSet(address indexed module, bool enabled)",
   "event GenesisSealed(address indexed admin)",
   "function headOf(bytes32 subject) view returns (bytes32)",
@@ -33,6 +35,8 @@ export const TOPIC = {
   RecordEndorsed: ledgerInterface.getEvent("RecordEndorsed")!.topicHash,
   MemberAdmitted: ledgerInterface.getEvent("MemberAdmitted")!.topicHash,
   MemberRemoved: ledgerInterface.getEvent("MemberRemoved")!.topicHash,
+  MemberRoleChanged: ledgerInterface.getEvent("MemberRoleChanged")!.topicHash,
+  MembershipChangeExecuted: ledgerInterface.getEvent("MembershipChangeExecuted")!.topicHash,
   ModuleSet: ledgerInterface.getEvent("ModuleSet")!.topicHash,
   GenesisSealed: ledgerInterface.getEvent("GenesisSealed")!.topicHash,
   CaseOpened: courtInterface.getEvent("CaseOpened")!.topicHash,

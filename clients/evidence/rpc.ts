@@ -186,6 +186,7 @@ export async function checkAgainstChain(
         r.prev,
         r.head,
         r.attestation.id,
+        BigInt(r.issuedAt),
         BigInt(r.deadline),
         r.endorsements,
       ]);

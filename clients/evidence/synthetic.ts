@@ -92,7 +92,8 @@ export function buildSyntheticBundle(opts: SyntheticOptions = {}): SyntheticBund
     };
     const timestamp = 1_700_000_000 + 12 * i;
     const deadline = BigInt(timestamp + 3_600);
-    const digest = hasher.digest(fields, proposer.address, deadline);
+    const issuedAt = BigInt(timestamp);
+    const digest = hasher.digest(fields, proposer.address, issuedAt, deadline);
     const signers = Array.from({ length: quorum }, (_, k) => wallets[(i + 1 + k) % m]).sort((a, b) =>
       BigInt(a.address) < BigInt(b.address) ? -1 : 1,
     );
@@ -108,6 +109,7 @@ export function buildSyntheticBundle(opts: SyntheticOptions = {}): SyntheticBund
       prev,
       head,
       attestation: { id: Attestation.Signatures, name: "Signatures" },
+      issuedAt: issuedAt.toString(),
       deadline: deadline.toString(),
       endorsements: "0x" + blob,
       blockNumber: 10 + i,
@@ -198,7 +200,7 @@ export async function benchVerify(n = 1_000, members = 7, rounds = 2): Promise<V
       attrs: r.attrs,
       prev: r.prev,
     };
-    const digest = hasher.digest(fields, r.proposer, BigInt(r.deadline));
+    const digest = hasher.digest(fields, r.proposer, BigInt(r.issuedAt), BigInt(r.deadline));
     for (let k = 2; k < r.endorsements.length; k += 128) {
       work.push({ digest, sig: "0x" + r.endorsements.slice(k, k + 128) });
     }

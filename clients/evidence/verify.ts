@@ -1,6 +1,6 @@
-import { Transaction, TypedDataEncoder, getAddress, getBytes, hexlify } from "ethers";
+import { AbiCoder, Transaction, TypedDataEncoder, getAddress, getBytes, hexlify, keccak256 } from "ethers";
 import type { Provider } from "ethers";
-import { attrsHash, contentHash as saltedHash, nextHead, recordHash } from "../core/records";
+import { MAX_SIGNATURE_WINDOW, attrsHash, contentHash as saltedHash, nextHead, recordHash } from "../core/records";
 import {
   Attestation,
   KIND_NAMES,
@@ -140,7 +140,8 @@ export function quorumFor(votingMembers: number): number {
 // ---------------------------------------------------------------- membership over time
 
 interface MemberSpan {
-  role: number;
+  /** Its roles over time: the first is the role it was admitted in. */
+  roles: { pos: Pos; role: number }[];
   admitted: Pos;
   removed?: Pos;
 }
@@ -150,7 +151,8 @@ class MembershipTimeline {
   private readonly members = new Map<string, MemberSpan>();
   private readonly votingChanges: { pos: Pos; count: number }[] = [];
 
-  constructor(events: MembershipEvent[], errors: string[]) {
+  /** `checkSeq`: the events are the whole history, numbered 1, 2, 3... without a gap. */
+  constructor(events: MembershipEvent[], errors: string[], checkSeq = true) {
     let voting = 0;
     let last: Pos = [-1, -1];
     events.forEach((e, i) => {
@@ -158,7 +160,7 @@ class MembershipTimeline {
       const where = `membership[${i}]`;
       if (!before(last, pos)) errors.push(`${where}: out of order (block ${e.blockNumber}, log ${e.logIndex})`);
       last = pos;
-      if (e.seq !== i + 1) {
+      if (checkSeq && e.seq !== i + 1) {
         errors.push(`${where}: sequence number ${e.seq}, expected ${i + 1}: the membership history is incomplete`);
       }
       const account = lower(e.account);
@@ -166,16 +168,28 @@ class MembershipTimeline {
       if (e.type === "MemberAdmitted") {
         if (span) errors.push(`${where}: ${e.account} is admitted twice (accounts are never reused)`);
         else {
-          this.members.set(account, { role: e.role.id, admitted: pos });
+          this.members.set(account, { roles: [{ pos, role: e.role.id }], admitted: pos });
           if (VOTING_ROLES.has(e.role.id)) this.votingChanges.push({ pos, count: ++voting });
         }
+      } else if (!span || span.removed) {
+        errors.push(
+          `${where}: ${e.account} is ${e.type === "MemberRemoved" ? "removed" : "given a role"} but was not a member`,
+        );
       } else {
-        if (!span || span.removed) errors.push(`${where}: ${e.account} is removed but was not a member`);
-        else if (span.role !== e.role.id) {
-          errors.push(`${where}: ${e.account} is removed as ${e.role.name} but was admitted in role ${span.role}`);
+        const current = span.roles[span.roles.length - 1].role;
+        if (e.type === "MemberRemoved") {
+          if (current !== e.role.id) {
+            errors.push(`${where}: ${e.account} is removed as ${e.role.name} but held role ${current}`);
+          } else {
+            span.removed = pos;
+            if (VOTING_ROLES.has(current)) this.votingChanges.push({ pos, count: --voting });
+          }
         } else {
-          span.removed = pos;
-          if (VOTING_ROLES.has(span.role)) this.votingChanges.push({ pos, count: --voting });
+          if (e.fromRole && e.fromRole.id !== current)
+            errors.push(`${where}: ${e.account} changes role from ${e.fromRole.id}, but held role ${current}`);
+          span.roles.push({ pos, role: e.role.id });
+          const delta = (VOTING_ROLES.has(e.role.id) ? 1 : 0) - (VOTING_ROLES.has(current) ? 1 : 0);
+          if (delta !== 0) this.votingChanges.push({ pos, count: (voting += delta) });
         }
       }
       const expectedName = ROLE_NAMES[e.role.id as Role];
@@ -201,8 +215,6 @@ class MembershipTimeline {
   notVotingReason(account: string, pos: Pos): string | null {
     const m = this.members.get(lower(account));
     if (!m) return `${account} was never a member of the consortium`;
-    if (!VOTING_ROLES.has(m.role))
-      return `${account} is ${ROLE_NAMES[m.role as Role] ?? `role ${m.role}`}, not a voting member`;
     if (!before(m.admitted, pos)) {
       return m.admitted[0] === pos[0]
         ? `${account} was only admitted in block ${pos[0]}, after the record`
@@ -213,6 +225,10 @@ class MembershipTimeline {
         ? `${account} was removed from the consortium in block ${pos[0]}, before the record`
         : `${account} was removed from the consortium at block ${m.removed[0]}, before the record's block ${pos[0]}`;
     }
+    let role = m.roles[0].role;
+    for (const r of m.roles) if (before(r.pos, pos)) role = r.role;
+    if (!VOTING_ROLES.has(role))
+      return `${account} is ${ROLE_NAMES[role as Role] ?? `role ${role}`}, not a voting member`;
     return null;
   }
 
@@ -265,7 +281,9 @@ const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
   "type" in e
     ? e.type === "MemberAdmitted"
       ? MembershipAction.Admit
-      : MembershipAction.Remove
+      : e.type === "MemberRemoved"
+        ? MembershipAction.Remove
+        : MembershipAction.ChangeRole
     : e.enabled
       ? MembershipAction.EnableModule
       : MembershipAction.DisableModule;
@@ -279,6 +297,8 @@ const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
 class MembershipProver {
   readonly members: MembershipTimeline;
   readonly modules: ModuleTimeline;
+  /** Block time of each proven admission (0 for founders): no signature of it may be older. */
+  readonly admittedTime = new Map<string, number>();
 
   constructor(
     b: EvidenceBundle,
@@ -352,7 +372,7 @@ class MembershipProver {
 
     const provenMembers: MembershipEvent[] = [];
     const provenModules: ModuleEvent[] = [];
-    let timeline = new MembershipTimeline([], sink);
+    let timeline = new MembershipTimeline([], sink, false);
     const used = new Set<MembershipChange>();
     for (const { pos, e, where, genesis } of history) {
       const isModule = !("type" in e);
@@ -371,7 +391,7 @@ class MembershipProver {
           );
         } else {
           used.add(change);
-          const why = checkChange(change, e, pos, timeline, domain);
+          const why = checkChange(change, e, pos, timeline, this.admittedTime, domain);
           if (why) errors.push(`${where} (${what}): ${why}`);
           else proven = true;
         }
@@ -379,8 +399,15 @@ class MembershipProver {
       if (!proven) continue;
       if (isModule) provenModules.push(e as ModuleEvent);
       else {
-        provenMembers.push(e as MembershipEvent);
-        timeline = new MembershipTimeline(provenMembers, sink);
+        const m = e as MembershipEvent;
+        if (m.type === "MemberAdmitted") {
+          const change = b.changes.find(
+            (c) => lower(c.txHash) === lower(m.txHash) && lower(c.account) === lower(m.account),
+          );
+          this.admittedTime.set(lower(m.account), genesis ? 0 : (change?.timestamp ?? 0));
+        }
+        provenMembers.push(m);
+        timeline = new MembershipTimeline(provenMembers, sink, false);
       }
     }
     b.changes.forEach((c, i) => {
@@ -400,14 +427,25 @@ function checkChange(
   e: MembershipEvent | ModuleEvent,
   pos: Pos,
   proven: MembershipTimeline,
+  admittedTime: Map<string, number>,
   domain: { name: string; version: string; chainId: string; verifyingContract: string },
 ): string | null {
   if (c.blockNumber !== pos[0]) return `its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`;
-  if ("type" in e && c.role !== e.role.id) return `its signed change is for role ${c.role}, not ${e.role.id}`;
+  const removal = "type" in e && e.type === "MemberRemoved";
+  const role = "type" in e && !removal ? e.role.id : Role.None;
+  if (c.role !== role) return `its signed change is for role ${c.role}, not ${role}`;
+  const data =
+    "type" in e && e.type === "MemberAdmitted"
+      ? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes"], [e.name ?? "", e.encryptionKey ?? "0x"]))
+      : ZERO_HASH;
+  if (lower(c.data) !== data)
+    return `its signers signed another name or encryption key than the event's (data ${short(c.data)})`;
   const issuedAt = BigInt(c.issuedAt);
   const deadline = BigInt(c.deadline);
   if (BigInt(c.timestamp) < issuedAt || BigInt(c.timestamp) > deadline)
     return `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`;
+  if (deadline - issuedAt > MAX_SIGNATURE_WINDOW)
+    return `its signature window ${c.issuedAt}..${c.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`;
   const blob = getBytes(c.signatures);
   const voting = proven.votingCountAt(pos);
   const majority = Math.floor(voting / 2) + 1;
@@ -436,6 +474,8 @@ function checkChange(
     last = BigInt(signer);
     const why = proven.notVotingReason(getAddress(signer), pos);
     if (why) return `signature ${i / 64} is not a proven bank's: ${why}`;
+    if ((admittedTime.get(signer) ?? 0) > Number(issuedAt))
+      return `signature ${i / 64} was issued before its signer's admission`;
     valid++;
   }
   if (valid < majority)
@@ -1007,6 +1047,15 @@ class Verifier {
     if (deadline < BigInt(r.timestamp)) {
       row.reasons.push(`endorsement deadline ${r.deadline} passed before the record's block time ${r.timestamp}`);
     }
+    const issuedAt = BigInt(r.issuedAt);
+    if (issuedAt > BigInt(r.timestamp)) {
+      row.reasons.push(`signatures issued at ${r.issuedAt}, after the record's block time ${r.timestamp}`);
+    }
+    if (deadline - issuedAt > MAX_SIGNATURE_WINDOW) {
+      row.reasons.push(
+        `its signature window ${r.issuedAt}..${r.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`,
+      );
+    }
     const blob = getBytes(r.endorsements);
     const voting = this.membership.votingCountAt(pos);
     row.quorum = quorumFor(voting);
@@ -1022,7 +1071,7 @@ class Verifier {
       );
       return;
     }
-    const digest = this.hasher.digest(fields, r.proposer, deadline);
+    const digest = this.hasher.digest(fields, r.proposer, issuedAt, deadline);
     const proposer = lower(r.proposer);
     let last = 0n;
     const signers: string[] = [];
@@ -1060,8 +1109,17 @@ class Verifier {
         `${signers.length} valid endorsements; quorum at block ${r.blockNumber} is ${row.quorum} (${voting} voting members)`,
       );
     }
-    // The ledger refused any signature past its deadline: the block time is at most the deadline.
-    if (this.provenQuorum(row, r.proposer, signers, pos)) this.ownTime.get(row)!.to = Number(deadline);
+    // The ledger refused any signature outside [issuedAt, deadline], and any issued before its
+    // signer's admission: with a proven quorum, the block time lies in that window.
+    const early = this.proven ? signers.filter((x) => (this.proven!.admittedTime.get(x) ?? 0) > Number(issuedAt)) : [];
+    for (const x of early) {
+      row.reasons.push(`${getAddress(x)} signed at ${r.issuedAt}, before it was admitted: the ledger refuses that`);
+    }
+    if (early.length === 0 && this.provenQuorum(row, r.proposer, signers, pos)) {
+      const own = this.ownTime.get(row)!;
+      own.from = Number(issuedAt);
+      own.to = Number(deadline);
+    }
   }
 
   /**

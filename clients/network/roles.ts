@@ -384,6 +384,7 @@ export class PartnerRole implements NodeRole {
       await this.node.review({
         record,
         proposer: a.proposer,
+        issuedAt: 0n, // the voting path has no signature window: the vote is the endorsement
         deadline: a.deadline,
         document: new TextEncoder().encode(payload.document),
         salt: Buffer.from(payload.salt.slice(2), "hex"),

@@ -258,7 +258,8 @@ export class Scenario {
     const proposal: Proposal = {
       record,
       proposer: this.leadWallet.address,
-      deadline: BigInt(this.chain.now() + 2 * DAY),
+      issuedAt: BigInt(this.chain.now()),
+      deadline: BigInt(this.chain.now() + DAY),
       document,
       salt,
       attrs,
@@ -281,7 +282,12 @@ export class Scenario {
       throw new ProposalRefused(kind, refusals);
     }
     for (const r of collected.refusals) this.refusals.push({ kind, node: r.node, reason: r.reason });
-    const data = this.ledger.interface.encodeFunctionData("commit", [record, proposal.deadline, collected.signatures]);
+    const data = this.ledger.interface.encodeFunctionData("commit", [
+      record,
+      proposal.issuedAt,
+      proposal.deadline,
+      collected.signatures,
+    ]);
     await this.chain.send(this.leadWallet, this.book.ledger, data, `record ${kind}`);
     this.heads.set(subject, nextHead(prev, recordHash(record, this.leadWallet.address)));
     this.records.set(kind, (this.records.get(kind) ?? 0) + 1);

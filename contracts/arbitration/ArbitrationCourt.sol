@@ -59,6 +59,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId) {
@@ -81,7 +82,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         c.loanId = loanId;
         c.frozenHead = frozenHead;
 
-        ledger.commitFor(msg.sender, claim, deadline, signatures);
+        ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
         loanBook.onCaseOpened(loanId, caseId);
         emit CaseOpened(caseId, loanId, arbitrator, msg.sender, frozenHead, claim.contentHash);
     }
@@ -90,13 +91,14 @@ contract ArbitrationCourt is IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         StoredCase storage c = _openCase(caseId);
         if (!loanBook.isLender(c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
         _checkRecord(caseId, statement, Kinds.CASE_STATEMENT);
-        ledger.commitFor(msg.sender, statement, deadline, signatures);
+        ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
     }
 

@@ -81,6 +81,7 @@ interface IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId);
@@ -89,6 +90,7 @@ interface IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

@@ -63,6 +63,49 @@ library AnnuityMath {
         _walk(principal, annualRateBps, periods, periodDays, amount, periods);
     }
 
+    /// Whether the terms amortize (`installment` would not revert), without reverting.
+    /// @dev The same range, growth and walk checks as `installment`, answered as a boolean, so a
+    ///      caller can fall back without an external call to catch the revert.
+    function amortizes(
+        uint256 principal,
+        uint256 annualRateBps,
+        uint256 periods,
+        uint256 periodDays
+    ) internal pure returns (bool) {
+        if (
+            principal == 0 ||
+            principal > MAX_PRINCIPAL ||
+            annualRateBps > MAX_RATE_BPS ||
+            periods == 0 ||
+            periods > MAX_PERIODS ||
+            periodDays == 0 ||
+            periodDays > MAX_PERIOD_DAYS
+        ) return false;
+        uint256 rateNumerator = annualRateBps * periodDays;
+        uint256 amount;
+        if (annualRateBps == 0) {
+            amount = Math.ceilDiv(principal, periods);
+        } else {
+            uint256 growth = _growth(rateNumerator * PRECISION, periods);
+            if (growth == 0) return false;
+            amount = Math.mulDiv(
+                principal * rateNumerator,
+                SCALE + growth,
+                RATE_DENOMINATOR * growth,
+                Math.Rounding.Ceil
+            );
+        }
+        uint256 balance = principal;
+        for (uint256 i = 0; i < periods; ++i) {
+            (uint256 part, ) = _row(balance, rateNumerator, amount, i + 1 == periods);
+            if (part == 0) return false;
+            unchecked {
+                balance -= part;
+            }
+        }
+        return true;
+    }
+
     /// Interest owed for one period on `balance`: floor(balance * annualRateBps * periodDays / (BPS * DAYS_PER_YEAR)).
     /// @dev Panics (0x11) only if annualRateBps * periodDays or the result does not fit 256 bits.
     function periodInterest(

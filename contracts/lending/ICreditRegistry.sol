@@ -97,6 +97,7 @@ interface ICreditRegistry {
     /// @param account the borrower's account
     /// @param limit credit limit, token units
     /// @param record the endorsed decision
+    /// @param issuedAt when the endorsers signed
     /// @param deadline the endorsement deadline
     /// @param signatures the endorsers' signatures
     function whitelist(
@@ -104,6 +105,7 @@ interface ICreditRegistry {
         address account,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
@@ -115,13 +117,20 @@ interface ICreditRegistry {
         bytes32 pseudonym,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
 
     /// @notice The line's lead bank closes it through an endorsed record (kind CreditClosed,
     ///         attrs = keccak256(abi.encode(pseudonym))).
-    function close(bytes32 pseudonym, RecordInput calldata record, uint64 deadline, bytes calldata signatures) external;
+    function close(
+        bytes32 pseudonym,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external;
 
     /// @notice A bank reports the borrower's loan at an outside institution (or that it ended) through
     ///         an endorsed record (kind OutsideLoan, attrs = keccak256(abi.encode(pseudonym,
@@ -135,6 +144,7 @@ interface ICreditRegistry {
         uint256 amount,
         bool active,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

@@ -251,6 +251,7 @@ interface ILoanBook is ILoanCourtHooks {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 loanId);
@@ -281,6 +282,7 @@ interface ILoanBook is ILoanCourtHooks {
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

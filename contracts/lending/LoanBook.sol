@@ -8,7 +8,7 @@ import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanCourtHooks} from "./ILoanCourtHooks.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanEngine} from "./LoanEngine.sol";
 import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
@@ -89,6 +89,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external onlyRole(Role.LeadBank) returns (uint256 loanId) {
@@ -103,7 +104,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         uint256 leadAmount = LoanEngine.checkTerms(terms, _params);
         loanId = ++_loanCount;
         _checkRecord(loanId, Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
         Loan storage loan = _open(loanId, terms, borrower, leadAmount);
         emit LoanOriginated(loanId, terms.pseudonym, msg.sender, borrower, terms);
 
@@ -202,7 +203,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         if (amount == 0) revert ZeroAmount();
         uint256 payoff;
         bool reamortized;
-        (a, payoff, reamortized) = LoanEngine.repay(loan, _bases[loanId], amount, _params.surchargeBps, this);
+        (a, payoff, reamortized) = LoanEngine.repay(loan, _bases[loanId], amount, _params.surchargeBps);
         if (amount > payoff) revert Overpayment(loanId, amount, payoff);
         _bookRepayment(loanId, loan, a, amount);
         uint256 outstanding = loan.outstanding;
@@ -270,6 +271,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
@@ -281,7 +283,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         uint256 earliest = remindedAt + _params.reminderWindow;
         if (block.timestamp < earliest) revert DefaultTooEarly(loanId, earliest);
         _checkRecord(loanId, Kinds.DEFAULT_NOTICE, keccak256(abi.encode(loanId, installment, remindedAt)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         loan.status = LoanStatus.Defaulted;
         emit LoanDefaulted(loanId, loan.pseudonym, installment);

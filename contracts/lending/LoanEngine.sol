@@ -121,7 +121,6 @@ library LoanEngine {
     /// @notice Accrues a loan to now and applies `amount` by the waterfall, writing the new state
     ///         back. If `amount` exceeds the payoff nothing changes and the allocation is empty:
     ///         the caller reverts.
-    /// @param loanBook the contract whose `installmentOf` checks a re-amortization (the caller)
     /// @return a how the payment was applied
     /// @return payoff what would have closed the loan
     /// @return reamortized whether an early repayment started a new amortization
@@ -129,14 +128,13 @@ library LoanEngine {
         ILoanBook.Loan storage loan,
         Base[] storage bases,
         uint256 amount,
-        uint256 surchargeBps,
-        ILoanBook loanBook
+        uint256 surchargeBps
     ) external returns (ILoanBook.Allocation memory a, uint256 payoff, bool reamortized) {
         State memory s = load(loan, bases, surchargeBps);
         accrue(s, block.timestamp);
         payoff = dues(s, block.timestamp).payoff;
         if (amount > payoff) return (a, payoff, false);
-        a = applyPayment(s, amount, block.timestamp, loanBook);
+        a = applyPayment(s, amount, block.timestamp);
         loan.rows = uint8(s.rows);
         loan.cursor = uint8(s.cursor);
         loan.cursorPaid = uint128(s.cursorPaid);
@@ -263,8 +261,7 @@ library LoanEngine {
     function applyPayment(
         State memory s,
         uint256 amount,
-        uint256 time,
-        ILoanBook loanBook
+        uint256 time
     ) internal pure returns (ILoanBook.Allocation memory a) {
         uint256 left = amount;
         (a.surcharge, left) = take(left, s.surcharge);
@@ -299,7 +296,7 @@ library LoanEngine {
         if (left > 0) {
             a.prepaid = left;
             s.outstanding -= left;
-            reamortize(s, loanBook);
+            reamortize(s);
         }
         if (s.outstanding == 0) s.cursor = s.rows;
     }
@@ -307,20 +304,10 @@ library LoanEngine {
     /// @notice After an early repayment the rest is spread over the remaining installments (same
     ///         end date, smaller installments); if it is too small to spread it falls due in full
     ///         with the next installment.
-    function reamortize(State memory s, ILoanBook loanBook) internal pure {
+    function reamortize(State memory s) internal pure {
         if (s.outstanding == 0) return;
         uint256 periods = s.rows - s.cursor;
-        try loanBook.installmentOf(s.outstanding, s.rate, periods, s.periodDays) returns (uint256) {} catch (
-            bytes memory reason
-        ) {
-            // Only "does not amortize" falls back; anything else (out of gas, say) fails the payment.
-            if (reason.length < 4 || bytes4(reason) != AnnuityMath.InvalidTerms.selector) {
-                assembly ("memory-safe") {
-                    revert(add(reason, 32), mload(reason))
-                }
-            }
-            periods = 1;
-        }
+        if (!AnnuityMath.amortizes(s.outstanding, s.rate, periods, s.periodDays)) periods = 1;
         s.reamortized = true;
         s.baseStart = s.cursor;
         s.rows = s.cursor + periods;

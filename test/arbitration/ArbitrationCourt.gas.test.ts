@@ -4,6 +4,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { newSalt } from "../../clients/core/records";
 import { Kind, Subject, ZERO_HASH } from "../../clients/core/types";
 import { courtFixture, deadline, endorse, openDefaultCase } from "./fixture";
+import { issuedAtFor } from "../helpers/consortium";
 
 /**
  * Gas of each court operation with seven banks (quorum 4). Gas is deterministic, so these are
@@ -27,7 +28,7 @@ describe("ArbitrationCourt gas", function () {
     const dl = await deadline();
     const sigs = await endorse(fx, statement, fx.leadBank.address, fx.partners.slice(0, 4), dl);
     gas.fileStatement = (await (
-      await fx.court.connect(fx.leadBank).fileStatement(caseId, statement, dl, sigs)
+      await fx.court.connect(fx.leadBank).fileStatement(caseId, statement, issuedAtFor(dl), dl, sigs)
     ).wait())!.gasUsed;
     gas.respond = (await (await fx.court.connect(fx.borrower).respond(caseId, keccak256(newSalt()))).wait())!.gasUsed;
     gas.recordDisclosure = (await (

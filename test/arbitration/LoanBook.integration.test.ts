@@ -92,6 +92,7 @@ describe("ArbitrationCourt with the real LoanBook", function () {
           prev: "0x" + "00".repeat(32),
         },
         0n,
+        0n,
         "0x",
       ),
     )

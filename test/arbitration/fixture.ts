@@ -13,6 +13,7 @@ import {
   encryptionWallet,
   endorseRecord,
   partnerName,
+  issuedAtFor,
 } from "../helpers/consortium";
 
 /** The defaulted loan of the fixture, its performing sibling, and one nobody lent to. */
@@ -134,6 +135,6 @@ export async function openDefaultCase(fx: CourtFixture, arbitrator = fx.arbitrat
   const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
   const caseId = await fx.court.nextCaseId();
   const frozenHead = await fx.ledger.headOf(Subject.loan(LOAN));
-  const tx = await fx.court.connect(fx.leadBank).openCase(LOAN, arbitrator, claim, dl, sigs);
+  const tx = await fx.court.connect(fx.leadBank).openCase(LOAN, arbitrator, claim, issuedAtFor(dl), dl, sigs);
   return { caseId, claim, frozenHead, deadline: dl, tx, receipt: (await tx.wait())! };
 }

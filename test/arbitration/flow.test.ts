@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, toUtf8Bytes } from "ethers";
-import { EvidenceLedger__factory } from "../../typechain-types";
+import { evidenceLedgerFactory } from "../../clients/deploy";
 import { proposeAndCommit } from "../../clients/core/node";
 import { contentHash, newSalt } from "../../clients/core/records";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
@@ -282,7 +282,9 @@ describe("Arbitration flow (clients)", function () {
   describe("deployArbitration", function () {
     it("skips binding a loan book that has no bindCourt", async function () {
       const fx = await setup();
-      const ledger = await new EvidenceLedger__factory(fx.deployer).deploy(
+      const ledger = await (
+        await evidenceLedgerFactory(fx.deployer)
+      ).deploy(
         await Promise.all(
           [fx.leadBank, ...fx.partners.slice(0, 2)].map(async (s, i) => ({
             account: s.address,
@@ -304,7 +306,9 @@ describe("Arbitration flow (clients)", function () {
         deployArbitration(fx.deployer, fx.ledger, await fx.loanBook.getAddress()),
         "is not the ledger's genesis administrator",
       );
-      const ledger = await new EvidenceLedger__factory(fx.deployer).deploy(
+      const ledger = await (
+        await evidenceLedgerFactory(fx.deployer)
+      ).deploy(
         await Promise.all(
           [fx.leadBank, ...fx.partners.slice(0, 2)].map(async (s, i) => ({
             account: s.address,

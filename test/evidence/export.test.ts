@@ -192,6 +192,7 @@ describe("Evidence bundle export", function () {
       const digest = hasher.digest(
         { ...first, subject: bundle.subjects[0].subject, kind: first.kind.id },
         first.proposer,
+        BigInt(first.issuedAt),
         BigInt(first.deadline),
       );
       const signers = (first.endorsements.slice(2).match(/.{128}/g) ?? []).map((s) =>
@@ -411,8 +412,8 @@ describe("Evidence bundle export", function () {
           attrs: r.attrs,
           prev: r.prev,
         };
-        expect(hasher.digest(fields, r.proposer, BigInt(r.deadline))).to.equal(
-          await ledger.endorsementDigest(fields, r.proposer, BigInt(r.deadline)),
+        expect(hasher.digest(fields, r.proposer, BigInt(r.issuedAt), BigInt(r.deadline))).to.equal(
+          await ledger.endorsementDigest(fields, r.proposer, BigInt(r.issuedAt), BigInt(r.deadline)),
         );
       }
     });

@@ -21,6 +21,7 @@ function signaturesOf(b: EvidenceBundle, chain: number, index: number): { signer
   const digest = new EndorsementHasher(b.domain).digest(
     { ...r, subject: b.subjects[chain].subject, kind: r.kind.id },
     r.proposer,
+    BigInt(r.issuedAt),
     BigInt(r.deadline),
   );
   return (r.endorsements.slice(2).match(/.{128}/g) ?? []).map((s) => ({
@@ -46,6 +47,7 @@ async function replaceSignature(
     attrs: r.attrs,
     prev: r.prev,
     proposer: r.proposer,
+    issuedAt: BigInt(r.issuedAt),
     deadline: BigInt(r.deadline),
   });
   sigs[k] = { signer: e.signer.toLowerCase(), sig: e.signature.slice(2) };

@@ -201,7 +201,7 @@ describe("Money conservation (property tests)", function () {
           Kind.LoanContract,
           loanContractAttrs(loanId, base.borrower.address, terms),
         );
-        await loanBook.connect(base.leadBank).originate(terms, r.record, r.deadline, r.signatures);
+        await loanBook.connect(base.leadBank).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures);
         const { leadPart, partnersPart } = splitBps(c.principal, c.leadFundingBps);
         const commits = commitments(partnersPart, c.partnerWeights);
         for (const [i, amount] of commits.entries())
