@@ -303,6 +303,7 @@ class MembershipProver {
   constructor(
     b: EvidenceBundle,
     trust: ConsortiumAnchor,
+    claimed: MembershipTimeline,
     domain: { name: string; version: string; chainId: string; verifyingContract: string },
     errors: string[],
     unproven: string[],
@@ -391,8 +392,9 @@ class MembershipProver {
           );
         } else {
           used.add(change);
-          const why = checkChange(change, e, pos, timeline, this.admittedTime, domain);
-          if (why) errors.push(`${where} (${what}): ${why}`);
+          const verdict = checkChange(change, e, pos, claimed, timeline, this.admittedTime, domain);
+          if (verdict.error) errors.push(`${where} (${what}): ${verdict.error}`);
+          else if (verdict.unproven) unproven.push(`${where} (${what}, block ${e.blockNumber}): ${verdict.unproven}`);
           else proven = true;
         }
       }
@@ -421,37 +423,51 @@ class MembershipProver {
   }
 }
 
-/** Why a signed membership change does not prove `e` at `pos`, or null if it does. */
+/**
+ * Whether a signed membership change proves `e` at `pos`: `error` if it cannot be what the ledger
+ * executed (forged), `unproven` if it may be but its majority rests on members not proven, else
+ * neither. Signers must be banks of the bundle's history; they count if the proven history has them.
+ */
 function checkChange(
   c: MembershipChange,
   e: MembershipEvent | ModuleEvent,
   pos: Pos,
+  claimed: MembershipTimeline,
   proven: MembershipTimeline,
   admittedTime: Map<string, number>,
   domain: { name: string; version: string; chainId: string; verifyingContract: string },
-): string | null {
-  if (c.blockNumber !== pos[0]) return `its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`;
+): { error?: string; unproven?: string } {
+  const fail = (error: string) => ({ error });
+  if (c.blockNumber !== pos[0])
+    return fail(`its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`);
   const removal = "type" in e && e.type === "MemberRemoved";
   const role = "type" in e && !removal ? e.role.id : Role.None;
-  if (c.role !== role) return `its signed change is for role ${c.role}, not ${role}`;
+  if (c.role !== role) return fail(`its signed change is for role ${c.role}, not ${role}`);
   const data =
     "type" in e && e.type === "MemberAdmitted"
       ? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes"], [e.name ?? "", e.encryptionKey ?? "0x"]))
       : ZERO_HASH;
   if (lower(c.data) !== data)
-    return `its signers signed another name or encryption key than the event's (data ${short(c.data)})`;
+    return fail(`its signers signed another name or encryption key than the event's (data ${short(c.data)})`);
   const issuedAt = BigInt(c.issuedAt);
   const deadline = BigInt(c.deadline);
   if (BigInt(c.timestamp) < issuedAt || BigInt(c.timestamp) > deadline)
-    return `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`;
+    return fail(
+      `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`,
+    );
   if (deadline - issuedAt > MAX_SIGNATURE_WINDOW)
-    return `its signature window ${c.issuedAt}..${c.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`;
+    return fail(
+      `its signature window ${c.issuedAt}..${c.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`,
+    );
   const blob = getBytes(c.signatures);
-  const voting = proven.votingCountAt(pos);
+  const voting = Math.max(claimed.votingCountAt(pos), proven.votingCountAt(pos));
   const majority = Math.floor(voting / 2) + 1;
-  if (blob.length % 64 !== 0) return `signatures: ${blob.length} bytes is not a whole number of 64-byte signatures`;
+  if (blob.length % 64 !== 0)
+    return fail(`signatures: ${blob.length} bytes is not a whole number of 64-byte signatures`);
   if (blob.length / 64 > voting)
-    return `${blob.length / 64} signatures, but only ${voting} banks could sign: at most one per bank is accepted`;
+    return fail(
+      `${blob.length / 64} signatures, but only ${voting} banks could sign: at most one per bank is accepted`,
+    );
   const digest = TypedDataEncoder.hash(domain, MEMBERSHIP_CHANGE_TYPES, {
     action: c.action,
     account: c.account,
@@ -462,25 +478,27 @@ function checkChange(
     deadline,
   });
   let last = 0n;
-  let valid = 0;
+  let counted = 0;
   for (let i = 0; i < blob.length; i += 64) {
     let signer: string;
     try {
       signer = recoverCompact(digest, hexlify(blob.subarray(i, i + 64)));
     } catch {
-      return `signature ${i / 64} is not a valid signature`;
+      return fail(`signature ${i / 64} is not a valid signature`);
     }
-    if (BigInt(signer) <= last) return `signature ${i / 64} is repeated or out of order`;
+    if (BigInt(signer) <= last) return fail(`signature ${i / 64} is repeated or out of order`);
     last = BigInt(signer);
-    const why = proven.notVotingReason(getAddress(signer), pos);
-    if (why) return `signature ${i / 64} is not a proven bank's: ${why}`;
+    const why = claimed.notVotingReason(getAddress(signer), pos);
+    if (why) return fail(`signature ${i / 64} is not a bank's: ${why}`);
     if ((admittedTime.get(signer) ?? 0) > Number(issuedAt))
-      return `signature ${i / 64} was issued before its signer's admission`;
-    valid++;
+      return fail(`signature ${i / 64} was issued before its signer's admission`);
+    if (proven.notVotingReason(getAddress(signer), pos) === null) counted++;
   }
-  if (valid < majority)
-    return `signed by ${valid} bank(s); more than half of the ${voting} proven banks (${majority}) must sign`;
-  return null;
+  if (counted < majority)
+    return {
+      unproven: `signed by ${counted} bank(s) proven from the consortium file; more than half of the ${voting} banks (${majority}) must sign (the others rest on changes unproven offline)`,
+    };
+  return {};
 }
 
 // ---------------------------------------------------------------- entry point
@@ -601,7 +619,8 @@ class Verifier {
     });
     this.membership = new MembershipTimeline(b.membership, this.errors);
     this.modules = new ModuleTimeline(b.modules, this.errors);
-    if (trust) this.proven = new MembershipProver(b, trust, this.hasher.domain, this.errors, this.unproven);
+    if (trust)
+      this.proven = new MembershipProver(b, trust, this.membership, this.hasher.domain, this.errors, this.unproven);
     else {
       this.unproven.push(
         "consortium: the chain id, the ledger address and the founding members are the bundle's own word: pass --trust FILE (the consortium file published when it was formed) to prove them",
