@@ -32,6 +32,47 @@ export const ENDORSEMENT_TYPES = {
 /** Longest a signature may live, `deadline - issuedAt` (`EvidenceLedger.MAX_SIGNATURE_WINDOW`). */
 export const MAX_SIGNATURE_WINDOW = 86_400n;
 
+/** EIP-712 type of a membership change, identical to `EvidenceLedger.MEMBERSHIP_CHANGE_TYPEHASH`. */
+export const MEMBERSHIP_CHANGE_TYPES = {
+  MembershipChange: [
+    { name: "action", type: "uint8" },
+    { name: "account", type: "address" },
+    { name: "role", type: "uint8" },
+    { name: "data", type: "bytes32" },
+    { name: "epoch", type: "uint64" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/** What a bank signs to change the membership (see `IMembership.executeChange`). */
+export interface MembershipChangeMessage {
+  action: number;
+  account: string;
+  role: number;
+  /** `membershipChangeData(action, name, encryptionKey)`. */
+  data: string;
+  /** The membership epoch the change is made at (`membershipEpoch()`). */
+  epoch: bigint;
+  issuedAt: bigint;
+  deadline: bigint;
+}
+
+/** The `data` a membership change signs: keccak256(abi.encode(name, key)) for an admission, else 0. */
+export function membershipChangeData(action: number, name: string, encryptionKey: string): string {
+  return action === 0 ? keccak256(coder.encode(["string", "bytes"], [name, encryptionKey])) : "0x" + "00".repeat(32);
+}
+
+/** Signs a membership change with `signer`, returning the compact (EIP-2098) form. */
+export async function signMembershipChange(
+  signer: Signer,
+  domain: TypedDataDomain,
+  message: MembershipChangeMessage,
+): Promise<Endorsement> {
+  const raw = await signer.signTypedData(domain, MEMBERSHIP_CHANGE_TYPES, message);
+  return { signer: await signer.getAddress(), signature: Signature.from(raw).compactSerialized };
+}
+
 /** The ledger's EIP-712 domain: bound to the chain and the ledger contract. */
 export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
   return { name: "colend", version: "1", chainId, verifyingContract: ledger };

@@ -1,6 +1,14 @@
-import { AbiCoder, Transaction, TypedDataEncoder, getAddress, getBytes, hexlify, keccak256 } from "ethers";
+import { Transaction, TypedDataEncoder, getAddress, getBytes, hexlify } from "ethers";
 import type { Provider } from "ethers";
-import { MAX_SIGNATURE_WINDOW, attrsHash, contentHash as saltedHash, nextHead, recordHash } from "../core/records";
+import {
+  MAX_SIGNATURE_WINDOW,
+  MEMBERSHIP_CHANGE_TYPES,
+  attrsHash,
+  membershipChangeData,
+  contentHash as saltedHash,
+  nextHead,
+  recordHash,
+} from "../core/records";
 import {
   Attestation,
   KIND_NAMES,
@@ -263,19 +271,6 @@ class ModuleTimeline {
   }
 }
 
-/** EIP-712 type of a membership change signed by the banks (INTERFACES item 2). */
-export const MEMBERSHIP_CHANGE_TYPES = {
-  MembershipChange: [
-    { name: "action", type: "uint8" },
-    { name: "account", type: "address" },
-    { name: "role", type: "uint8" },
-    { name: "data", type: "bytes32" },
-    { name: "epoch", type: "uint64" },
-    { name: "issuedAt", type: "uint64" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-
 /** Which `MembershipAction` each history event is. */
 const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
   "type" in e
@@ -445,7 +440,7 @@ function checkChange(
   if (c.role !== role) return fail(`its signed change is for role ${c.role}, not ${role}`);
   const data =
     "type" in e && e.type === "MemberAdmitted"
-      ? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes"], [e.name ?? "", e.encryptionKey ?? "0x"]))
+      ? membershipChangeData(MembershipAction.Admit, e.name ?? "", e.encryptionKey ?? "0x")
       : ZERO_HASH;
   if (lower(c.data) !== data)
     return fail(`its signers signed another name or encryption key than the event's (data ${short(c.data)})`);

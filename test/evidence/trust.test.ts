@@ -5,21 +5,28 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Signature, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { EvidenceTestModule__factory } from "../../typechain-types";
 import type { EvidenceLedger } from "../../typechain-types";
 import type { IMembership } from "../../typechain-types/contracts/ledger/EvidenceLedger";
 import { evidenceLedgerFactory } from "../../clients/deploy";
 import { AddressBook } from "../../clients/core/addressBook";
 import { LedgerNode, proposeAndCommit } from "../../clients/core/node";
-import { ledgerDomain, newSalt, contentHash, compareAddresses } from "../../clients/core/records";
+import {
+  contentHash,
+  ledgerDomain,
+  membershipChangeData,
+  newSalt,
+  packSignatures,
+  signMembershipChange,
+} from "../../clients/core/records";
 import { Kind, MembershipAction, Role, Subject, ZERO_HASH } from "../../clients/core/types";
 import { EvidenceBundle, serializeBundle } from "../../clients/evidence/bundle";
 import { EXIT, main } from "../../clients/evidence/cli";
 import { consortiumAnchorFromChain, parseConsortium, serializeConsortium } from "../../clients/evidence/consortium";
 import { exportLoanBundle } from "../../clients/evidence/export";
 import { buildSyntheticBundle } from "../../clients/evidence/synthetic";
-import { MEMBERSHIP_CHANGE_TYPES, VerifyReport, verifyBundle } from "../../clients/evidence/verify";
+import { VerifyReport, verifyBundle } from "../../clients/evidence/verify";
 import { BundleReadError } from "../../clients/evidence/bundle";
 import { exportedCaseFixture, expectRejected, tampered } from "./helpers";
 import { LOAN_ID } from "./fixture";
@@ -79,19 +86,9 @@ async function signedConsortiumFixture() {
     const epoch = await ledger.membershipEpoch();
     const now = BigInt(await time.latest());
     const [issuedAt, deadline] = [now, now + 3_600n];
-    const data =
-      input.action === MembershipAction.Admit
-        ? keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["string", "bytes"], [input.name, input.encryptionKey]))
-        : ZERO_HASH;
-    const message = { ...input, data, epoch, issuedAt, deadline };
-    const sigs = await Promise.all(
-      signers.map(async (s) => ({
-        signer: s.address,
-        sig: Signature.from(await s.signTypedData(domain, MEMBERSHIP_CHANGE_TYPES, message)).compactSerialized,
-      })),
-    );
-    sigs.sort((a, b) => compareAddresses(a.signer, b.signer));
-    const packed = "0x" + sigs.map((x) => x.sig.slice(2)).join("");
+    const data = membershipChangeData(input.action, input.name, input.encryptionKey);
+    const message = { action: input.action, account: input.account, role: input.role, data, epoch, issuedAt, deadline };
+    const packed = packSignatures(await Promise.all(signers.map((s) => signMembershipChange(s, domain, message))));
     await (await ledger.connect(leadBank).executeChange(input, epoch, issuedAt, deadline, packed)).wait();
   };
   const signed = (peers: LedgerNode[], kind: string, body: string) =>
