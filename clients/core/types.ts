@@ -118,6 +118,8 @@ export const KIND_NAMES = [
   "DelinquencyListed",
   "LoanCancelled",
   "Disclosure",
+  "DefaultCured",
+  "DelinquencyCured",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

@@ -22,9 +22,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 ///      which fails only for a principal of a few units spread over many periods). Every function
 ///      that takes terms reverts with `InvalidTerms` on exactly the same set of invalid terms.
 library AnnuityMath {
-    /// 1 = 1 basis point of annual rate; rate per period = annualRateBps * periodDays / (10_000 * 365)
+    /// 1 = 1 basis point of annual rate; rate per period = annualRateBps * periodDays / (10_000 * 360)
     uint256 internal constant BPS = 10_000;
-    uint256 internal constant DAYS_PER_YEAR = 365;
+    /// @notice Day count: Chinese practice, daily rate = annual rate / 360 (docs/MONEY.md).
+    uint256 internal constant DAYS_PER_YEAR = 360;
     /// @notice Denominator of every rate fraction: BPS * DAYS_PER_YEAR.
     uint256 internal constant RATE_DENOMINATOR = BPS * DAYS_PER_YEAR;
     /// @notice Extra fixed-point digits beyond RATE_DENOMINATOR used for (1 + r)^n - 1.

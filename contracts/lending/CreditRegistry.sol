@@ -189,6 +189,22 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         emit BorrowerListed(pseudonym, loanId, listings, seq);
     }
 
+    /// @inheritdoc ICreditRegistry
+    function recordCure(bytes32 pseudonym, uint256 loanId, address actor) external {
+        if (msg.sender != address(loanBook) || msg.sender == address(0)) revert NotLoanBook(msg.sender);
+        CreditLine storage line = _lines[pseudonym];
+        uint64 seq = ++_seq;
+        bytes32 subject = Subjects.borrower(pseudonym);
+        ledger.recordFact(
+            actor,
+            subject,
+            Kinds.DELINQUENCY_CURED,
+            _factHash(subject, seq),
+            keccak256(abi.encode(pseudonym, loanId, line.listings))
+        );
+        emit BorrowerCured(pseudonym, loanId, seq);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ICreditRegistry

@@ -65,6 +65,8 @@ interface ICreditRegistry {
     );
     /// @notice Emitted when the loan book lists a borrower as delinquent (失信名单).
     event BorrowerListed(bytes32 indexed pseudonym, uint256 indexed loanId, uint32 listings, uint64 seq);
+    /// @notice A listed borrower's default on `loanId` was cured.
+    event BorrowerCured(bytes32 indexed pseudonym, uint256 indexed loanId, uint64 seq);
     /// @notice Emitted when the loan book is bound at genesis.
     event LoanBookBound(address indexed loanBook);
 
@@ -154,6 +156,12 @@ interface ICreditRegistry {
     ///         listings))) on the borrower's chain.
     /// @param actor who caused the listing (the lead bank declaring default, or the court)
     function listDelinquent(bytes32 pseudonym, uint256 loanId, address actor) external;
+
+    /// @notice Records on the borrower's listing that its default on `loanId` was cured (all arrears
+    ///         paid): a DelinquencyCured fact on the borrower's chain. Only the bound loan book. The
+    ///         listing itself stays: a new drawdown still needs a credit decision after it.
+    /// @param actor the payer whose repayment cured the loan
+    function recordCure(bytes32 pseudonym, uint256 loanId, address actor) external;
 
     /// @notice Binds the loan book, once, before genesis is sealed.
     function bindLoanBook(address loanBook) external;

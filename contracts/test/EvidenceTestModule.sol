@@ -97,12 +97,13 @@ contract EvidenceTestModule is IArbitrationCourt {
     }
 
     /// @inheritdoc IArbitrationCourt
-    function issueAward(uint256 caseId, bytes32 awardHash, uint256 amountOwed) external {
+    function issueAward(uint256 caseId, bytes32 awardHash, Outcome outcome, uint256 amountOwed) external {
         Case storage c = _open(caseId);
         if (msg.sender != c.arbitrator) revert NotAssignedArbitrator(caseId, c.arbitrator);
         c.state = CaseState.Awarded;
         c.awardHash = awardHash;
         c.amountOwed = amountOwed;
+        c.outcome = outcome;
         bytes32 attrs = keccak256(abi.encode(caseId, c.loanId, amountOwed));
         ledger.recordFact(msg.sender, Subjects.arbitrationCase(caseId), Kinds.AWARD, awardHash, attrs);
         ledger.recordFact(msg.sender, Subjects.loan(c.loanId), Kinds.AWARD, awardHash, attrs);

@@ -6,6 +6,7 @@ import { ArbitrationCourt__factory, MockLoanBook__factory } from "../../typechai
 import { proposeAndCommit } from "../../clients/core/node";
 import { newSalt } from "../../clients/core/records";
 import { Attestation, Kind, LoanStatus, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { Outcome } from "../../clients/arbitration/arbitratorNode";
 import { shouldBehaveLikeEndorsed } from "../helpers/behaviours";
 import { MembershipHelper, issuedAtFor } from "../helpers/consortium";
 import {
@@ -443,7 +444,7 @@ describe("ArbitrationCourt", function () {
       await expect(fx.court.connect(fx.leadBank).fileStatement(5n, ghost, issuedAtFor(dl), dl, ghostSigs))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(5n);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 12_345n);
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 12_345n);
       const late = await statementRecord(fx, caseId);
       const sigs = await endorse(fx, late, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, late, issuedAtFor(dl), dl, sigs))
@@ -513,7 +514,7 @@ describe("ArbitrationCourt", function () {
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(1n);
       const { caseId } = await openDefaultCase(fx);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 1n);
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n);
       await expect(fx.court.connect(fx.borrower).respond(caseId, hashOf("x")))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);
@@ -562,7 +563,7 @@ describe("ArbitrationCourt", function () {
       const amount = 10_500_000_000n;
       const caseSubject = Subject.arbitrationCase(caseId);
       const loanSubject = Subject.loan(LOAN);
-      const tx = fx.court.connect(fx.arbitrator).issueAward(caseId, awardHash, amount);
+      const tx = fx.court.connect(fx.arbitrator).issueAward(caseId, awardHash, Outcome.Upheld, amount);
       await expect(tx).to.emit(fx.court, "AwardIssued").withArgs(caseId, LOAN, awardHash, amount);
       await expect(tx).to.emit(fx.loanBook, "AwardReported").withArgs(LOAN, caseId, amount);
       const c = await fx.court.caseInfo(caseId);
@@ -588,8 +589,8 @@ describe("ArbitrationCourt", function () {
     it("rejects a second award on the same case", async function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 100n);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("second award"), 1n))
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 100n);
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("second award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);
       expect((await fx.court.caseInfo(caseId)).amountOwed).to.equal(100n);
@@ -599,7 +600,7 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
       for (const who of [fx.otherArbitrator, fx.leadBank, fx.regulator, fx.borrower]) {
-        await expect(fx.court.connect(who).issueAward(caseId, hashOf("award"), 1n))
+        await expect(fx.court.connect(who).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n))
           .to.be.revertedWithCustomError(fx.court, "NotAssignedArbitrator")
           .withArgs(caseId, fx.arbitrator.address);
       }
@@ -609,26 +610,25 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
       await removeMember(fx, fx.arbitrator.address);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
         .withArgs(fx.arbitrator.address);
     });
 
     it("rejects an award on an unknown case, with an empty hash, or reusing a hash of the case", async function () {
       const fx = await loadFixture(courtFixture);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(0n, hashOf("award"), 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(0n, hashOf("award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(0n);
       const { caseId, claim } = await openDefaultCase(fx);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, ZERO_HASH, 1n)).to.be.revertedWithCustomError(
-        fx.court,
-        "EmptyHash",
-      );
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, claim.contentHash, 1n))
+      await expect(
+        fx.court.connect(fx.arbitrator).issueAward(caseId, ZERO_HASH, Outcome.Upheld, 1n),
+      ).to.be.revertedWithCustomError(fx.court, "EmptyHash");
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, claim.contentHash, Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "ContentAlreadyRecorded")
         .withArgs(caseId, claim.contentHash);
       const loanRecord = fx.loanRecords[0].contentHash;
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, loanRecord, 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, loanRecord, Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "ContentAlreadyRecorded")
         .withArgs(caseId, loanRecord);
       expect((await fx.court.caseInfo(caseId)).state).to.equal(CaseState.Open);

@@ -31,6 +31,9 @@ export function encryptionPrivateKey(account: string): string {
  * book and the court deployed by `deployArbitration` during genesis, then sealed. Loan 1 is
  * defaulted, funded by the lead and partners 0–2, with two records on its chain; loan 2 performs.
  */
+/** What the mock loan book says the borrower of LOAN owes: the most an award may be. */
+export const LOAN_PAYOFF = 20_000_000_000n;
+
 export async function courtFixture() {
   const base = await deployLedgerFixture({ arbitrators: 2 });
   const { ledger, deployer, leadBank, partners, arbitrators, outsiders } = base;
@@ -56,6 +59,8 @@ export async function courtFixture() {
   for (const account of [leadBank, ...partners.slice(0, 3)]) await loanBook.setLender(LOAN, account.address, true);
   await loanBook.setBorrower(LOAN, borrower.address, BORROWER_PSEUDONYM);
   await loanBook.setStatus(LOAN, LoanStatus.Defaulted);
+  await loanBook.setPayoff(LOAN, LOAN_PAYOFF);
+  await loanBook.setDaysPastDue(LOAN, 31n);
   await loanBook.setLender(PERFORMING_LOAN, leadBank.address, true);
   await loanBook.setBorrower(PERFORMING_LOAN, borrower.address, BORROWER_PSEUDONYM);
   await loanBook.setStatus(PERFORMING_LOAN, LoanStatus.Active);

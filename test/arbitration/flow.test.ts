@@ -100,6 +100,13 @@ describe("Arbitration flow (clients)", function () {
     expect(await fx.otherNode.assignedCases()).to.deep.equal([]);
   });
 
+  it("is refused by peers who find no arrears on a loan whose status still says Defaulted", async function () {
+    const fx = await setup();
+    await fx.loanBook.setDaysPastDue(LOAN, 0n);
+    await rejects(fileDefaultCase(fx), `loan ${LOAN} has no arrears (0 days past due)`);
+    expect(await fx.court.nextCaseId()).to.equal(1n);
+  });
+
   it("is refused by peers when the claim is on a performing loan", async function () {
     const fx = await setup();
     await rejects(

@@ -75,8 +75,8 @@ async function awardedCaseFixture() {
     arbitratorKey,
   );
   await arbitrator.receiveDisclosure(disclosed.package);
-  const awardDoc = text("Award: the borrower owes 12,500.00 CNY");
-  const award = await arbitrator.issueAward(filed.caseId, awardDoc, cny(12_500));
+  const awardDoc = text("Award: the borrower owes 12,000.00 CNY");
+  const award = await arbitrator.issueAward(filed.caseId, awardDoc, cny(12_000));
 
   // What the arbitrator exports: the case, its disclosed documents still sealed to its key, and
   // the documents it holds in clear (its award, the borrower's response).
@@ -102,7 +102,7 @@ describe("Evidence bundle of an arbitration case (real court and loan book)", fu
     });
     expect(bundle.case!.award).to.include({
       awardHash: award.awardHash.toLowerCase(),
-      amountOwed: cny(12_500).toString(),
+      amountOwed: cny(12_000).toString(),
     });
     expect(bundle.subjects[1].records.map((r) => r.kind.name)).to.deep.equal([
       "CaseOpened",

@@ -211,7 +211,7 @@ export async function evidenceChainFixture() {
   await (await module.connect(borrower).respond(CASE_ID, responseHash)).wait();
   const award = text("Award: the borrower owes 10,450.00 CNY");
   const awardHash = keep(award, newSalt());
-  await (await module.connect(arbitrator).issueAward(CASE_ID, awardHash, AWARD_OWED)).wait();
+  await (await module.connect(arbitrator).issueAward(CASE_ID, awardHash, 1n /* Upheld */, AWARD_OWED)).wait();
 
   return {
     ledger,
