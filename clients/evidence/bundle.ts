@@ -120,11 +120,12 @@ export interface CaseInfo {
   award?: AwardInfo;
 }
 
-/** A membership change, as `MemberAdmitted` / `MemberRemoved` told it. */
+/** A membership change, as `MemberAdmitted` / `MemberRemoved` / `MemberRoleChanged` told it. */
 export interface MembershipEvent {
-  type: "MemberAdmitted" | "MemberRemoved";
+  type: "MemberAdmitted" | "MemberRemoved" | "MemberRoleChanged";
   account: string;
-  role: Named<number>; // 1 LeadBank, 2 PartnerBank, 3 Arbitrator, 4 Regulator
+  role: Named<number>; // 1 LeadBank, 2 PartnerBank, 3 Arbitrator, 4 Regulator (the new role, for a role change)
+  fromRole?: Named<number>; // role changes only: the role before
   name?: string; // admissions only
   encryptionKey?: string; // admissions only: 33-byte compressed secp256k1 key
   seq: number; // membership sequence number, from 1, no gaps
@@ -761,9 +762,10 @@ export function checkBundleShape(value: unknown): string[] {
     const p = `membership[${i}]`;
     const o = c.object(m, p);
     if (!o) return;
-    c.oneOf(o.type, `${p}.type`, ["MemberAdmitted", "MemberRemoved"]);
+    c.oneOf(o.type, `${p}.type`, ["MemberAdmitted", "MemberRemoved", "MemberRoleChanged"]);
     c.address(o.account, `${p}.account`);
     checkNamed(c, o.role, `${p}.role`, "uint");
+    if (o.type === "MemberRoleChanged") checkNamed(c, o.fromRole, `${p}.fromRole`, "uint");
     if (o.type === "MemberAdmitted") {
       c.name(o.name, `${p}.name`);
       c.hex(o.encryptionKey, `${p}.encryptionKey`, 65);

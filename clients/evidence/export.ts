@@ -19,6 +19,7 @@ import {
   DisclosureManifest,
   EvidenceBundle,
   JsonValue,
+  MembershipChange,
   MembershipEvent,
   ModuleEvent,
   OpaqueObject,
@@ -164,7 +165,11 @@ export async function exportLoanBundle(
   const subjectLogs = await Promise.all(
     chains.map((c) => logs({ address: ledger, topics: [TOPIC.RecordCommitted, c.subject] })),
   );
-  const membershipLogs = await logs({ address: ledger, topics: [[TOPIC.MemberAdmitted, TOPIC.MemberRemoved]] });
+  const membershipLogs = await logs({
+    address: ledger,
+    topics: [[TOPIC.MemberAdmitted, TOPIC.MemberRemoved, TOPIC.MemberRoleChanged]],
+  });
+  const changeLogs = await logs({ address: ledger, topics: [TOPIC.MembershipChangeExecuted] });
   const moduleLogs = await logs({ address: ledger, topics: [TOPIC.ModuleSet] });
 
   const batchInputs = opts.batchProofs ?? [];
@@ -359,17 +364,45 @@ export async function exportLoanBundle(
     }
   }
 
+  const roleOf = (id: number): { id: number; name: string } => ({
+    id,
+    name: ROLE_NAMES[id as Role] ?? `unknown(${id})`,
+  });
   const membership: MembershipEvent[] = membershipLogs.map((l) => {
     const e = ledgerInterface.parseLog(l)!;
-    const role = Number(e.args.role) as Role;
     const admitted = e.name === "MemberAdmitted";
+    const roleChange = e.name === "MemberRoleChanged";
     return {
-      type: admitted ? "MemberAdmitted" : "MemberRemoved",
+      type: e.name as MembershipEvent["type"],
       account: getAddress(e.args.account),
-      role: { id: role, name: ROLE_NAMES[role] ?? `unknown(${role})` },
+      role: roleOf(Number(roleChange ? e.args.to : e.args.role)),
+      fromRole: roleChange ? roleOf(Number(e.args.from)) : undefined,
       name: admitted ? (e.args.name as string) : undefined,
       encryptionKey: admitted ? lower(e.args.encryptionKey as string) : undefined,
       seq: Number(e.args.seq),
+      blockNumber: l.blockNumber,
+      logIndex: l.index,
+      txHash: lower(l.transactionHash),
+    };
+  });
+  const changeBlocks = new Map<number, number>();
+  for (const n of new Set(changeLogs.map((l) => l.blockNumber))) {
+    const blk = blocks.get(n) ?? (await provider.getBlock(n));
+    if (!blk) throw new ExportError(`block ${n} not found`);
+    changeBlocks.set(n, blk.timestamp);
+  }
+  const changes: MembershipChange[] = changeLogs.map((l) => {
+    const e = ledgerInterface.parseLog(l)!;
+    return {
+      epoch: Number(e.args.epoch),
+      action: Number(e.args.action),
+      account: getAddress(e.args.account),
+      role: Number(e.args.role),
+      data: lower(e.args.data as string),
+      issuedAt: BigInt(e.args.issuedAt).toString(),
+      deadline: BigInt(e.args.deadline).toString(),
+      signatures: lower(e.args.signatures as string),
+      timestamp: changeBlocks.get(l.blockNumber)!,
       blockNumber: l.blockNumber,
       logIndex: l.index,
       txHash: lower(l.transactionHash),
@@ -396,7 +429,7 @@ export async function exportLoanBundle(
     subjects,
     case: caseInfo,
     membership,
-    changes: [],
+    changes,
     modules,
     batches,
     batched,

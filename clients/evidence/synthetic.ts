@@ -23,6 +23,11 @@ export interface SyntheticOptions {
   documents?: boolean;
   /** Seed of the deterministic keys and hashes (default "colend"). */
   seed?: string;
+  /** Chain id and ledger address to claim (default 31337 and an address from the seed). */
+  chainId?: string;
+  ledger?: string;
+  /** Names of the members, in order (default "bank 0", "bank 1"...). */
+  names?: string[];
   /** Size in bytes of record 0's document (default: a short receipt), to exercise large disclosures. */
   firstDocumentBytes?: number;
 }
@@ -49,8 +54,8 @@ export function buildSyntheticBundle(opts: SyntheticOptions = {}): SyntheticBund
   const m = opts.members ?? 7;
   const seed = opts.seed ?? "colend";
   const withDocs = opts.documents ?? true;
-  const chainId = "31337";
-  const ledger = getAddress("0x" + h(`${seed}.ledger`).slice(26));
+  const chainId = opts.chainId ?? "31337";
+  const ledger = getAddress(opts.ledger ?? "0x" + h(`${seed}.ledger`).slice(26));
   const domain = { name: "colend", version: "1", chainId, verifyingContract: ledger };
   const hasher = new EndorsementHasher(domain);
   const wallets = Array.from({ length: m }, (_, i) => new Wallet(h(`${seed}.member.${i}`)));
@@ -61,7 +66,7 @@ export function buildSyntheticBundle(opts: SyntheticOptions = {}): SyntheticBund
       type: "MemberAdmitted",
       account: w.address,
       role: { id: role, name: ROLE_NAMES[role] },
-      name: `bank ${i}`,
+      name: opts.names?.[i] ?? `bank ${i}`,
       encryptionKey: w.signingKey.compressedPublicKey,
       seq: i + 1,
       blockNumber: 1,

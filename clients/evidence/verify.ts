@@ -1,6 +1,14 @@
 import { Transaction, TypedDataEncoder, getAddress, getBytes, hexlify } from "ethers";
 import type { Provider } from "ethers";
-import { attrsHash, contentHash as saltedHash, nextHead, recordHash } from "../core/records";
+import {
+  MAX_SIGNATURE_WINDOW,
+  MEMBERSHIP_CHANGE_TYPES,
+  attrsHash,
+  membershipChangeData,
+  contentHash as saltedHash,
+  nextHead,
+  recordHash,
+} from "../core/records";
 import {
   Attestation,
   KIND_NAMES,
@@ -140,7 +148,8 @@ export function quorumFor(votingMembers: number): number {
 // ---------------------------------------------------------------- membership over time
 
 interface MemberSpan {
-  role: number;
+  /** Its roles over time: the first is the role it was admitted in. */
+  roles: { pos: Pos; role: number }[];
   admitted: Pos;
   removed?: Pos;
 }
@@ -150,7 +159,8 @@ class MembershipTimeline {
   private readonly members = new Map<string, MemberSpan>();
   private readonly votingChanges: { pos: Pos; count: number }[] = [];
 
-  constructor(events: MembershipEvent[], errors: string[]) {
+  /** `checkSeq`: the events are the whole history, numbered 1, 2, 3... without a gap. */
+  constructor(events: MembershipEvent[], errors: string[], checkSeq = true) {
     let voting = 0;
     let last: Pos = [-1, -1];
     events.forEach((e, i) => {
@@ -158,7 +168,7 @@ class MembershipTimeline {
       const where = `membership[${i}]`;
       if (!before(last, pos)) errors.push(`${where}: out of order (block ${e.blockNumber}, log ${e.logIndex})`);
       last = pos;
-      if (e.seq !== i + 1) {
+      if (checkSeq && e.seq !== i + 1) {
         errors.push(`${where}: sequence number ${e.seq}, expected ${i + 1}: the membership history is incomplete`);
       }
       const account = lower(e.account);
@@ -166,16 +176,28 @@ class MembershipTimeline {
       if (e.type === "MemberAdmitted") {
         if (span) errors.push(`${where}: ${e.account} is admitted twice (accounts are never reused)`);
         else {
-          this.members.set(account, { role: e.role.id, admitted: pos });
+          this.members.set(account, { roles: [{ pos, role: e.role.id }], admitted: pos });
           if (VOTING_ROLES.has(e.role.id)) this.votingChanges.push({ pos, count: ++voting });
         }
+      } else if (!span || span.removed) {
+        errors.push(
+          `${where}: ${e.account} is ${e.type === "MemberRemoved" ? "removed" : "given a role"} but was not a member`,
+        );
       } else {
-        if (!span || span.removed) errors.push(`${where}: ${e.account} is removed but was not a member`);
-        else if (span.role !== e.role.id) {
-          errors.push(`${where}: ${e.account} is removed as ${e.role.name} but was admitted in role ${span.role}`);
+        const current = span.roles[span.roles.length - 1].role;
+        if (e.type === "MemberRemoved") {
+          if (current !== e.role.id) {
+            errors.push(`${where}: ${e.account} is removed as ${e.role.name} but held role ${current}`);
+          } else {
+            span.removed = pos;
+            if (VOTING_ROLES.has(current)) this.votingChanges.push({ pos, count: --voting });
+          }
         } else {
-          span.removed = pos;
-          if (VOTING_ROLES.has(span.role)) this.votingChanges.push({ pos, count: --voting });
+          if (e.fromRole && e.fromRole.id !== current)
+            errors.push(`${where}: ${e.account} changes role from ${e.fromRole.id}, but held role ${current}`);
+          span.roles.push({ pos, role: e.role.id });
+          const delta = (VOTING_ROLES.has(e.role.id) ? 1 : 0) - (VOTING_ROLES.has(current) ? 1 : 0);
+          if (delta !== 0) this.votingChanges.push({ pos, count: (voting += delta) });
         }
       }
       const expectedName = ROLE_NAMES[e.role.id as Role];
@@ -201,8 +223,6 @@ class MembershipTimeline {
   notVotingReason(account: string, pos: Pos): string | null {
     const m = this.members.get(lower(account));
     if (!m) return `${account} was never a member of the consortium`;
-    if (!VOTING_ROLES.has(m.role))
-      return `${account} is ${ROLE_NAMES[m.role as Role] ?? `role ${m.role}`}, not a voting member`;
     if (!before(m.admitted, pos)) {
       return m.admitted[0] === pos[0]
         ? `${account} was only admitted in block ${pos[0]}, after the record`
@@ -213,6 +233,10 @@ class MembershipTimeline {
         ? `${account} was removed from the consortium in block ${pos[0]}, before the record`
         : `${account} was removed from the consortium at block ${m.removed[0]}, before the record's block ${pos[0]}`;
     }
+    let role = m.roles[0].role;
+    for (const r of m.roles) if (before(r.pos, pos)) role = r.role;
+    if (!VOTING_ROLES.has(role))
+      return `${account} is ${ROLE_NAMES[role as Role] ?? `role ${role}`}, not a voting member`;
     return null;
   }
 
@@ -247,25 +271,14 @@ class ModuleTimeline {
   }
 }
 
-/** EIP-712 type of a membership change signed by the banks (INTERFACES item 2). */
-export const MEMBERSHIP_CHANGE_TYPES = {
-  MembershipChange: [
-    { name: "action", type: "uint8" },
-    { name: "account", type: "address" },
-    { name: "role", type: "uint8" },
-    { name: "data", type: "bytes32" },
-    { name: "epoch", type: "uint64" },
-    { name: "issuedAt", type: "uint64" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-
 /** Which `MembershipAction` each history event is. */
 const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
   "type" in e
     ? e.type === "MemberAdmitted"
       ? MembershipAction.Admit
-      : MembershipAction.Remove
+      : e.type === "MemberRemoved"
+        ? MembershipAction.Remove
+        : MembershipAction.ChangeRole
     : e.enabled
       ? MembershipAction.EnableModule
       : MembershipAction.DisableModule;
@@ -279,10 +292,13 @@ const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
 class MembershipProver {
   readonly members: MembershipTimeline;
   readonly modules: ModuleTimeline;
+  /** Block time of each proven admission (0 for founders): no signature of it may be older. */
+  readonly admittedTime = new Map<string, number>();
 
   constructor(
     b: EvidenceBundle,
     trust: ConsortiumAnchor,
+    claimed: MembershipTimeline,
     domain: { name: string; version: string; chainId: string; verifyingContract: string },
     errors: string[],
     unproven: string[],
@@ -352,7 +368,7 @@ class MembershipProver {
 
     const provenMembers: MembershipEvent[] = [];
     const provenModules: ModuleEvent[] = [];
-    let timeline = new MembershipTimeline([], sink);
+    let timeline = new MembershipTimeline([], sink, false);
     const used = new Set<MembershipChange>();
     for (const { pos, e, where, genesis } of history) {
       const isModule = !("type" in e);
@@ -371,16 +387,24 @@ class MembershipProver {
           );
         } else {
           used.add(change);
-          const why = checkChange(change, e, pos, timeline, domain);
-          if (why) errors.push(`${where} (${what}): ${why}`);
+          const verdict = checkChange(change, e, pos, claimed, timeline, this.admittedTime, domain);
+          if (verdict.error) errors.push(`${where} (${what}): ${verdict.error}`);
+          else if (verdict.unproven) unproven.push(`${where} (${what}, block ${e.blockNumber}): ${verdict.unproven}`);
           else proven = true;
         }
       }
       if (!proven) continue;
       if (isModule) provenModules.push(e as ModuleEvent);
       else {
-        provenMembers.push(e as MembershipEvent);
-        timeline = new MembershipTimeline(provenMembers, sink);
+        const m = e as MembershipEvent;
+        if (m.type === "MemberAdmitted") {
+          const change = b.changes.find(
+            (c) => lower(c.txHash) === lower(m.txHash) && lower(c.account) === lower(m.account),
+          );
+          this.admittedTime.set(lower(m.account), genesis ? 0 : (change?.timestamp ?? 0));
+        }
+        provenMembers.push(m);
+        timeline = new MembershipTimeline(provenMembers, sink, false);
       }
     }
     b.changes.forEach((c, i) => {
@@ -394,26 +418,51 @@ class MembershipProver {
   }
 }
 
-/** Why a signed membership change does not prove `e` at `pos`, or null if it does. */
+/**
+ * Whether a signed membership change proves `e` at `pos`: `error` if it cannot be what the ledger
+ * executed (forged), `unproven` if it may be but its majority rests on members not proven, else
+ * neither. Signers must be banks of the bundle's history; they count if the proven history has them.
+ */
 function checkChange(
   c: MembershipChange,
   e: MembershipEvent | ModuleEvent,
   pos: Pos,
+  claimed: MembershipTimeline,
   proven: MembershipTimeline,
+  admittedTime: Map<string, number>,
   domain: { name: string; version: string; chainId: string; verifyingContract: string },
-): string | null {
-  if (c.blockNumber !== pos[0]) return `its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`;
-  if ("type" in e && c.role !== e.role.id) return `its signed change is for role ${c.role}, not ${e.role.id}`;
+): { error?: string; unproven?: string } {
+  const fail = (error: string) => ({ error });
+  if (c.blockNumber !== pos[0])
+    return fail(`its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`);
+  const removal = "type" in e && e.type === "MemberRemoved";
+  const role = "type" in e && !removal ? e.role.id : Role.None;
+  if (c.role !== role) return fail(`its signed change is for role ${c.role}, not ${role}`);
+  const data =
+    "type" in e && e.type === "MemberAdmitted"
+      ? membershipChangeData(MembershipAction.Admit, e.name ?? "", e.encryptionKey ?? "0x")
+      : ZERO_HASH;
+  if (lower(c.data) !== data)
+    return fail(`its signers signed another name or encryption key than the event's (data ${short(c.data)})`);
   const issuedAt = BigInt(c.issuedAt);
   const deadline = BigInt(c.deadline);
   if (BigInt(c.timestamp) < issuedAt || BigInt(c.timestamp) > deadline)
-    return `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`;
+    return fail(
+      `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`,
+    );
+  if (deadline - issuedAt > MAX_SIGNATURE_WINDOW)
+    return fail(
+      `its signature window ${c.issuedAt}..${c.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`,
+    );
   const blob = getBytes(c.signatures);
-  const voting = proven.votingCountAt(pos);
+  const voting = Math.max(claimed.votingCountAt(pos), proven.votingCountAt(pos));
   const majority = Math.floor(voting / 2) + 1;
-  if (blob.length % 64 !== 0) return `signatures: ${blob.length} bytes is not a whole number of 64-byte signatures`;
+  if (blob.length % 64 !== 0)
+    return fail(`signatures: ${blob.length} bytes is not a whole number of 64-byte signatures`);
   if (blob.length / 64 > voting)
-    return `${blob.length / 64} signatures, but only ${voting} banks could sign: at most one per bank is accepted`;
+    return fail(
+      `${blob.length / 64} signatures, but only ${voting} banks could sign: at most one per bank is accepted`,
+    );
   const digest = TypedDataEncoder.hash(domain, MEMBERSHIP_CHANGE_TYPES, {
     action: c.action,
     account: c.account,
@@ -424,23 +473,27 @@ function checkChange(
     deadline,
   });
   let last = 0n;
-  let valid = 0;
+  let counted = 0;
   for (let i = 0; i < blob.length; i += 64) {
     let signer: string;
     try {
       signer = recoverCompact(digest, hexlify(blob.subarray(i, i + 64)));
     } catch {
-      return `signature ${i / 64} is not a valid signature`;
+      return fail(`signature ${i / 64} is not a valid signature`);
     }
-    if (BigInt(signer) <= last) return `signature ${i / 64} is repeated or out of order`;
+    if (BigInt(signer) <= last) return fail(`signature ${i / 64} is repeated or out of order`);
     last = BigInt(signer);
-    const why = proven.notVotingReason(getAddress(signer), pos);
-    if (why) return `signature ${i / 64} is not a proven bank's: ${why}`;
-    valid++;
+    const why = claimed.notVotingReason(getAddress(signer), pos);
+    if (why) return fail(`signature ${i / 64} is not a bank's: ${why}`);
+    if ((admittedTime.get(signer) ?? 0) > Number(issuedAt))
+      return fail(`signature ${i / 64} was issued before its signer's admission`);
+    if (proven.notVotingReason(getAddress(signer), pos) === null) counted++;
   }
-  if (valid < majority)
-    return `signed by ${valid} bank(s); more than half of the ${voting} proven banks (${majority}) must sign`;
-  return null;
+  if (counted < majority)
+    return {
+      unproven: `signed by ${counted} bank(s) proven from the consortium file; more than half of the ${voting} banks (${majority}) must sign (the others rest on changes unproven offline)`,
+    };
+  return {};
 }
 
 // ---------------------------------------------------------------- entry point
@@ -561,7 +614,8 @@ class Verifier {
     });
     this.membership = new MembershipTimeline(b.membership, this.errors);
     this.modules = new ModuleTimeline(b.modules, this.errors);
-    if (trust) this.proven = new MembershipProver(b, trust, this.hasher.domain, this.errors, this.unproven);
+    if (trust)
+      this.proven = new MembershipProver(b, trust, this.membership, this.hasher.domain, this.errors, this.unproven);
     else {
       this.unproven.push(
         "consortium: the chain id, the ledger address and the founding members are the bundle's own word: pass --trust FILE (the consortium file published when it was formed) to prove them",
@@ -1011,6 +1065,11 @@ class Verifier {
     if (issuedAt > BigInt(r.timestamp)) {
       row.reasons.push(`signatures issued at ${r.issuedAt}, after the record's block time ${r.timestamp}`);
     }
+    if (deadline - issuedAt > MAX_SIGNATURE_WINDOW) {
+      row.reasons.push(
+        `its signature window ${r.issuedAt}..${r.deadline} is longer than the ledger allows (${MAX_SIGNATURE_WINDOW} s)`,
+      );
+    }
     const blob = getBytes(r.endorsements);
     const voting = this.membership.votingCountAt(pos);
     row.quorum = quorumFor(voting);
@@ -1064,8 +1123,17 @@ class Verifier {
         `${signers.length} valid endorsements; quorum at block ${r.blockNumber} is ${row.quorum} (${voting} voting members)`,
       );
     }
-    // The ledger refused any signature past its deadline: the block time is at most the deadline.
-    if (this.provenQuorum(row, r.proposer, signers, pos)) this.ownTime.get(row)!.to = Number(deadline);
+    // The ledger refused any signature outside [issuedAt, deadline], and any issued before its
+    // signer's admission: with a proven quorum, the block time lies in that window.
+    const early = this.proven ? signers.filter((x) => (this.proven!.admittedTime.get(x) ?? 0) > Number(issuedAt)) : [];
+    for (const x of early) {
+      row.reasons.push(`${getAddress(x)} signed at ${r.issuedAt}, before it was admitted: the ledger refuses that`);
+    }
+    if (early.length === 0 && this.provenQuorum(row, r.proposer, signers, pos)) {
+      const own = this.ownTime.get(row)!;
+      own.from = Number(issuedAt);
+      own.to = Number(deadline);
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import { EXIT, main } from "../../clients/evidence/cli";
 import { EncryptedDocument, OpaqueObject, serializeBundle } from "../../clients/evidence/bundle";
 import { disclosureDecrypter, disclosureManifest, sealedDocumentsOf } from "../../clients/evidence/disclosure";
 import { exportLoanBundle } from "../../clients/evidence/export";
+import { verifyBundle } from "../../clients/evidence/verify";
 import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../arbitration/fixture";
 import { expectRejected, expectVerified, tampered } from "./helpers";
@@ -149,6 +150,35 @@ describe("Evidence bundle of an arbitration case (real court and loan book)", fu
         decrypt: disclosureDecrypter(encryptionPrivateKey(partners[0].address)),
       },
     );
+  });
+
+  it("rejects a bundle that leaves out a disclosed document, and cannot prove completeness without the manifest", async function () {
+    const { bundle } = await loadFixture(awardedCaseFixture);
+    expect(bundle.disclosures).to.have.length(1);
+    const statement = bundle.disclosures[0].items[1].contentHash;
+    const removed = tampered(bundle, (b) => {
+      b.documents = b.documents.filter((d) => d.contentHash !== statement);
+    });
+    await expectRejected(removed, [
+      /^disclosures\[0\]: document 0x[0-9a-f]+…[0-9a-f]+ was disclosed in the case \(case record 3\) but is missing from the bundle$/,
+    ]);
+    // Dropping the manifest too leaves the omission unprovable, never verified.
+    const hidden = tampered(removed, (b) => {
+      b.disclosures = [];
+    });
+    const report = await verifyBundle(hidden);
+    expect(report.errors).to.deep.equal([]);
+    expect(report.status).to.equal("unproven");
+    expect(report.unproven).to.include(
+      "case record 3 (Disclosure): the bundle carries no manifest for it, so whether every document it disclosed is here cannot be checked",
+    );
+    // A manifest that is not the one recorded on the case chain fails.
+    const forged = tampered(bundle, (b) => {
+      b.disclosures[0].items.pop();
+    });
+    await expectRejected(forged, [
+      /^disclosures\[0\]: its manifest hash .* is on no Disclosure record of the case chain/,
+    ]);
   });
 
   it("rejects case info that is not what the claim's endorsers signed", async function () {
