@@ -70,7 +70,7 @@ describe("BlockPump and PumpedWallet", function () {
     };
     let error: Error | undefined;
     try {
-      await ledger.commit(record, 1n, "0x");
+      await ledger.commit(record, 0n, 1n, "0x");
     } catch (e) {
       error = e as Error;
     }
