@@ -1,6 +1,7 @@
 import type { ContractTransactionReceipt, Signer, TypedDataDomain } from "ethers";
 import { EvidenceLedger, EvidenceLedger__factory } from "../../typechain-types";
 import { AddressBook } from "./addressBook";
+import { eventFragment, rawLogs } from "./receipts";
 import {
   Endorsement,
   EndorsementMessage,
@@ -242,17 +243,17 @@ export function committedFrom(
   endorsers: string[],
 ): Committed {
   const ledgerAddress = ledger.target.toString().toLowerCase();
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== ledgerAddress) continue;
-    const parsed = ledger.interface.parseLog(log);
-    if (parsed?.name !== "RecordCommitted") continue;
+  const event = eventFragment(ledger.interface, "RecordCommitted");
+  for (const log of rawLogs(receipt)) {
+    if (log.address.toLowerCase() !== ledgerAddress || log.topics[0] !== event.topicHash) continue;
+    const args = ledger.interface.decodeEventLog(event.fragment, log.data, log.topics);
     return {
-      subject: parsed.args.subject,
-      kind: parsed.args.kind,
-      contentHash: parsed.args.contentHash,
+      subject: args.subject,
+      kind: args.kind,
+      contentHash: args.contentHash,
       salt,
-      head: parsed.args.head,
-      prev: parsed.args.prev,
+      head: args.head,
+      prev: args.prev,
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,

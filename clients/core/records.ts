@@ -2,6 +2,7 @@ import {
   AbiCoder,
   Signature,
   TypedDataDomain,
+  TypedDataEncoder,
   concat,
   getBytes,
   hexlify,
@@ -10,7 +11,7 @@ import {
   solidityPacked,
   verifyTypedData,
 } from "ethers";
-import type { Signer } from "ethers";
+import type { Signer, SigningKey } from "ethers";
 import { RecordInput } from "./types";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -66,8 +67,32 @@ export async function signEndorsement(
   domain: TypedDataDomain,
   message: EndorsementMessage,
 ): Promise<Endorsement> {
+  // A wallet signs the EIP-712 digest directly (the encoder and domain separator are reused);
+  // any other signer (a hardware or remote one) gets the typed data.
+  const key = (signer as { signingKey?: SigningKey }).signingKey;
+  if (key) {
+    const signature = key.sign(endorsementDigest(domain, message)).compactSerialized;
+    return { signer: await signer.getAddress(), signature };
+  }
   const raw = await signer.signTypedData(domain, ENDORSEMENT_TYPES, message);
   return { signer: await signer.getAddress(), signature: Signature.from(raw).compactSerialized };
+}
+
+let endorsementEncoder: TypedDataEncoder | undefined;
+const domainSeparators = new Map<string, string>();
+
+/** The EIP-712 digest an endorsement signs: the same as `TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, message)`. */
+export function endorsementDigest(domain: TypedDataDomain, message: EndorsementMessage): string {
+  endorsementEncoder ??= TypedDataEncoder.from(ENDORSEMENT_TYPES);
+  const key = `${domain.name}|${domain.version}|${String(domain.chainId)}|${String(domain.verifyingContract)}`;
+  let separator = domainSeparators.get(key);
+  if (!separator) {
+    separator = TypedDataEncoder.hashDomain(domain);
+    domainSeparators.set(key, separator);
+  }
+  return keccak256(
+    concat(["0x1901", separator, endorsementEncoder.hash(message as unknown as Record<string, unknown>)]),
+  );
 }
 
 /** Recovers the signer of a compact endorsement signature. */

@@ -1,4 +1,5 @@
 import { BaseContract, ContractTransactionReceipt, MaxUint256, Signer, encodeBytes32String } from "ethers";
+import { eventFragment, rawLogs } from "../core/receipts";
 import { AddressBook } from "../core/addressBook";
 import { Committed, Endorser, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
@@ -54,11 +55,13 @@ export function useCategory(name: string): string {
 export function eventsOf(contract: BaseContract, receipt: ContractTransactionReceipt | null, name: string) {
   if (!receipt) throw new Error("transaction was dropped");
   const address = contract.target.toString().toLowerCase();
+  const event = eventFragment(contract.interface, name);
   const out = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = contract.interface.parseLog(log);
-    if (parsed?.name === name) out.push(parsed.args);
+  // The receipt's raw logs, matched by topic: decoding every log of a receipt against the whole
+  // ABI (what `receipt.logs` of a contract receipt does) costs a keccak per event per log.
+  for (const log of rawLogs(receipt)) {
+    if (log.address.toLowerCase() !== address || log.topics[0] !== event.topicHash) continue;
+    out.push(contract.interface.decodeEventLog(event.fragment, log.data, log.topics));
   }
   return out;
 }

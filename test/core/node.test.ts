@@ -252,3 +252,29 @@ describe("address book", () => {
     expect(() => readAddressBook(path.join(dir, "bad.json"))).to.throw(/not valid JSON/);
   });
 });
+
+describe("endorsement digest", () => {
+  it("is the EIP-712 hash of the typed data, so a wallet's direct signature equals signTypedData's", async () => {
+    const { TypedDataEncoder, Wallet, Signature } = await import("ethers");
+    const { ENDORSEMENT_TYPES, endorsementDigest, ledgerDomain, signEndorsement } =
+      await import("../../clients/core/records");
+    const wallet = Wallet.createRandom();
+    const domain = ledgerDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    const message = {
+      subject: Subject.loan(1),
+      kind: Kind.Note,
+      contentHash: ZERO_HASH.replace(/0$/, "1"),
+      attrs: ZERO_HASH,
+      prev: ZERO_HASH,
+      proposer: wallet.address,
+      deadline: 1_700_000_000n,
+    };
+    expect(endorsementDigest(domain, message)).to.equal(TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, message));
+    const direct = await signEndorsement(wallet, domain, message);
+    const typed = Signature.from(await wallet.signTypedData(domain, ENDORSEMENT_TYPES, message)).compactSerialized;
+    expect(direct.signature).to.equal(typed);
+    // Another domain (another ledger) gives another digest.
+    const other = ledgerDomain(31337n, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
+    expect(endorsementDigest(other, message)).to.not.equal(endorsementDigest(domain, message));
+  });
+});
