@@ -3,7 +3,7 @@ import { LoanStatus } from "../core/types";
 import { PartnerBankNode } from "../lending";
 import { installCaseReviewers } from "../arbitration";
 import { parseProposal } from "./endpoint";
-import { plannedLoans } from "./plan";
+import { plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole } from "./runtime";
 
 /** What every bank tokenizes for itself at its first start (settlement money for its loans). */
