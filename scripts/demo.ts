@@ -51,6 +51,14 @@ async function main(): Promise<number> {
     });
     process.env.ANVIL_URL = anvil.url;
     console.log(`started anvil at ${anvil.url} for this run`);
+    // Interrupted: stop the private anvil too.
+    const running = anvil;
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => {
+        console.error(`\n${signal}: stopping anvil`);
+        void running.stop().finally(() => process.exit(130));
+      });
+    }
   }
   try {
     return await run(options, anvil);

@@ -99,6 +99,10 @@ export class LendingScenario {
   private readonly gas = new GasMeter();
   private readonly gasNames = new Map<string, string>();
   private readonly loans: SimLoan[] = [];
+  private progress: (day: number, note: string) => void = () => undefined;
+  private progressDay = 0;
+  /** Applicants' wallets between admission and disbursement. */
+  private readonly borrowerWallets = new Map<number, PumpedWallet>();
   private applicants = 0;
   private refused = 0;
   private multiHeadAdmitted = 0;
@@ -128,10 +132,22 @@ export class LendingScenario {
   async run(): Promise<SimReport> {
     const started = Date.now();
     await this.deploy();
-    const bar = new ProgressBar("simulating", this.opts.months, process.stderr, 5_000, this.opts.progress);
+    // Progress by simulated day, so that a long month still shows movement.
+    const bar = new ProgressBar(
+      "simulating",
+      this.opts.months * PERIOD_DAYS,
+      process.stderr,
+      5_000,
+      this.opts.progress,
+    );
+    this.progress = (day, note) => {
+      if (day <= this.progressDay) return;
+      bar.tick(day - this.progressDay, note);
+      this.progressDay = day;
+    };
     for (let m = 0; m < this.opts.months; m++) {
       await this.playMonth(m, this.plan.month(m));
-      bar.tick(1, `month ${m + 1}/${this.opts.months}`);
+      this.progress((m + 1) * PERIOD_DAYS, `month ${m + 1}/${this.opts.months}, ${this.loans.length} loans`);
       this.opts.onMonth?.(m + 1);
     }
     bar.finish(`${this.loans.length} loans`);
@@ -274,6 +290,7 @@ export class LendingScenario {
     }
     for (const d of [...byDay.keys()].sort((x, y) => x - y)) {
       const work = byDay.get(d)!;
+      this.progress(d, `month ${m + 1}/${this.opts.months}, ${this.loans.length} loans`);
       if (work.apps.length > 0) {
         await this.at(d, STAGE_HOUR.applications);
         await this.applicationStage(work.apps);
@@ -320,9 +337,15 @@ export class LendingScenario {
     return pseudonymOf(this.consortiumSecret, a.identity);
   }
 
+  /** The borrower's wallet (made once: deriving a key's address costs a curve multiplication). */
   private borrowerWallet(a: Applicant): PumpedWallet {
-    const w = seededWallet(this.opts.seed, `borrower.${a.index}`, this.env.provider);
-    return new PumpedWallet(w.privateKey, this.env.provider, this.pump, BigInt(this.book.chainId));
+    let wallet = this.borrowerWallets.get(a.index);
+    if (!wallet) {
+      const key = seededWallet(this.opts.seed, `borrower.${a.index}`, this.env.provider).privateKey;
+      wallet = new PumpedWallet(key, this.env.provider, this.pump, BigInt(this.book.chainId));
+      this.borrowerWallets.set(a.index, wallet);
+    }
+    return wallet;
   }
 
   private async admit(app: PlannedApplication & { loan: PlannedLoan }): Promise<string> {
@@ -378,6 +401,7 @@ export class LendingScenario {
     // The partners commit their shares at once, and the borrower's bank tokenizes the borrower's
     // own money for interest and charges meanwhile; then the lead bank disburses.
     const wallet = this.borrowerWallet(app.applicant);
+    this.borrowerWallets.delete(app.applicant.index);
     await this.pump.all<unknown>([
       ...loan.syndicate.map((s) => () => this.partners[s.partner].commitFunding(loanId, s.amount)),
       () => this.lead.deposit(loan.principal, wallet.address),
