@@ -91,7 +91,7 @@ async function stop(dir: string): Promise<void> {
   const pids = JSON.parse(fs.readFileSync(file, "utf8")) as {
     supervisor: number;
     anvil: number;
-    nodes: Record<string, number>;
+    nodes: Record<string, { pid?: number }>;
   };
   if (isAlive(pids.supervisor)) {
     process.kill(pids.supervisor, "SIGTERM");
@@ -101,7 +101,9 @@ async function stop(dir: string): Promise<void> {
     }
   }
   // The supervisor is gone (killed hard): stop what it left behind, nodes first, then the chain.
-  const nodes = Object.values(pids.nodes).filter(isAlive);
+  const nodes = Object.values(pids.nodes)
+    .map((n) => n.pid)
+    .filter((p): p is number => isAlive(p));
   for (const p of nodes) process.kill(p, "SIGTERM");
   await waitGone(nodes, 10_000);
   if (isAlive(pids.anvil)) {
