@@ -6,6 +6,7 @@ import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
 import { verifyBundleCase } from "./cases/verify";
 import { simDemo } from "./cases/sim";
+import { consoleCase } from "./cases/console";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
 /**
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
     // The demo's scenario on the contracts; its rate is transactions per second of the whole run.
     { name: quick ? "sim.demo.l30" : "sim.demo.l100", run: () => simDemo(ctx, { loans: n(100, 30) }) },
     ...(quick ? [] : [{ name: "sim.demo.l1000", run: () => simDemo(ctx, { loans: 1_000 }) }]),
+    {
+      // The arbitrator's case page for a loan with 1,000 records (docs/CONSOLE.md).
+      name: quick ? "console.case.r200" : "console.case.r1000",
+      run: () => consoleCase(ctx, { records: n(1_000, 200), rounds: n(3, 1) }),
+    },
   ];
 
   const results: CaseResult[] = [];

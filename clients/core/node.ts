@@ -25,6 +25,8 @@ export interface RecordAttrs {
 export interface Proposal {
   record: RecordInput;
   proposer: string;
+  /** When the endorsers sign (the latest block time when the proposal was prepared). */
+  issuedAt: bigint;
   deadline: bigint;
   /** The original document (peers check it hashes to `record.contentHash`). */
   document: Uint8Array;
@@ -56,6 +58,22 @@ export interface Endorser {
   endorse(p: Proposal): Promise<string>;
 }
 
+/** What a node decided on one proposal it was asked to endorse (kept in its review log). */
+export interface ReviewDecision {
+  /** When it decided, milliseconds since the epoch. */
+  at: number;
+  subject: string;
+  kind: string;
+  contentHash: string;
+  proposer: string;
+  signed: boolean;
+  /** Why it refused, or "checks passed". */
+  reason: string;
+}
+
+/** How many review decisions a node keeps (the oldest are dropped first). */
+export const REVIEW_LOG_SIZE = 1_000;
+
 /** A kind-specific check a node runs before it signs; throw (any Error) to refuse. */
 export type Reviewer = (proposal: Proposal, node: LedgerNode) => Promise<void> | void;
 
@@ -80,6 +98,7 @@ export interface Committed {
 export class LedgerNode implements Endorser {
   readonly ledger: EvidenceLedger;
   private readonly reviewers = new Map<string, Reviewer[]>();
+  private readonly reviewLog: ReviewDecision[] = [];
   private domainCache?: TypedDataDomain;
   private addressCache?: string;
 
@@ -115,6 +134,27 @@ export class LedgerNode implements Endorser {
    * extends the subject's current head) run for every kind; then the kind's own reviewers.
    */
   async review(p: Proposal): Promise<Endorsement> {
+    const decided = (signed: boolean, reason: string): void => {
+      const { subject, kind, contentHash } = p.record;
+      this.reviewLog.push({ at: Date.now(), subject, kind, contentHash, proposer: p.proposer, signed, reason });
+      if (this.reviewLog.length > REVIEW_LOG_SIZE) this.reviewLog.shift();
+    };
+    try {
+      const endorsement = await this.checkAndSign(p);
+      decided(true, "checks passed");
+      return endorsement;
+    } catch (e) {
+      if (e instanceof EndorsementRefused) decided(false, e.reason);
+      throw e;
+    }
+  }
+
+  /** The decisions this node took on proposals it reviewed, oldest first (the last `REVIEW_LOG_SIZE`). */
+  reviewDecisions(): readonly ReviewDecision[] {
+    return this.reviewLog;
+  }
+
+  private async checkAndSign(p: Proposal): Promise<Endorsement> {
     const refuse = (reason: string): never => {
       throw new EndorsementRefused(this.name, reason);
     };
@@ -128,7 +168,12 @@ export class LedgerNode implements Endorser {
         refuse(`${kindName(p.record.kind)}: ${(e as Error).message}`);
       }
     }
-    const message: EndorsementMessage = { ...p.record, proposer: p.proposer, deadline: p.deadline };
+    const message: EndorsementMessage = {
+      ...p.record,
+      proposer: p.proposer,
+      issuedAt: p.issuedAt,
+      deadline: p.deadline,
+    };
     return signEndorsement(this.signer, this.domain(), message);
   }
 
@@ -145,12 +190,14 @@ export class LedgerNode implements Endorser {
     kind: string;
     document: Uint8Array;
     attrs?: RecordAttrs;
+    issuedAt?: bigint;
     deadline?: bigint;
     salt?: Uint8Array;
   }): Promise<Proposal> {
     const salt = args.salt ?? newSalt();
     const prev = await this.ledger.headOf(args.subject);
-    const deadline = args.deadline ?? (await this.now()) + 3_600n;
+    const issuedAt = args.issuedAt ?? (await this.now());
+    const deadline = args.deadline ?? issuedAt + 3_600n;
     const record: RecordInput = {
       subject: args.subject,
       kind: args.kind,
@@ -158,7 +205,15 @@ export class LedgerNode implements Endorser {
       attrs: args.attrs ? attrsHash(args.attrs.types, args.attrs.values) : ZERO_HASH,
       prev,
     };
-    return { record, proposer: await this.address(), deadline, document: args.document, salt, attrs: args.attrs };
+    return {
+      record,
+      proposer: await this.address(),
+      issuedAt,
+      deadline,
+      document: args.document,
+      salt,
+      attrs: args.attrs,
+    };
   }
 
   /** Latest block timestamp, in seconds. */
@@ -225,7 +280,11 @@ async function endorseChecked(peer: Endorser, p: Proposal, domain?: TypedDataDom
   if (peer instanceof LedgerNode || !domain) return { signer, signature };
   let recovered = "";
   try {
-    recovered = recoverEndorser(domain, { ...p.record, proposer: p.proposer, deadline: p.deadline }, signature);
+    recovered = recoverEndorser(
+      domain,
+      { ...p.record, proposer: p.proposer, issuedAt: p.issuedAt, deadline: p.deadline },
+      signature,
+    );
   } catch {
     // not a signature at all: reported below
   }
@@ -277,7 +336,9 @@ export async function proposeAndCommit(
   const quorum = Number(await proposer.ledger.quorumFor(await proposer.ledger.votingMemberCount()));
   const collected = await collectEndorsements(proposal, peers, quorum, proposer.domain());
   const send =
-    submit ?? (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
+    submit ??
+    (async (p: Proposal, sigs: string) =>
+      (await proposer.ledger.commit(p.record, p.issuedAt, p.deadline, sigs)).wait());
   const receipt = await send(proposal, collected.signatures);
   if (!receipt) throw new Error("commit transaction was dropped");
   return {

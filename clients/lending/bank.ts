@@ -167,6 +167,7 @@ export class BankNode extends LedgerNode {
             args.amount,
             args.active,
             p.record,
+            p.issuedAt,
             p.deadline,
             sigs,
           )
@@ -264,8 +265,8 @@ export class LeadBankNode extends BankNode {
       },
       async (p, sigs) =>
         (reevaluation
-          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.deadline, sigs)
-          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.deadline, sigs)
+          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
+          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
         ).wait(),
     );
     return { pseudonym: a.pseudonym, account: a.account, limit: decision.limit, decision, record };
@@ -293,7 +294,7 @@ export class LeadBankNode extends BankNode {
         document: encodeDocument({ type: "CreditClosed", pseudonym, reason }),
         attrs: creditClosedAttrs(pseudonym),
       },
-      async (p, sigs) => (await registry.close(pseudonym, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await registry.close(pseudonym, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
   }
 
@@ -333,7 +334,7 @@ export class LeadBankNode extends BankNode {
         document,
         attrs: loanContractAttrs(loanId, line.account, terms),
       },
-      async (p, sigs) => (await loanBook.originate(terms, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return {
       loanId,
@@ -400,7 +401,7 @@ export class LeadBankNode extends BankNode {
         }),
         attrs: defaultNoticeAttrs(loanId, installmentIndex, loan.remindedAt),
       },
-      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return { installment: installmentIndex, record };
   }

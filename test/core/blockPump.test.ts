@@ -3,17 +3,19 @@ import { ethers, network } from "hardhat";
 import { Wallet } from "ethers";
 import { BlockPump, PumpedWallet } from "../../clients/core/blockPump";
 import { Kind, Subject, ZERO_HASH } from "../../clients/core/types";
-import { loadLedgerFixture } from "../helpers/consortium";
+import { LedgerFixture, loadLedgerFixture } from "../helpers/consortium";
 
 describe("BlockPump and PumpedWallet", function () {
   let pump: BlockPump;
+  let f: LedgerFixture;
   const chainId = 31337n;
   const wallets = (n: number) =>
     Array.from({ length: n }, () => new PumpedWallet(Wallet.createRandom().privateKey, ethers.provider, pump, chainId));
   const block = async (n: number) => (await ethers.provider.getBlock(n, false))!;
 
   beforeEach(async function () {
-    await loadLedgerFixture();
+    // The fixture first: reverting to its snapshot would undo what the pump sets on the chain.
+    f = await loadLedgerFixture();
     pump = new BlockPump(network.provider as never);
     await pump.start();
   });
@@ -57,7 +59,6 @@ describe("BlockPump and PumpedWallet", function () {
   });
 
   it("reports a reverted call with its reason, and the sender's next transaction goes through", async function () {
-    const f = await loadLedgerFixture();
     const [w] = wallets(1);
     const ledger = f.ledger.connect(w);
     const record = {
@@ -69,7 +70,7 @@ describe("BlockPump and PumpedWallet", function () {
     };
     let error: Error | undefined;
     try {
-      await ledger.commit(record, 1n, "0x");
+      await ledger.commit(record, 0n, 1n, "0x");
     } catch (e) {
       error = e as Error;
     }

@@ -267,6 +267,7 @@ describe("endorsement digest", () => {
       attrs: ZERO_HASH,
       prev: ZERO_HASH,
       proposer: wallet.address,
+      issuedAt: 1_699_990_000n,
       deadline: 1_700_000_000n,
     };
     expect(endorsementDigest(domain, message)).to.equal(TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, message));
