@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
 import { networkStatus, pidFile, startNetwork } from "../clients/network/supervisor";
-import { bookFigures, formatFigures } from "../clients/network/figures";
+import { formatSummary, networkSummary } from "../clients/network/summary";
 import { addressBookFile } from "../clients/network/config";
 import { readAddressBook } from "../clients/core/addressBook";
 import { JsonRpcProvider } from "ethers";
@@ -91,7 +91,7 @@ async function stop(dir: string): Promise<void> {
   const pids = JSON.parse(fs.readFileSync(file, "utf8")) as {
     supervisor: number;
     anvil: number;
-    nodes: Record<string, number>;
+    nodes: Record<string, { pid?: number }>;
   };
   if (isAlive(pids.supervisor)) {
     process.kill(pids.supervisor, "SIGTERM");
@@ -101,7 +101,9 @@ async function stop(dir: string): Promise<void> {
     }
   }
   // The supervisor is gone (killed hard): stop what it left behind, nodes first, then the chain.
-  const nodes = Object.values(pids.nodes).filter(isAlive);
+  const nodes = Object.values(pids.nodes)
+    .map((n) => n.pid)
+    .filter((p): p is number => isAlive(p));
   for (const p of nodes) process.kill(p, "SIGTERM");
   await waitGone(nodes, 10_000);
   if (isAlive(pids.anvil)) {
@@ -202,10 +204,10 @@ async function main(): Promise<number> {
     if (run) {
       log(`scenario done: ${run.steps} clock steps in ${run.seconds.toFixed(1)} s of wall time`);
       const provider = new JsonRpcProvider(net.url, undefined, { staticNetwork: true });
-      const figures = await bookFigures(provider, readAddressBook(addressBookFile(dir)));
+      const summary = await networkSummary(dir, net.config, provider, readAddressBook(addressBookFile(dir)));
       provider.destroy();
-      fs.writeFileSync(path.join(dir, "figures.json"), JSON.stringify(figures, null, 2) + "\n");
-      console.log(`\n${formatFigures(figures)}\n\n(figures in ${path.join(dir, "figures.json")})`);
+      fs.writeFileSync(path.join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+      console.log(`\n${formatSummary(summary)}\n\n(summary in ${path.join(dir, "summary.json")})`);
       if (o["keep-running"] && !interrupted) {
         await new Promise<void>((resolve) => {
           const timer = setInterval(() => interrupted && (clearInterval(timer), resolve()), 200);

@@ -12,7 +12,7 @@ interface ArbitratorState {
   inbox: DisclosurePackage[];
   /** Cases assigned to this arbitrator and still waiting for the claimant's disclosure. */
   assigned: string[];
-  rulings: { caseId: string; loanId: string; award: boolean; amountOwed: string; reason: string }[];
+  rulings: { caseId: string; loanId: string; verified: boolean; amountOwed: string; verdict: string }[];
 }
 
 /**
@@ -96,36 +96,38 @@ export class ArbitratorRole implements NodeRole {
         })),
       },
     );
-    const verdict = await verifyBundle(JSON.parse(serializeBundle(bundle)));
-    let reason = "";
-    if (!review.verified)
-      reason = `a disclosed document did not verify: ${review.documents.find((d) => !d.verified)?.problem}`;
-    else if (!claimDoc) reason = "no verified claim was disclosed";
-    else if (!verdict.ok) reason = `the evidence bundle failed verification: ${verdict.errors[0] ?? "unknown"}`;
+    const offline = await verifyBundle(JSON.parse(serializeBundle(bundle)));
     const claimed = claimDoc ? BigInt(String(decodeDocument(claimDoc.document, "Claim").amountClaimed)) : 0n;
     const payoff = (await lendingContracts(this.ctx.book, this.ctx.wallet).loanBook.dues(info.loanId)).payoff;
     const owed = claimed < payoff ? claimed : payoff;
-    if (!reason) {
+    const award = offline.ok && review.verified && claimDoc !== undefined;
+    let verdict = offline.ok
+      ? "dismissed: a disclosed document did not verify"
+      : `dismissed: bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
+    if (award) {
       await this.node.issueAward(
         caseId,
         encodeDocument({ type: "Award", caseId, loanId: info.loanId, amountOwed: owed }),
         owed,
       );
+      verdict = "award: borrower owes the claimed amount";
       this.counters.add("awards");
-      this.ctx.log(`case ${caseId}: award, the borrower owes ${owed}`);
-    } else {
-      this.counters.add("dismissed");
-      this.ctx.log(`case ${caseId}: no award (${reason})`);
-    }
+    } else this.counters.add("dismissed");
+    this.ctx.log(`case ${caseId}: ${verdict}`);
     this.state.assigned = this.state.assigned.filter((c) => c !== String(caseId));
     this.state.rulings.push({
       caseId: String(caseId),
       loanId: String(info.loanId),
-      award: !reason,
+      verified: award,
       amountOwed: owed.toString(),
-      reason: reason || "award: the borrower owes the claimed amount",
+      verdict,
     });
     this.save();
+  }
+
+  /** What the run's summary needs from the arbitrator: its rulings. */
+  report(): { rulings: ArbitratorState["rulings"] } {
+    return { rulings: this.state.rulings };
   }
 
   wakeAt(): number | undefined {

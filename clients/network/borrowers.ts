@@ -2,16 +2,15 @@ import { randomBytes } from "node:crypto";
 import { Wallet, hexlify } from "ethers";
 import { LoanStatus } from "../core/types";
 import { BorrowerClient } from "../lending";
-import { DAY, PERIOD_DAYS } from "../sim/model";
 import { call } from "./endpoint";
 import type { Application } from "./lead";
-import { PlannedLoan, plannedLoans } from "./plan";
+import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole, NodeWallet, loadState, saveState } from "./runtime";
 import type { NodeSecrets } from "./secrets";
 
 interface HeldLoan {
   index: number;
-  /** Due dates (unix seconds). */
+  /** Due days (from the scenario's start). */
   due: number[];
   /** First installment not yet handled by this borrower. */
   next: number;
@@ -97,10 +96,10 @@ export class BorrowersRole implements NodeRole {
     const planned = this.planned.get(Number(loanId));
     if (!planned || planned.index !== index)
       throw new Error(`loan ${loanId} paid to borrower ${index} was not planned`);
-    const first = Number(e.args.firstDueDate);
+    const first = Math.floor((Number(e.args.firstDueDate) - this.ctx.t0) / DAY);
     this.state.loans[loanId] = {
       index,
-      due: Array.from({ length: planned.loan.periods }, (_, i) => first + i * PERIOD_DAYS * DAY),
+      due: Array.from({ length: planned.loan.periods }, (_, i) => first + i * PERIOD_DAYS),
       next: 0,
       handled: [],
       closed: false,
@@ -112,7 +111,7 @@ export class BorrowersRole implements NodeRole {
   /** When installment `i` of `loan` is paid (per the plan), or undefined if never. */
   private payAt(loan: HeldLoan, plan: PlannedLoan, i: number): number | undefined {
     const delay = plan.repayment.delays[i];
-    return delay === null ? undefined : loan.due[i] + Math.max(0, delay) * DAY + 3_600;
+    return delay === null ? undefined : this.ctx.t0 + (loan.due[i] + delay) * DAY + STAGE_HOUR.payments * 3_600;
   }
 
   /** Pending payments of a loan, by time. */
@@ -191,20 +190,20 @@ export class BorrowersRole implements NodeRole {
       if (loan.closed || loan.next > i) return;
     }
     const dues = await client.dues(loanId);
+    // What is overdue, or, when nothing is yet (paying on or before the due date), this installment.
+    const owed = dues.amountDue > 0n ? dues.amountDue : dues.currentInterest + dues.currentPrincipal;
     let settled = false;
     if (i === plan.repayment.payoffAt) {
       settled = (await client.payOff(loanId)).settled;
       this.counters.add("payoffs");
-    } else if (dues.amountDue === 0n) {
+    } else if (owed === 0n) {
       return;
-    } else if (plan.repayment.partial[i]) {
-      const half = dues.amountDue / 2n;
-      const first = await client.repay(loanId, half > 0n ? half : dues.amountDue);
-      const rest = (await client.dues(loanId)).amountDue;
-      settled = rest > 0n ? (await client.repay(loanId, rest)).settled : first.settled;
+    } else if (plan.repayment.partial[i] && owed > 1n) {
+      await client.repay(loanId, owed / 2n);
       this.counters.add("partial");
+      settled = (await client.repay(loanId, owed - owed / 2n)).settled;
     } else {
-      settled = (await client.repay(loanId, dues.amountDue)).settled;
+      settled = (await client.repay(loanId, owed)).settled;
     }
     this.counters.add(dues.daysPastDue > 0n ? "late" : "onTime");
     loan.next = i + 1;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { isAddress } from "ethers";
 import { Role } from "../core/types";
 import { ARBITRATOR_NAME, LEAD_NAME, partnerName } from "../sim/consortium";
-import type { ScenarioSize } from "./plan";
+import type { ScenarioSize } from "../sim/plan";
 
 /** What a node process is. */
 export type NodeKind = "lead" | "partner" | "arbitrator" | "borrowers";

@@ -11,11 +11,11 @@ import {
   pseudonymOf,
 } from "../lending";
 import { discloseToArbitrator, openCase } from "../arbitration";
-import type { Applicant } from "../sim/model";
-import { DAY, PERIOD_DAYS, UNITS_PER_CNY } from "../sim/model";
+import type { Applicant } from "../sim/borrowers";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
 import { BANK_FLOAT } from "./partner";
-import { PlannedLoan, applicantInputs, plannedLoans } from "./plan";
+import { CNY } from "../lending/params";
+import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, applicantInputs, plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole, inParallel, loadState, remoteBanks, saveState } from "./runtime";
 
 /** Kind label of an application kept in the lead bank's store (never on chain). */
@@ -39,7 +39,7 @@ interface LeadLoan {
   index: number;
   borrower: string;
   principal: string;
-  /** Due dates (unix seconds) once disbursed. */
+  /** Due days (from the scenario's start) once disbursed. */
   due?: number[];
   /** Next installment to look at for a reminder. */
   remind: number;
@@ -51,11 +51,32 @@ interface LeadLoan {
   inCase: boolean;
 }
 
+/** One month as the lead bank closed it (the report's month row). */
+export interface MonthRecord {
+  month: number;
+  balance: string;
+  nonPerforming: string;
+  nplPercent: number;
+  repaid: string;
+  disbursed: string;
+}
+
+/** A case the lead bank filed. */
+export interface CaseRecord {
+  caseId: number;
+  loanId: number;
+  daysPastDue: number;
+  amountOwed: string;
+}
+
 interface LeadState {
   queue: string[];
   loans: Record<string, LeadLoan>;
   monthsClosed: number;
-  cases: number;
+  /** Last block of the previous month's close (the month's repayments and disbursements are after it). */
+  lastCloseBlock: number;
+  months: MonthRecord[];
+  cases: CaseRecord[];
   refusalShown: boolean;
 }
 
@@ -81,7 +102,9 @@ export class LeadRole implements NodeRole {
       queue: [],
       loans: {},
       monthsClosed: 0,
-      cases: 0,
+      lastCloseBlock: ctx.book.deployBlock,
+      months: [],
+      cases: [],
       refusalShown: false,
     });
     this.planned = plannedLoans(ctx.plan);
@@ -132,12 +155,23 @@ export class LeadRole implements NodeRole {
       const d = await this.node.disburse(loanId);
       // The borrower's own money for interest and charges, tokenized by its bank.
       await this.node.deposit(info.principal, info.borrower);
-      mine.due = Array.from({ length: Number(info.periods) }, (_, i) => Number(d.firstDueDate) + i * PERIOD_DAYS * DAY);
+      const first = Math.floor((Number(d.firstDueDate) - this.ctx.t0) / DAY);
+      mine.due = Array.from({ length: Number(info.periods) }, (_, i) => first + i * PERIOD_DAYS);
       this.save();
       this.counters.add("disbursed");
     } else if (e.name === "CaseAwarded") {
       this.counters.add("awards");
     }
+  }
+
+  /** A reminder goes out the day after the due date, in the morning's reminder stage. */
+  private remindAt(loan: LeadLoan, i: number): number {
+    return this.ctx.t0 + (loan.due![i] + 1) * DAY + STAGE_HOUR.reminders * 3_600;
+  }
+
+  /** A reminder unanswered for a day: default (the reminder window is 24 hours), in the defaults stage. */
+  private defaultAt(loan: LeadLoan): number {
+    return this.ctx.t0 + (loan.due![loan.defaultAt] + 2) * DAY + STAGE_HOUR.defaults * 3_600;
   }
 
   wakeAt(): number | undefined {
@@ -146,11 +180,11 @@ export class LeadRole implements NodeRole {
       if (next === undefined || t < next) next = t;
     };
     const { plan, t0 } = this.ctx;
-    if (this.state.monthsClosed < plan.months) consider(t0 + plan.monthEnd(this.state.monthsClosed) - 3_600);
+    if (this.state.monthsClosed < plan.months) consider(t0 + plan.monthEnd(this.state.monthsClosed));
     for (const loan of Object.values(this.state.loans)) {
       if (!loan.due || loan.closed || loan.defaulted) continue;
-      if (loan.remind < loan.due.length) consider(loan.due[loan.remind] + DAY);
-      if (loan.defaultAt >= 0) consider(loan.due[loan.defaultAt] + 2 * DAY + 60);
+      if (loan.remind < loan.due.length) consider(this.remindAt(loan, loan.remind));
+      if (loan.defaultAt >= 0) consider(this.defaultAt(loan));
     }
     return next;
   }
@@ -171,6 +205,7 @@ export class LeadRole implements NodeRole {
       "applications",
       "declined",
       "admitted",
+      "multiHeadAdmitted",
       "originated",
       "disbursed",
       "reminders",
@@ -206,18 +241,18 @@ export class LeadRole implements NodeRole {
         l.due &&
         !l.closed &&
         !l.defaulted &&
-        ((l.remind < l.due.length && now >= l.due[l.remind] + DAY) ||
-          (l.defaultAt >= 0 && now >= l.due[l.defaultAt] + 2 * DAY + 60)),
+        ((l.remind < l.due.length && now >= this.remindAt(l, l.remind)) ||
+          (l.defaultAt >= 0 && now >= this.defaultAt(l))),
     );
     // Loans are independent: their reminders and defaults go out together (sends stay in order).
     await inParallel(due, 16, async ([key, loan]) => {
       const loanId = BigInt(key);
-      while (loan.remind < loan.due!.length && now >= loan.due![loan.remind] + DAY) {
+      while (loan.remind < loan.due!.length && now >= this.remindAt(loan, loan.remind)) {
         await this.remind(loanId, loan, loan.remind);
         loan.remind++;
         if (loan.closed) break;
       }
-      if (!loan.closed && loan.defaultAt >= 0 && now >= loan.due![loan.defaultAt] + 2 * DAY + 60) {
+      if (!loan.closed && loan.defaultAt >= 0 && now >= this.defaultAt(loan)) {
         // Declared before a restart: the chain says so.
         const status = Number((await this.node.lending.loanBook.loanInfo(loanId)).status);
         if (status === LoanStatus.Active) {
@@ -230,7 +265,7 @@ export class LeadRole implements NodeRole {
     });
     if (due.length > 0) this.save();
     const { plan, t0 } = this.ctx;
-    while (this.state.monthsClosed < plan.months && now >= t0 + plan.monthEnd(this.state.monthsClosed) - 3_600) {
+    while (this.state.monthsClosed < plan.months && now >= t0 + plan.monthEnd(this.state.monthsClosed)) {
       await this.closeMonth();
       this.state.monthsClosed++;
       this.save();
@@ -271,6 +306,7 @@ export class LeadRole implements NodeRole {
         this.peers,
       );
       this.counters.add("admitted");
+      if (n > 0) this.counters.add("multiHeadAdmitted");
     }
     return pseudonym;
   }
@@ -311,8 +347,8 @@ export class LeadRole implements NodeRole {
 
   /** A forged limit, above what the rule allows: every partner's reviewers refuse to sign it. */
   private async showRefusal(pseudonym: string, account: string, inputs: ReturnType<typeof applicantInputs>) {
-    const allowed = decideCredit({ ...inputs, requestedLimit: 300_000n * UNITS_PER_CNY }).limit;
-    const forged = allowed + 100n * UNITS_PER_CNY;
+    const allowed = decideCredit({ ...inputs, requestedLimit: 300_000n * CNY }).limit;
+    const forged = allowed + 100n * CNY;
     const p = await this.node.prepare({
       subject: Subject.borrower(pseudonym),
       kind: Kind.CreditDecision,
@@ -348,7 +384,7 @@ export class LeadRole implements NodeRole {
     }
     if (Number(info.status) !== LoanStatus.Active || Number(info.cursor) > i) return;
     // Already reminded at this installment's reminder time (before a restart).
-    if (Number(info.remindedAt) >= loan.due![i] + DAY) return;
+    if (Number(info.remindedAt) >= this.remindAt(loan, i)) return;
     if ((await loanBook.dues(loanId)).amountDue === 0n) return;
     await this.node.remind(loanId, `Loan ${loanId}: installment ${i + 1} is overdue; please pay within 24 hours.`);
     this.counters.add("reminders");
@@ -366,6 +402,7 @@ export class LeadRole implements NodeRole {
       const dpd = Number(await lb.daysPastDue(loanId));
       return { dpd, cls: Number(await lb.classFor(dpd)) as LoanClass };
     });
+    const toCase: { loanId: bigint; loan: LeadLoan; dpd: number }[] = [];
     for (let k = 0; k < open.length; k++) {
       const [key, loan] = open[k];
       const s = standing[k];
@@ -379,14 +416,49 @@ export class LeadRole implements NodeRole {
         loan.cls = s.cls;
         this.counters.add("classified");
       }
-      if (s.dpd >= 90 && loan.defaulted && !loan.inCase && this.state.cases < this.ctx.config.scenario.maxCases) {
-        await this.takeToArbitration(loanId, s.dpd);
-        loan.inCase = true;
-        this.state.cases++;
-      }
-      this.save();
+      if (s.dpd >= 90 && loan.defaulted && !loan.inCase) toCase.push({ loanId, loan, dpd: s.dpd });
     }
     this.save();
+    // Cases one after the other, in loan order: the court numbers them from its counter.
+    for (const c of toCase) {
+      if (this.state.cases.length >= this.ctx.config.scenario.maxCases) break;
+      c.loan.inCase = true;
+      await this.takeToArbitration(c.loanId, c.dpd);
+      this.save();
+    }
+    await this.recordMonth();
+  }
+
+  /** The month's row: the portfolio now, and what was repaid and disbursed since the last close. */
+  private async recordMonth(): Promise<void> {
+    const lb = this.node.lending.loanBook;
+    const head = await this.ctx.provider.getBlockNumber();
+    let repaid = 0n;
+    let disbursed = 0n;
+    for (let from = this.state.lastCloseBlock + 1; from <= head; from += 2_000) {
+      const range = [from, Math.min(head, from + 1_999)] as const;
+      for (const e of await lb.queryFilter(lb.filters.RepaymentApplied(), ...range)) {
+        const a = e.args.allocation;
+        repaid += a.surcharge + a.overdueInterest + a.interest + a.principal + a.prepaid;
+      }
+      for (const e of await lb.queryFilter(lb.filters.LoanDisbursed(), ...range)) disbursed += e.args.amount;
+    }
+    const [outstanding, nonPerforming] = await lb.portfolio();
+    this.state.months.push({
+      month: this.state.months.length + 1,
+      balance: outstanding.toString(),
+      nonPerforming: nonPerforming.toString(),
+      nplPercent: outstanding === 0n ? 0 : Number((nonPerforming * 1_000_000n) / outstanding) / 10_000,
+      repaid: repaid.toString(),
+      disbursed: disbursed.toString(),
+    });
+    this.state.lastCloseBlock = head;
+    this.save();
+  }
+
+  /** What the run's summary needs from the lead bank: its month rows and its cases. */
+  report(): { months: MonthRecord[]; cases: CaseRecord[] } {
+    return { months: this.state.months, cases: this.state.cases };
   }
 
   /** Files the case, discloses the claim to the arbitrator and hands it the package. */
@@ -414,6 +486,13 @@ export class LeadRole implements NodeRole {
       caseId: filed.caseId,
       contentHashes: [filed.claim.contentHash],
     });
+    this.state.cases.push({
+      caseId: Number(filed.caseId),
+      loanId: Number(loanId),
+      daysPastDue: dpd,
+      amountOwed: dues.payoff.toString(),
+    });
+    this.save();
     await call(arbitrator.port, "POST", "/disclosure", disclosed.package);
     this.counters.add("cases");
     this.ctx.log(`case ${filed.caseId} opened on loan ${loanId} (${dpd} days past due); claim disclosed`);

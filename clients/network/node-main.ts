@@ -15,7 +15,7 @@ import { addressBookFile, nodeDir, readConfig } from "./config";
 import { Endpoint, serve } from "./endpoint";
 import { LeadRole } from "./lead";
 import { PartnerRole } from "./partner";
-import { scenarioPlan } from "./plan";
+import { scenarioPlan } from "../sim/plan";
 import { NodeContext, NodeProvider, NodeRole, NodeStatus, NodeWallet, pollEvents, writeStatus } from "./runtime";
 import { loadOrCreateSecrets, newConsortiumSecret } from "./secrets";
 
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${new Date().toISOString()} ${id}: ${line}\n`);
   };
   const ctx: NodeContext = { dir, config, spec, book, plan, t0: config.t0 ?? 0, provider, wallet, secrets, store, log };
-  const role: NodeRole & { processed(): Record<string, number> } =
+  const role: NodeRole & { processed(): Record<string, number>; report?(): unknown } =
     spec.kind === "lead"
       ? new LeadRole(ctx)
       : spec.kind === "partner"
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     wakeAt: role.wakeAt(),
     processed: { events: Number(store.getCursor("count.events") ?? "0"), ...role.processed() },
     waiting: setupDone ? role.waiting() : "setup",
+    report: role.report?.(),
     lastError,
     updatedAt: new Date().toISOString(),
   });

@@ -3,7 +3,7 @@ import { LoanStatus } from "../core/types";
 import { PartnerBankNode } from "../lending";
 import { installCaseReviewers } from "../arbitration";
 import { parseProposal } from "./endpoint";
-import { plannedLoans } from "./plan";
+import { plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole } from "./runtime";
 
 /** What every bank tokenizes for itself at its first start (settlement money for its loans). */
@@ -19,7 +19,6 @@ export class PartnerRole implements NodeRole {
   private readonly counters: Counters;
   private readonly index: number;
   private readonly planned;
-  private lastRefusal = "";
 
   constructor(private readonly ctx: NodeContext) {
     this.node = new PartnerBankNode(ctx.spec.name, ctx.wallet, ctx.book);
@@ -53,7 +52,6 @@ export class PartnerRole implements NodeRole {
         } catch (e) {
           if (e instanceof EndorsementRefused) {
             this.counters.add("refused");
-            this.lastRefusal = e.reason;
             this.ctx.log(`refused: ${e.reason}`);
           }
           throw e;
@@ -97,9 +95,7 @@ export class PartnerRole implements NodeRole {
   }
 
   waiting(): string {
-    return this.lastRefusal
-      ? `proposals and loans to fund (last refusal: ${this.lastRefusal})`
-      : "proposals and loans to fund";
+    return "proposals to review and loans to fund";
   }
 
   processed(): Record<string, number> {

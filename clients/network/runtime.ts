@@ -7,7 +7,7 @@ import { DocumentStore } from "../store";
 import { ArbitrationCourt__factory, LoanBook__factory } from "../../typechain-types";
 import type { NetworkConfig, NodeSpec } from "./config";
 import { RemoteEndorser } from "./endpoint";
-import type { ScenarioPlan } from "./plan";
+import type { ScenarioPlan } from "../sim/plan";
 import type { NodeSecrets } from "./secrets";
 
 /** Everything one node process has: its own key and store, the public config, the chain. */
@@ -199,6 +199,8 @@ export interface NodeStatus {
   wakeAt?: number;
   processed: Record<string, number>;
   waiting: string;
+  /** What the run's summary needs from this node (month rows, cases, rulings). */
+  report?: unknown;
   lastError?: string;
   updatedAt: string;
 }

@@ -21,7 +21,7 @@ import {
 import { call } from "./endpoint";
 import { NodeStatus, readStatus } from "./runtime";
 import { loadOrCreateSecrets } from "./secrets";
-import type { ScenarioSize } from "./plan";
+import type { ScenarioSize } from "../sim/plan";
 
 export interface StartOptions {
   dir: string;

@@ -7,8 +7,9 @@ import { JsonRpcProvider } from "ethers";
 import { readAddressBook } from "../../clients/core/addressBook";
 import { LendingContracts, lendingContracts } from "../../clients/lending";
 import { addressBookFile, configFile, nodeDir, readConfig } from "../../clients/network/config";
-import { BookFigures, bookFigures } from "../../clients/network/figures";
-import { scenarioPlan } from "../../clients/network/plan";
+import { networkSummary } from "../../clients/network/summary";
+import { scenarioPlan } from "../../clients/sim/plan";
+import { ScenarioSummary, summarize } from "../../clients/sim/summary";
 import { readStatus } from "../../clients/network/runtime";
 import { secretsFile } from "../../clients/network/secrets";
 import { NetworkHandle, networkStatus, startNetwork } from "../../clients/network/supervisor";
@@ -42,7 +43,7 @@ describe("network: the lending scenario as separate node processes on a persiste
   let dir: string;
   let net: NetworkHandle | undefined;
   const pids = new Set<number>();
-  let figures: BookFigures;
+  let summary: ScenarioSummary;
   let provider: JsonRpcProvider;
   let lending: LendingContracts;
   let killedPid = 0;
@@ -80,7 +81,7 @@ describe("network: the lending scenario as separate node processes on a persiste
     remember();
     provider = new JsonRpcProvider(net.url, undefined, { staticNetwork: true });
     const book = readAddressBook(addressBookFile(dir));
-    figures = await bookFigures(provider, book);
+    summary = await networkSummary(dir, readConfig(dir)!, provider, book);
     lending = lendingContracts(book, provider as never);
   });
 
@@ -137,9 +138,11 @@ describe("network: the lending scenario as separate node processes on a persiste
     for (const id of ["partner-1", "partner-2", "partner-3"]) {
       expect(readStatus(nodeDir(dir, id))!.processed.refused, `${id} refused the forged limit`).to.be.greaterThan(0);
     }
-    expect(figures.cases).to.have.length(1);
-    expect(figures.cases[0].awarded).to.equal(true);
-    expect(BigInt(figures.cases[0].amountOwed)).to.be.greaterThan(0n);
+    expect(summary.cases).to.have.length(1);
+    expect(summary.cases[0]).to.include({ verified: true, verdict: "award: borrower owes the claimed amount" });
+    expect(summary.cases[0].daysPastDue).to.be.at.least(90);
+    expect(BigInt(summary.cases[0].amountOwed)).to.be.greaterThan(0n);
+    expect(summary.recordsByKind).to.include.keys("CreditDecision", "LoanContract", "DefaultNotice", "CaseOpened");
     const arbitrator = readStatus(nodeDir(dir, "arbitrator"))!.processed;
     expect(arbitrator).to.include({ assigned: 1, disclosures: 1, awards: 1, dismissed: 0 });
   });
@@ -150,7 +153,7 @@ describe("network: the lending scenario as separate node processes on a persiste
     const book = readAddressBook(addressBookFile(dir));
     const partnerAddress = (i: number): string =>
       book.members.find((m) => m.name === net!.config.nodes.find((n) => n.id === `partner-${i + 1}`)!.name)!.address;
-    for (const a of plan.applications.filter((x) => x.loan)) {
+    for (const a of plan.applications.filter((x: { loan?: unknown }) => x.loan)) {
       const l = a.loan!;
       for (const s of l.syndicate) {
         const events = funded.filter(
@@ -171,10 +174,10 @@ describe("network: the lending scenario as separate node processes on a persiste
     } finally {
       store.close();
     }
-    expect(figures.borrowersPaid).to.equal(figures.fundersReceived);
-    expect(BigInt(figures.borrowersPaid)).to.be.greaterThan(0n);
-    const disbursed = figures.loans.reduce((s, l) => s + BigInt(l.principal), 0n);
-    expect(figures.funders.reduce((s, f) => s + BigInt(f.funded), 0n)).to.equal(disbursed);
+    expect(summary.payments.borrowersPaid).to.equal(summary.payments.fundersReceived);
+    expect(summary.payments.balanced).to.equal(true);
+    expect(BigInt(summary.payments.borrowersPaid)).to.be.greaterThan(0n);
+    expect(summary.funders.reduce((s, f) => s + BigInt(f.funded), 0n)).to.equal(BigInt(summary.portfolio.disbursed));
   });
 
   it("gives the same loans, classes and money as the in-process demo with the same seed", async function () {
@@ -184,10 +187,13 @@ describe("network: the lending scenario as separate node processes on a persiste
         { provider: ethers.provider, rpc: network.provider as never },
         { ...SCENARIO, out, network: "hardhat", progress: false, log: () => undefined },
       ).run();
-      const inProcess = await bookFigures(ethers.provider, readAddressBook(path.join(out, "addresses.json")));
-      expect(figures).to.deep.equal(inProcess);
-      expect(figures.borrowersPaid).to.equal(report.payments.borrowersPaid);
-      expect(figures.byClass).to.deep.equal(report.loans.byClass);
+      const inProcess = summarize(report);
+      if (JSON.stringify(summary) !== JSON.stringify(inProcess)) {
+        fs.writeFileSync(path.join(os.tmpdir(), "colend-net-summary.json"), JSON.stringify(summary, null, 2));
+        fs.writeFileSync(path.join(os.tmpdir(), "colend-inproc-summary.json"), JSON.stringify(inProcess, null, 2));
+      }
+      for (const key of Object.keys(inProcess) as (keyof ScenarioSummary)[])
+        expect(summary[key], key).to.deep.equal(inProcess[key]);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
