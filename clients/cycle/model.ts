@@ -13,7 +13,8 @@ import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { BatchLeaf, BatchTree } from "../ledger/batch";
 import { LoanModel, classFor } from "../lending/loanModel";
 import { installment, splitBps, splitByWeights } from "../lending/math";
-import { ALLOWED_PERIODS, LendingParams } from "../lending/params";
+import { LendingParams, pickLoanBookParams } from "../lending/params";
+import { TermsBounds, loanTermsBreach } from "../lending/reviewers";
 
 /**
  * The batched lending cycle (docs/CYCLE.md): a cycle's operations are the leaves of Merkle
@@ -341,7 +342,13 @@ export class CycleBook {
   drawn = new Map<string, bigint>();
   private owned = new Set<bigint>();
 
-  constructor(readonly config: CycleConfig) {}
+  /** The loan book's bounds on terms, as bigints. */
+  readonly bounds: TermsBounds;
+
+  constructor(readonly config: CycleConfig) {
+    const p = pickLoanBookParams<bigint | number>(config.params);
+    this.bounds = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, BigInt(v)])) as unknown as TermsBounds;
+  }
 
   fork(): CycleBook {
     const b = new CycleBook(this.config);
@@ -388,27 +395,12 @@ export class CycleBook {
       case "originate": {
         const line = this.lines.get(op.pseudonym) ?? fail("whitelist", `borrower ${op.pseudonym} is not whitelisted`);
         if (this.loans.has(op.loanId)) fail("loan id", `loan ${op.loanId} exists already`);
-        if (op.principal < p.minDrawdown || op.principal > p.maxDrawdown) {
-          fail("limit", `principal ${op.principal} outside the drawdown bounds [${p.minDrawdown}, ${p.maxDrawdown}]`);
-        }
+        const breach = loanTermsBreach(op, this.bounds);
+        if (breach) fail(breach.rule, breach.reason);
         const drawn = this.drawn.get(op.pseudonym) ?? 0n;
         if (drawn + op.principal > line.limit) {
           fail("limit", `principal ${op.principal} plus ${drawn} drawn exceeds the credit limit ${line.limit}`);
         }
-        if (op.annualRateBps > BigInt(p.maxRateBps))
-          fail("terms", `rate ${op.annualRateBps} bps above ${p.maxRateBps}`);
-        if (!ALLOWED_PERIODS.includes(Number(op.periods) as 5 | 10 | 20))
-          fail("terms", `${op.periods} periods not offered`);
-        if (op.periodDays < 1n || op.periodDays > BigInt(p.maxPeriodDays))
-          fail("terms", `period of ${op.periodDays} days`);
-        if (
-          op.leadFundingBps < BigInt(p.minLeadFundingBps) ||
-          10_000n - op.leadFundingBps < BigInt(p.partnerFundingFloorBps)
-        ) {
-          fail("shares", `lead funding share ${op.leadFundingBps} bps outside the agreed bounds`);
-        }
-        if (op.leadInterestBps > BigInt(p.maxLeadInterestBps))
-          fail("shares", `lead interest share ${op.leadInterestBps} bps`);
         const expected = installment(op.principal, op.annualRateBps, op.periods, op.periodDays);
         if (op.installment !== expected)
           fail("schedule", `installment ${op.installment} != ${expected} from the terms`);
