@@ -5,6 +5,7 @@ import { oneTx } from "./cases/onetx";
 import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
 import { verifyBundleCase } from "./cases/verify";
+import { cycleAtScale, lifecycleBatched, lifecyclePerLoan } from "./cases/lifecycle";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
 /**
@@ -23,6 +24,11 @@ async function main(): Promise<void> {
   };
   const growthAt = quick ? [2, 10, 100, 1_000] : [2, 10, 100, 1_000, 10_000];
   const n = (full: number, short: number) => (quick ? short : full);
+  const cycleAt = args.indexOf("--cycle-loans");
+  const cycleLoans = cycleAt >= 0 ? Number(args[cycleAt + 1]) : n(2_000, 300);
+  if (!Number.isSafeInteger(cycleLoans) || cycleLoans < 1 || cycleLoans > 1_000_000) {
+    throw new Error(`--cycle-loans must be a whole number of loans from 1 to 1,000,000, got ${args[cycleAt + 1]}`);
+  }
 
   const cases: { name: string; run: () => Promise<Measured> }[] = [
     { name: "transfer.plain", run: () => transferPlain(ctx) },
@@ -43,6 +49,10 @@ async function main(): Promise<void> {
       name: quick ? "verify.bundle.r200" : "verify.bundle.r1000",
       run: () => verifyBundleCase(ctx, { records: n(1_000, 200), members: 7, rounds: n(2, 1) }),
     },
+    // docs/CYCLE.md: a loan's life (12 installments) on the per-loan and the batched path, and one day's cycle
+    { name: "loan.lifecycle.per-loan.n7", run: () => lifecyclePerLoan(ctx, { members: 7, loans: n(4, 1) }) },
+    { name: "loan.lifecycle.batched.n7", run: () => lifecycleBatched(ctx, { members: 7, loans: n(1_024, 64) }) },
+    { name: `loan.cycle.n7.l${cycleLoans}`, run: () => cycleAtScale(ctx, { members: 7, loans: cycleLoans }) },
   ];
 
   const results: CaseResult[] = [];
