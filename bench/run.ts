@@ -29,6 +29,11 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(cycleLoans) || cycleLoans < 1 || cycleLoans > 1_000_000) {
     throw new Error(`--cycle-loans must be a whole number of loans from 1 to 1,000,000, got ${args[cycleAt + 1]}`);
   }
+  const threadsAt = args.indexOf("--cycle-threads");
+  const cycleThreads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 2;
+  if (!Number.isSafeInteger(cycleThreads) || cycleThreads < 0 || cycleThreads > 64) {
+    throw new Error(`--cycle-threads must be a whole number from 0 to 64, got ${args[threadsAt + 1]}`);
+  }
 
   const cases: { name: string; run: () => Promise<Measured> }[] = [
     { name: "transfer.plain", run: () => transferPlain(ctx) },
@@ -52,7 +57,10 @@ async function main(): Promise<void> {
     // docs/CYCLE.md: a loan's life (12 installments) on the per-loan and the batched path, and one day's cycle
     { name: "loan.lifecycle.per-loan.n7", run: () => lifecyclePerLoan(ctx, { members: 7, loans: n(4, 1) }) },
     { name: "loan.lifecycle.batched.n7", run: () => lifecycleBatched(ctx, { members: 7, loans: n(1_024, 64) }) },
-    { name: `loan.cycle.n7.l${cycleLoans}`, run: () => cycleAtScale(ctx, { members: 7, loans: cycleLoans }) },
+    {
+      name: `loan.cycle.n7.l${cycleLoans}`,
+      run: () => cycleAtScale(ctx, { members: 7, loans: cycleLoans, threads: cycleThreads }),
+    },
   ];
 
   const results: CaseResult[] = [];

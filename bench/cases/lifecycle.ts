@@ -183,6 +183,7 @@ async function runCycle(
   settlement: CycleSettlement,
   books: CycleBook[],
   cycle: { cycleSubject: string; start: bigint; end: bigint; ops: CycleOp[] },
+  threads = 0,
 ): Promise<CycleRun & { books: CycleBook[] }> {
   const t0 = performance.now();
   const assembled: AssembledCycle = assembleCycle(books[0], cycle);
@@ -192,6 +193,7 @@ async function runCycle(
     { node: c.lead, book: books[0] },
     c.partners.map((node, i) => ({ node, book: books[i + 1] })),
     assembled,
+    { threads },
   );
   const t2 = performance.now();
   const { settlement: s, stateRoot } = assembled.proposal;
@@ -314,7 +316,10 @@ export async function lifecycleBatched(ctx: BenchContext, opts: { members: numbe
  * signed by a quorum of partner checkers, committed in batches of at most 65,536 leaves and
  * settled. Reports each phase's time and the process's peak memory.
  */
-export async function cycleAtScale(ctx: BenchContext, opts: { members: number; loans: number }): Promise<Measured> {
+export async function cycleAtScale(
+  ctx: BenchContext,
+  opts: { members: number; loans: number; threads: number },
+): Promise<Measured> {
   const name = `loan.cycle.n${opts.members}.l${opts.loans}`;
   const c = await consortium(opts.members);
   const settlement = await deploySettlement(c);
@@ -339,12 +344,18 @@ export async function cycleAtScale(ctx: BenchContext, opts: { members: number; l
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   const t0 = performance.now();
-  const r = await runCycle(c, settlement, books, {
-    cycleSubject: cycleSubject(c.config.lead, "today"),
-    start: today,
-    end: today + DAY,
-    ops,
-  });
+  const r = await runCycle(
+    c,
+    settlement,
+    books,
+    {
+      cycleSubject: cycleSubject(c.config.lead, "today"),
+      start: today,
+      end: today + DAY,
+      ops,
+    },
+    opts.threads,
+  );
   const ms = performance.now() - t0;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -365,6 +376,7 @@ export async function cycleAtScale(ctx: BenchContext, opts: { members: number; l
     settleMs: Math.round(r.settleMs),
     totalMs: Math.round(ms),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
+    assentThreads: opts.threads,
     cycleGas: Number(r.gas),
     timing:
       "one cycle end to end on one process: lead assembly, quorum partners' replay and signatures (sequential), commit, settle",

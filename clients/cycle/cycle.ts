@@ -10,6 +10,7 @@ import {
 } from "../core/records";
 import type { RecordInput } from "../core/types";
 import { BatchInclusion, batchRecord } from "../ledger/batch";
+import { recoverAssents } from "./assents";
 import { CycleBook, CycleOp, CycleProposal, CycleRuleError, Replayed, Settlement, replayCycle } from "./model";
 
 /**
@@ -66,8 +67,8 @@ function sameSettlement(a: Settlement, b: Settlement): string | undefined {
  * state commitment and the net settlement. Throws `CycleRuleError` naming the leaf and the rule;
  * the close leaf's index is `ops.length`.
  */
-export function checkCycle(book: CycleBook, p: CycleProposal): Replayed {
-  const replayed = replayCycle(book, p);
+export function checkCycle(book: CycleBook, p: CycleProposal, signers?: Map<number, string>): Replayed {
+  const replayed = replayCycle(book, p, signers);
   const close = p.ops.length;
   if (replayed.stateRoot !== p.stateRoot.toLowerCase()) {
     throw new CycleRuleError(
@@ -122,10 +123,12 @@ export async function endorseCycle(
   node: LedgerNode,
   book: CycleBook,
   req: CycleEndorsementRequest,
+  opts: { threads?: number } = {},
 ): Promise<CycleEndorsement> {
   let replayed: Replayed;
   try {
-    replayed = checkCycle(book, req.proposal);
+    const signers = opts.threads ? await recoverAssents(book.config, req.proposal.ops, opts.threads) : undefined;
+    replayed = checkCycle(book, req.proposal, signers);
   } catch (e) {
     if (e instanceof CycleRuleError) throw new EndorsementRefused(node.name, e.message);
     throw e;
@@ -161,7 +164,8 @@ export async function commitCycle(
   lead: { node: LedgerNode; book: CycleBook },
   peers: { node: LedgerNode; book: CycleBook }[],
   assembled: AssembledCycle,
-  opts: { deadline?: bigint } = {},
+  /** `threads`: worker threads each partner recovers the borrowers' assents on (0: none). */
+  opts: { deadline?: bigint; threads?: number } = {},
 ): Promise<CommittedCycle & { books: Map<LedgerNode, CycleBook> }> {
   const ledger = lead.node.ledger;
   const { proposal, replayed } = assembled;
@@ -177,7 +181,7 @@ export async function commitCycle(
     if (got.length >= quorum) break;
     if ((await peer.node.address()).toLowerCase() === proposer.toLowerCase()) continue;
     try {
-      const e = await endorseCycle(peer.node, peer.book, req);
+      const e = await endorseCycle(peer.node, peer.book, req, { threads: opts.threads });
       got.push(e);
       books.set(peer.node, e.replayed.book);
     } catch (e) {

@@ -378,7 +378,13 @@ export class CycleBook {
    * `flows` (positive: the funder receives) and returns the leaf's attrs (the state after it).
    * Throws a rule break naming the rule.
    */
-  apply(op: CycleOp, window: { start: bigint; end: bigint }, flows: Map<string, bigint>): string {
+  apply(
+    op: CycleOp,
+    window: { start: bigint; end: bigint },
+    flows: Map<string, bigint>,
+    /** The assent's signer if already recovered (`recoverAssents`); recovered here otherwise. */
+    recovered?: string,
+  ): string {
     const p = this.config.params;
     const add = (account: string, amount: bigint) => {
       const k = account.toLowerCase();
@@ -404,12 +410,15 @@ export class CycleBook {
         const expected = installment(op.principal, op.annualRateBps, op.periods, op.periodDays);
         if (op.installment !== expected)
           fail("schedule", `installment ${op.installment} != ${expected} from the terms`);
-        let signer: string;
-        try {
-          signer = recoverAddress(assentDigest(this.config, op), op.assent).toLowerCase();
-        } catch {
-          fail("assent", "the borrower's assent signature is malformed");
+        let signer = recovered;
+        if (signer === undefined) {
+          try {
+            signer = recoverAddress(assentDigest(this.config, op), op.assent).toLowerCase();
+          } catch {
+            signer = "";
+          }
         }
+        if (signer === "") fail("assent", "the borrower's assent signature is malformed");
         if (signer !== line.account) fail("assent", `assent signed by ${signer}, not the borrower ${line.account}`);
         const loan: CycleLoan = {
           loanId: op.loanId,
@@ -558,6 +567,8 @@ export function netSettlement(config: CycleConfig, flows: Map<string, bigint>): 
 export function replayCycle(
   book: CycleBook,
   cycle: { cycleSubject: string; start: bigint; end: bigint; ops: CycleOp[]; chunkSize: number },
+  /** Assent signers recovered ahead (`recoverAssents`), by operation index. */
+  signers?: Map<number, string>,
 ): Replayed {
   if (!Number.isInteger(cycle.chunkSize) || cycle.chunkSize < 2 || cycle.chunkSize > 65_536) {
     throw new Error(`chunk size ${cycle.chunkSize} must be between 2 and 65,536 leaves`);
@@ -568,7 +579,7 @@ export function replayCycle(
   const leaves: BatchLeaf[] = [];
   for (const [i, op] of cycle.ops.entries()) {
     try {
-      const attrs = work.apply(op, cycle, flows);
+      const attrs = work.apply(op, cycle, flows, signers?.get(i));
       leaves.push(opLeaf(cycle.cycleSubject, i, op, attrs));
       if (op.type !== "whitelist") touched.add(op.loanId);
     } catch (e) {

@@ -10,6 +10,7 @@ import {
   signAssent,
 } from "../../clients/cycle/model";
 import { verifyInclusion } from "../../clients/ledger/batch";
+import { recoverAssents } from "../../clients/cycle/assents";
 import { LoanModel } from "../../clients/lending/loanModel";
 import { cny } from "../../clients/lending/params";
 import { DAY, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
@@ -267,3 +268,49 @@ describe("cycle model: assembler and partner checker", function () {
     });
   });
 });
+
+describe("cycle model: assents recovered on worker threads", function () {
+  it("gives the same signers as the replay, and a forged or malformed assent is still refused", async function () {
+    const { ops } = openingOps(cfg, 12, T0 + 100n);
+    const forged = 4 * 3 + 1; // the fourth loan's origination
+    const malformed = 4 * 7 + 1;
+    const bad = ops.map((op, i) => {
+      if (op.type !== "originate") return op;
+      if (i === forged) return { ...op, assent: signAssent(testKey("mallory", 1), cfg, op) };
+      if (i === malformed) return { ...op, assent: "0x1234" };
+      return op;
+    });
+    const threaded = await recoverAssents(cfg, bad, 2);
+    const inline = await recoverAssents(cfg, bad, 0);
+    expect(threaded.size).to.equal(12);
+    expect([...threaded]).to.deep.equal([...inline]);
+    expect(threaded.get(5)).to.equal(borrower(1).account);
+    expect(threaded.get(malformed)).to.equal("");
+    const honest = assembleCycle(new CycleBook(cfg), { ...day1, ops }).proposal;
+    expect(checkCycle(new CycleBook(cfg), honest, await recoverAssents(cfg, ops, 2)).stateRoot).to.equal(
+      honest.stateRoot,
+    );
+    const e1 = refusalWith(new CycleBook(cfg), { ...honest, ops: bad }, threaded);
+    expect([e1.index, e1.rule]).to.deep.equal([forged, "assent"]);
+    const onlyMalformed = ops.map((op, i) =>
+      i === malformed && op.type === "originate" ? { ...op, assent: "0x12" } : op,
+    );
+    const e2 = refusalWith(
+      new CycleBook(cfg),
+      { ...honest, ops: onlyMalformed },
+      await recoverAssents(cfg, onlyMalformed, 2),
+    );
+    expect([e2.index, e2.rule]).to.deep.equal([malformed, "assent"]);
+    expect(e2.message).to.match(/malformed/);
+  });
+});
+
+function refusalWith(book: CycleBook, p: CycleProposal, signers: Map<number, string>): CycleRuleError {
+  try {
+    checkCycle(book, p, signers);
+  } catch (e) {
+    if (e instanceof CycleRuleError) return e;
+    throw e;
+  }
+  throw new Error("the partner endorsed a bad cycle");
+}
