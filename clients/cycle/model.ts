@@ -549,6 +549,8 @@ export interface Replayed {
   chunks: BatchLeaf[][];
   trees: BatchTree[];
   stateRoot: string;
+  /** The state commitment's tree (absent when the cycle touched no loan). */
+  stateTree?: BatchTree;
   settlement: Settlement;
 }
 
@@ -605,5 +607,5 @@ export function replayCycle(
     ),
   );
   trees.push(BatchTree.of(last));
-  return { book: work, chunks, trees, stateRoot, settlement };
+  return { book: work, chunks, trees, stateRoot, stateTree: tree, settlement };
 }

@@ -11,6 +11,8 @@ import {
 } from "../../clients/cycle/model";
 import { verifyInclusion } from "../../clients/ledger/batch";
 import { recoverAssents } from "../../clients/cycle/assents";
+import { CycleLoanEvidence, cycleLoanEvidence, verifyCycleLoanEvidence } from "../../clients/cycle/evidence";
+import { Kind } from "../../clients/core/types";
 import { LoanModel } from "../../clients/lending/loanModel";
 import { cny } from "../../clients/lending/params";
 import { DAY, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
@@ -314,3 +316,42 @@ function refusalWith(book: CycleBook, p: CycleProposal, signers: Map<number, str
   }
   throw new Error("the partner endorsed a bad cycle");
 }
+
+describe("cycle evidence: a loan's leaves, close leaf and state, verified offline", function () {
+  const { ops } = openingOps(cfg, 5, T0 + 100n);
+  const { replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops, chunkSize: 8 });
+  const roots = new Set(replayed.trees.map((t) => t.root));
+
+  it("verifies, and names each tamper", function () {
+    const e = cycleLoanEvidence(day1.cycleSubject, replayed, 3n);
+    expect(e.leaves.map((l) => l.leaf[1])).to.deep.equal([
+      Kind.CycleOrigination,
+      Kind.CycleFunding,
+      Kind.CycleDisbursement,
+    ]);
+    expect(verifyCycleLoanEvidence(e, roots)).to.deep.equal([]);
+    const flip = (h: string) => h.slice(0, -1) + (h.endsWith("0") ? "1" : "0");
+    const tampered = (f: (x: CycleLoanEvidence) => void) => {
+      const x = structuredClone(e);
+      f(x);
+      return verifyCycleLoanEvidence(x, roots);
+    };
+    expect(tampered((x) => (x.leaves[1].leaf[3] = flip(x.leaves[1].leaf[3])))).to.include(
+      "leaf 1: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.leaves[0].proof[0] = flip(x.leaves[0].proof[0])))).to.include(
+      "leaf 0: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.close.leaf[3] = flip(x.close.leaf[3])))).to.include(
+      "close leaf: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.state.leaf[2] = flip(x.state.leaf[2])))).to.include(
+      "state: the loan's state does not prove into the state root",
+    );
+    expect(tampered((x) => x.leaves.pop())).to.include("state: differs from the state after the loan's last operation");
+    expect(verifyCycleLoanEvidence(e, new Set([replayed.trees[0].root]))[0]).to.match(/was not committed/);
+    const other = cycleLoanEvidence(day1.cycleSubject, replayed, 4n);
+    expect(tampered((x) => (x.state = other.state))).to.include("state: not this loan's state leaf");
+    expect(() => cycleLoanEvidence(day1.cycleSubject, replayed, 99n)).to.throw(/no leaf/);
+  });
+});
