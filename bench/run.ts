@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     },
     // docs/CYCLE.md: a loan's life (12 installments) on the per-loan and the batched path, and one day's cycle
     { name: "loan.lifecycle.per-loan.n7", run: () => lifecyclePerLoan(ctx, { members: 7, loans: n(4, 1) }) },
-    { name: "loan.lifecycle.batched.n7", run: () => lifecycleBatched(ctx, { members: 7, loans: n(1_024, 64) }) },
+    { name: "loan.lifecycle.batched.n7", run: () => lifecycleBatched(ctx, { members: 7, loans: n(256, 64) }) },
     {
       name: `loan.cycle.n7.l${cycleLoans}`,
       run: () => cycleAtScale(ctx, { members: 7, loans: cycleLoans, threads: cycleThreads }),
