@@ -7,6 +7,7 @@ import { batch } from "./cases/batch";
 import { verifyBundleCase } from "./cases/verify";
 import { simDemo } from "./cases/sim";
 import { consoleCase } from "./cases/console";
+import { cycleAtScale, lifecycleBatched, lifecyclePerLoan } from "./cases/lifecycle";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
 /**
@@ -25,6 +26,16 @@ async function main(): Promise<void> {
   };
   const growthAt = quick ? [2, 10, 100, 1_000] : [2, 10, 100, 1_000, 10_000];
   const n = (full: number, short: number) => (quick ? short : full);
+  const cycleAt = args.indexOf("--cycle-loans");
+  const cycleLoans = cycleAt >= 0 ? Number(args[cycleAt + 1]) : n(2_000, 300);
+  if (!Number.isSafeInteger(cycleLoans) || cycleLoans < 1 || cycleLoans > 1_000_000) {
+    throw new Error(`--cycle-loans must be a whole number of loans from 1 to 1,000,000, got ${args[cycleAt + 1]}`);
+  }
+  const threadsAt = args.indexOf("--cycle-threads");
+  const cycleThreads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 2;
+  if (!Number.isSafeInteger(cycleThreads) || cycleThreads < 0 || cycleThreads > 64) {
+    throw new Error(`--cycle-threads must be a whole number from 0 to 64, got ${args[threadsAt + 1]}`);
+  }
 
   const cases: { name: string; run: () => Promise<Measured> }[] = [
     { name: "transfer.plain", run: () => transferPlain(ctx) },
@@ -52,6 +63,13 @@ async function main(): Promise<void> {
       // The arbitrator's case page for a loan with 1,000 records (docs/CONSOLE.md).
       name: quick ? "console.case.r200" : "console.case.r1000",
       run: () => consoleCase(ctx, { records: n(1_000, 200), rounds: n(3, 1) }),
+    },
+    // docs/CYCLE.md: a loan's life (12 installments) on the per-loan and the batched path, and one day's cycle
+    { name: "loan.lifecycle.per-loan.n7", run: () => lifecyclePerLoan(ctx, { members: 7, loans: n(4, 1) }) },
+    { name: "loan.lifecycle.batched.n7", run: () => lifecycleBatched(ctx, { members: 7, loans: n(256, 64) }) },
+    {
+      name: `loan.cycle.n7.l${cycleLoans}`,
+      run: () => cycleAtScale(ctx, { members: 7, loans: cycleLoans, threads: cycleThreads }),
     },
   ];
 

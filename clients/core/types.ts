@@ -124,6 +124,16 @@ export const KIND_NAMES = [
   "RepaymentReceipt",
   "DisbursementReceipt",
   "Note",
+  // leaves of a batched lending cycle (clients/cycle, docs/CYCLE.md); CycleClose is checked by CycleSettlement
+  "CycleWhitelist",
+  "CycleOrigination",
+  "CycleFunding",
+  "CycleDisbursement",
+  "CycleRepayment",
+  "CycleReminder",
+  "CycleClassification",
+  "CycleLoanState",
+  "CycleClose",
 ] as const;
 export type KindName = (typeof KIND_NAMES)[number];
 

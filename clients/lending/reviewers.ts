@@ -1,6 +1,6 @@
 import type { LedgerNode, Proposal } from "../core/node";
 import { Kind, LoanStatus, Subject } from "../core/types";
-import type { BankNode } from "./bank";
+import type { BankNode, LoanParams } from "./bank";
 import { decideCredit } from "./decision";
 import { decodeDocument, sameValue } from "./documents";
 import { ALLOWED_PERIODS } from "./params";
@@ -127,17 +127,60 @@ async function loanContract(p: Proposal, node: BankNode): Promise<void> {
   const committed = await loanBook.committedPrincipal(pseudonym);
   if (committed + principal > line.limit)
     fail(`principal ${principal} exceeds the room left (${line.limit - committed})`);
-  const params = await node.loanParams();
-  if (principal < params.minDrawdown || principal > params.maxDrawdown) {
-    fail(`principal ${principal} outside ${params.minDrawdown}..${params.maxDrawdown}`);
+  const breach = loanTermsBreach(
+    { principal, annualRateBps: rate, periods, periodDays, leadFundingBps, leadInterestBps },
+    await node.loanParams(),
+  );
+  if (breach) fail(breach.reason);
+}
+
+/** The consortium's bounds a loan's terms must keep, as the loan book's parameters give them. */
+export type TermsBounds = Pick<
+  LoanParams,
+  | "minDrawdown"
+  | "maxDrawdown"
+  | "maxPeriodDays"
+  | "maxRateBps"
+  | "minLeadFundingBps"
+  | "partnerFundingFloorBps"
+  | "maxLeadInterestBps"
+>;
+
+/**
+ * The first bound a loan's terms break (drawdown, periods, period, rate, funding and interest
+ * shares), with the rule's name, or undefined. Used by the per-loan reviewers and the batched
+ * cycle's checker alike.
+ */
+export function loanTermsBreach(
+  t: {
+    principal: bigint;
+    annualRateBps: bigint;
+    periods: bigint;
+    periodDays: bigint;
+    leadFundingBps: bigint;
+    leadInterestBps: bigint;
+  },
+  params: TermsBounds,
+): { rule: "limit" | "terms" | "shares"; reason: string } | undefined {
+  if (t.principal < params.minDrawdown || t.principal > params.maxDrawdown) {
+    return { rule: "limit", reason: `principal ${t.principal} outside ${params.minDrawdown}..${params.maxDrawdown}` };
   }
-  if (!ALLOWED_PERIODS.includes(Number(periods) as 5 | 10 | 20)) fail(`${periods} periods (5, 10 or 20 only)`);
-  if (periodDays === 0n || periodDays > params.maxPeriodDays) fail(`period of ${periodDays} days`);
-  if (rate > params.maxRateBps) fail(`rate ${rate} bps above ${params.maxRateBps}`);
-  if (leadFundingBps < params.minLeadFundingBps || leadFundingBps > 10_000n - params.partnerFundingFloorBps) {
-    fail(`lead funding share ${leadFundingBps} bps outside the consortium's bounds`);
+  if (!ALLOWED_PERIODS.includes(Number(t.periods) as 5 | 10 | 20)) {
+    return { rule: "terms", reason: `${t.periods} periods (5, 10 or 20 only)` };
   }
-  if (leadInterestBps > params.maxLeadInterestBps) fail(`lead interest share ${leadInterestBps} bps too high`);
+  if (t.periodDays === 0n || t.periodDays > params.maxPeriodDays) {
+    return { rule: "terms", reason: `period of ${t.periodDays} days` };
+  }
+  if (t.annualRateBps > params.maxRateBps) {
+    return { rule: "terms", reason: `rate ${t.annualRateBps} bps above ${params.maxRateBps}` };
+  }
+  if (t.leadFundingBps < params.minLeadFundingBps || t.leadFundingBps > 10_000n - params.partnerFundingFloorBps) {
+    return { rule: "shares", reason: `lead funding share ${t.leadFundingBps} bps outside the consortium's bounds` };
+  }
+  if (t.leadInterestBps > params.maxLeadInterestBps) {
+    return { rule: "shares", reason: `lead interest share ${t.leadInterestBps} bps too high` };
+  }
+  return undefined;
 }
 
 async function defaultNotice(p: Proposal, node: BankNode): Promise<void> {

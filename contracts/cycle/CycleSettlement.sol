@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IConsortiumLedger, LedgerModule} from "../lending/LedgerModule.sol";
+import {Role} from "../common/Types.sol";
+
+/// @title CycleSettlement
+/// @notice Executes the net settlement of a batched lending cycle (docs/CYCLE.md), once, against
+///         the cycle's closing Merkle root. The root must have been committed by `commitBatch`
+///         on the cycle's subject, that is endorsed by a majority of the banks, and it must hold
+///         the close leaf `[cycleSubject, CYCLE_CLOSE, keccak256(abi.encode(settlementHash,
+///         chunksHash)), stateRoot]` with `settlementHash = keccak256(abi.encode(accounts, nets))`.
+///         `accounts[0]` is the lead bank, the hub: every other funder with a negative net pays
+///         it, then it pays every funder with a positive net. Banks approve this contract on the
+///         settlement token beforehand.
+contract CycleSettlement is LedgerModule {
+    using SafeERC20 for IERC20;
+
+    /// @notice Kind of a cycle's close leaf (`Kind.CycleClose` in clients/core/types.ts).
+    bytes32 public constant CYCLE_CLOSE = keccak256("colend.kind.CycleClose.v1");
+
+    /// @notice The settlement token net transfers are made in.
+    IERC20 public immutable token;
+
+    /// @notice The closing root each cycle was settled against (zero: not settled yet).
+    mapping(bytes32 cycleSubject => bytes32 root) public settledRoot;
+
+    /// @notice Emitted once per cycle when its net settlement was executed.
+    event CycleSettled(
+        bytes32 indexed cycleSubject,
+        bytes32 indexed root,
+        bytes32 stateRoot,
+        address indexed executor,
+        uint256 transfers,
+        uint256 gross
+    );
+
+    /// @notice The cycle was settled already, against `root`.
+    error AlreadySettled(bytes32 cycleSubject, bytes32 root);
+    /// @notice The close leaf with these values is not in a batch root committed on the cycle subject.
+    error CloseLeafNotCommitted(bytes32 cycleSubject, bytes32 root);
+    /// @notice `accounts` and `nets` differ in length or are empty.
+    error MalformedSettlement(uint256 accounts, uint256 nets);
+    /// @notice The nets must add up to zero; they add up to `sum`.
+    error SettlementUnbalanced(int256 sum);
+    /// @notice The hub `account` (accounts[0]) is not the lead bank.
+    error HubNotLeadBank(address account);
+    /// @notice Only a voting member (a bank) may execute a settlement.
+    error NotBank(address caller);
+
+    /// @param ledger_ the consortium ledger
+    /// @param token_ the settlement token
+    constructor(IConsortiumLedger ledger_, IERC20 token_) LedgerModule(ledger_) {
+        if (address(token_) == address(0)) revert ZeroAddress();
+        token = token_;
+    }
+
+    /// @notice The close leaf's hash in the standard tree: keccak256(keccak256(abi.encode(values))).
+    function closeLeafHash(
+        bytes32 cycleSubject,
+        bytes32 stateRoot,
+        bytes32 chunksHash,
+        address[] calldata accounts,
+        int256[] calldata nets
+    ) public pure returns (bytes32) {
+        bytes32 content = keccak256(abi.encode(keccak256(abi.encode(accounts, nets)), chunksHash));
+        return keccak256(bytes.concat(keccak256(abi.encode(cycleSubject, CYCLE_CLOSE, content, stateRoot))));
+    }
+
+    /// @notice Executes cycle `cycleSubject`'s net settlement against its closing `root`, once.
+    /// @param root the closing batch root committed on `cycleSubject`
+    /// @param stateRoot the loan book's state commitment after the cycle (in the close leaf)
+    /// @param chunksHash keccak256(abi.encode(bytes32[])) of the cycle's earlier batch roots
+    /// @param accounts the funders, lead bank first
+    /// @param nets each funder's net in token units: positive is paid to it, negative paid by it
+    /// @param proof the close leaf's inclusion proof
+    function settle(
+        bytes32 cycleSubject,
+        bytes32 root,
+        bytes32 stateRoot,
+        bytes32 chunksHash,
+        address[] calldata accounts,
+        int256[] calldata nets,
+        bytes32[] calldata proof
+    ) external {
+        if (!ledger.isVotingMember(msg.sender)) revert NotBank(msg.sender);
+        bytes32 done = settledRoot[cycleSubject];
+        if (done != bytes32(0)) revert AlreadySettled(cycleSubject, done);
+        if (accounts.length == 0 || accounts.length != nets.length) {
+            revert MalformedSettlement(accounts.length, nets.length);
+        }
+        bytes32 leaf = closeLeafHash(cycleSubject, stateRoot, chunksHash, accounts, nets);
+        if (!ledger.verifyBatchLeaf(cycleSubject, root, proof, leaf)) revert CloseLeafNotCommitted(cycleSubject, root);
+        settledRoot[cycleSubject] = root;
+        (uint256 transfers, uint256 gross) = _execute(accounts, nets);
+        emit CycleSettled(cycleSubject, root, stateRoot, msg.sender, transfers, gross);
+    }
+
+    /// @dev Checks the hub and the balance, then moves the money: pay-ins to the hub, then pay-outs.
+    function _execute(
+        address[] calldata accounts,
+        int256[] calldata nets
+    ) private returns (uint256 transfers, uint256 gross) {
+        address hub = accounts[0];
+        if (ledger.roleOf(hub) != Role.LeadBank) revert HubNotLeadBank(hub);
+        int256 sum = 0;
+        for (uint256 i = 0; i < nets.length; i++) sum += nets[i];
+        if (sum != 0) revert SettlementUnbalanced(sum);
+        for (uint256 i = 1; i < accounts.length; i++) {
+            if (nets[i] >= 0) continue;
+            uint256 amount = uint256(-nets[i]);
+            token.safeTransferFrom(accounts[i], hub, amount);
+            transfers++;
+            gross += amount;
+        }
+        for (uint256 i = 1; i < accounts.length; i++) {
+            if (nets[i] <= 0) continue;
+            uint256 amount = uint256(nets[i]);
+            token.safeTransferFrom(hub, accounts[i], amount);
+            transfers++;
+            gross += amount;
+        }
+    }
+}

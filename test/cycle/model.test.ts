@@ -1,0 +1,357 @@
+import { expect } from "chai";
+import { assembleCycle, checkCycle, cycleInclusions } from "../../clients/cycle/cycle";
+import {
+  CycleBook,
+  CycleOp,
+  CycleProposal,
+  CycleRuleError,
+  agreedFunding,
+  cycleSubject,
+  signAssent,
+} from "../../clients/cycle/model";
+import { verifyInclusion } from "../../clients/ledger/batch";
+import { recoverAssents } from "../../clients/cycle/assents";
+import { CycleLoanEvidence, cycleLoanEvidence, verifyCycleLoanEvidence } from "../../clients/cycle/evidence";
+import { Kind } from "../../clients/core/types";
+import { LoanModel } from "../../clients/lending/loanModel";
+import { cny } from "../../clients/lending/params";
+import { DAY, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
+
+const cfg = offlineConfig(4);
+const day1 = { cycleSubject: cycleSubject(cfg.lead, "day-1"), start: T0, end: T0 + DAY };
+
+function refusal(book: CycleBook, p: CycleProposal): CycleRuleError {
+  try {
+    checkCycle(book, p);
+  } catch (e) {
+    if (e instanceof CycleRuleError) return e;
+    throw e;
+  }
+  throw new Error("the partner endorsed a bad cycle");
+}
+
+function withOp(p: CycleProposal, index: number, change: (op: CycleOp) => CycleOp): CycleProposal {
+  return { ...p, ops: p.ops.map((op, i) => (i === index ? change(op) : op)) };
+}
+
+describe("cycle model: assembler and partner checker", function () {
+  it("a partner's replay of an honest cycle gives the lead's leaves, state commitment and settlement", function () {
+    const { ops, loans } = openingOps(cfg, 12, T0 + 100n);
+    const { proposal, replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops });
+    const partner = checkCycle(new CycleBook(cfg), proposal);
+    expect(partner.trees.map((t) => t.root)).to.deep.equal(replayed.trees.map((t) => t.root));
+    expect(partner.stateRoot).to.equal(proposal.stateRoot);
+    // every op is a leaf, plus the close leaf
+    expect(replayed.trees[0].leaves.length).to.equal(ops.length + 1);
+    // day one: each partner pays its agreed shares of every loan to the lead; nets balance
+    const s = proposal.settlement;
+    expect(s.nets.reduce((a, b) => a + b, 0n)).to.equal(0n);
+    for (const [i, account] of s.accounts.entries()) {
+      if (i === 0) continue;
+      const owed = loans.reduce(
+        (sum, l) =>
+          sum + (agreedFunding(cfg, l.principal, l.leadFundingBps).find((f) => f.account === account)?.amount ?? 0n),
+        0n,
+      );
+      expect(s.nets[i], account).to.equal(-owed);
+    }
+    const partnersPart = loans.reduce((sum, l) => sum + l.principal - (l.principal * 2_000n) / 10_000n, 0n);
+    expect(s.nets[0]).to.equal(partnersPart);
+    // every leaf proves into its root
+    for (const inc of cycleInclusions(day1.cycleSubject, replayed)) expect(verifyInclusion(inc)).to.equal(true);
+  });
+
+  it("splits a cycle into batches of at most chunkSize leaves, the close leaf in the last", function () {
+    const { ops } = openingOps(cfg, 5, T0 + 100n); // 20 ops
+    const { replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops, chunkSize: 8 });
+    expect(replayed.trees.map((t) => t.leaves.length)).to.deep.equal([8, 8, 5]);
+    const exact = assembleCycle(new CycleBook(cfg), { ...day1, ops: ops.slice(0, 16), chunkSize: 8 });
+    expect(exact.replayed.trees.map((t) => t.leaves.length)).to.deep.equal([8, 8, 1]);
+    expect(() => assembleCycle(new CycleBook(cfg), { ...day1, ops, chunkSize: 1 })).to.throw(/chunk size/);
+  });
+
+  it("a later cycle's repayments credit each funder exactly what LoanModel gives, and the nets follow", function () {
+    const lead = new CycleBook(cfg);
+    const partner = new CycleBook(cfg);
+    const { ops, loans } = openingOps(cfg, 6, T0 + 100n);
+    const first = assembleCycle(lead, { ...day1, ops });
+    const afterPartner = checkCycle(partner, first.proposal).book;
+    const afterLead = first.replayed.book;
+
+    const due = T0 + 100n + 30n * DAY;
+    const day31 = { cycleSubject: cycleSubject(cfg.lead, "day-31"), start: due - 3_600n, end: due + DAY };
+    const repayOps: CycleOp[] = loans.map((l) => ({
+      type: "repay",
+      loanId: l.loanId,
+      amount: afterLead.loans.get(l.loanId)!.model.installment,
+      at: due,
+    }));
+    const second = assembleCycle(afterLead, { ...day31, ops: repayOps });
+    const replay = checkCycle(afterPartner, second.proposal);
+
+    // the same loan on its own LoanModel gives the same funders' credits to the unit
+    const expected = new Map<string, bigint>();
+    for (const l of loans) {
+      const m = new LoanModel({ ...l, periods: Number(l.periods) });
+      m.disburse(
+        T0 + 100n,
+        agreedFunding(cfg, l.principal, l.leadFundingBps).map((f) => ({ account: f.account, funded: f.amount })),
+      );
+      const r = m.repay(m.installment, due);
+      for (const [i, f] of m.funders.entries()) {
+        expected.set(f.account, (expected.get(f.account) ?? 0n) + r.principalParts[i] + r.incomeParts[i]);
+      }
+      expect(replay.book.loans.get(l.loanId)!.model.funders).to.deep.equal(m.funders);
+    }
+    const s = second.proposal.settlement;
+    for (const [i, account] of s.accounts.entries())
+      if (i > 0) expect(s.nets[i], account).to.equal(expected.get(account));
+    expect(s.nets.reduce((a, b) => a + b, 0n)).to.equal(0n);
+  });
+
+  describe("a partner refuses a cycle with one bad leaf, naming the leaf and the rule", function () {
+    const { ops } = openingOps(cfg, 4, T0 + 100n);
+    const honest = assembleCycle(new CycleBook(cfg), { ...day1, ops }).proposal;
+    // ops per borrower: whitelist, originate, fund, disburse
+    const originate = 5;
+    const fund = 6;
+
+    it("over-limit: a drawdown above the borrower's credit limit", function () {
+      const bad = withOp(honest, 4, (op) => (op.type === "whitelist" ? { ...op, limit: cny(1_000) } : op));
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([originate, "limit"]);
+      expect(e.message).to.match(/^leaf 5: limit: .*exceeds the credit limit 100000/);
+    });
+
+    it("over-limit: a drawdown above the single-drawdown cap", function () {
+      const b = borrower(9);
+      const t = {
+        loanId: 99n,
+        pseudonym: b.pseudonym,
+        principal: cny(40_001),
+        annualRateBps: 1_200n,
+        periods: 10n,
+        periodDays: 30n,
+        leadFundingBps: 2_000n,
+        leadInterestBps: 3_000n,
+      };
+      const bad: CycleProposal = {
+        ...honest,
+        ops: [
+          { type: "whitelist", pseudonym: b.pseudonym, account: b.account, limit: cny(100_000) },
+          { type: "originate", ...t, installment: 0n, assent: signAssent(b.key, cfg, t) },
+        ],
+      };
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([1, "limit"]);
+    });
+
+    it("wrong share: one unit moved between two partners", function () {
+      const bad = withOp(honest, fund, (op) => {
+        if (op.type !== "fund") return op;
+        const funders = op.funders.map((f) => ({ ...f }));
+        funders[1].amount += 1n;
+        funders[2].amount -= 1n;
+        return { ...op, funders };
+      });
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([fund, "shares"]);
+    });
+
+    it("wrong share: a lead funding share below the agreed minimum", function () {
+      const bad = withOp(honest, originate, (op) => (op.type === "originate" ? { ...op, leadFundingBps: 500n } : op));
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([originate, "shares"]);
+    });
+
+    it("forged borrower signature: assent signed by another key", function () {
+      const bad = withOp(honest, originate, (op) =>
+        op.type === "originate" ? { ...op, assent: signAssent(testKey("mallory", 0), cfg, op) } : op,
+      );
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([originate, "assent"]);
+    });
+
+    it("forged borrower signature: terms changed after the borrower signed", function () {
+      const bad = withOp(honest, originate, (op) =>
+        op.type === "originate" ? { ...op, annualRateBps: op.annualRateBps + 100n, installment: 0n } : op,
+      );
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([originate, "schedule"]);
+      const sameInstallment = withOp(honest, originate, (op) =>
+        op.type === "originate" ? { ...op, leadInterestBps: op.leadInterestBps + 1n } : op,
+      );
+      const e2 = refusal(new CycleBook(cfg), sameInstallment);
+      expect([e2.index, e2.rule]).to.deep.equal([originate, "assent"]);
+    });
+
+    it("wrong schedule: an installment that does not follow from the terms", function () {
+      const bad = withOp(honest, originate, (op) =>
+        op.type === "originate" ? { ...op, installment: op.installment + 1n } : op,
+      );
+      const e = refusal(new CycleBook(cfg), bad);
+      expect([e.index, e.rule]).to.deep.equal([originate, "schedule"]);
+    });
+
+    it("wrong state commitment", function () {
+      const e = refusal(new CycleBook(cfg), { ...honest, stateRoot: "0x" + "11".repeat(32) });
+      expect([e.index, e.rule]).to.deep.equal([ops.length, "state commitment"]);
+    });
+
+    it("a net settlement that does not add up", function () {
+      const nets = [...honest.settlement.nets];
+      nets[2] += 1n;
+      const e = refusal(new CycleBook(cfg), { ...honest, settlement: { ...honest.settlement, nets } });
+      expect([e.index, e.rule]).to.deep.equal([ops.length, "settlement"]);
+      expect(e.message).to.match(/add up to 1, not 0/);
+    });
+
+    it("a balanced net settlement that moves one unit from a partner to the lead", function () {
+      const nets = [...honest.settlement.nets];
+      nets[0] += 1n;
+      nets[3] -= 1n;
+      const e = refusal(new CycleBook(cfg), { ...honest, settlement: { ...honest.settlement, nets } });
+      expect([e.index, e.rule]).to.deep.equal([ops.length, "settlement"]);
+      expect(e.message).to.match(/the leaves give/);
+    });
+
+    it("a partner's exposure over the cap", function () {
+      const tight = offlineConfig(4, { partnerExposureCap: cny(1_000) });
+      const { ops: tightOps } = openingOps(tight, 4, T0 + 100n);
+      expect(() => assembleCycle(new CycleBook(tight), { ...day1, ops: tightOps })).to.throw(
+        CycleRuleError,
+        /exposure/,
+      );
+      const e = refusal(new CycleBook(tight), { ...honest, ops: tightOps });
+      expect(e.rule).to.equal("exposure");
+      // partner 0 (30% of the partners' 80%) passes 1,000 CNY with the third loan's funding
+      expect(e.index).to.equal(2 + 4 * 2);
+      expect(tightOps[e.index].type).to.equal("fund");
+    });
+
+    it("an operation outside the cycle window, or on an unknown or unfunded loan", function () {
+      const late = withOp(honest, 3, (op) => (op.type === "disburse" ? { ...op, at: day1.end + 1n } : op));
+      expect(refusal(new CycleBook(cfg), late).rule).to.equal("time");
+      const unknown: CycleProposal = { ...honest, ops: [{ type: "repay", loanId: 7n, amount: 1n, at: T0 }] };
+      expect([refusal(new CycleBook(cfg), unknown).index, refusal(new CycleBook(cfg), unknown).rule]).to.deep.equal([
+        0,
+        "unknown loan",
+      ]);
+      const early = { ...honest, ops: [...honest.ops.slice(0, 2), honest.ops[3]] };
+      expect(refusal(new CycleBook(cfg), early).rule).to.equal("state");
+    });
+
+    it("reminders and classifications must follow the schedule", function () {
+      const lead = new CycleBook(cfg);
+      const book = assembleCycle(lead, { ...day1, ops }).replayed.book;
+      const at = T0 + 100n + 40n * DAY; // 10 days after the first due date, nothing paid
+      const window = { cycleSubject: cycleSubject(cfg.lead, "day-41"), start: at - DAY, end: at + DAY };
+      const good = assembleCycle(book, {
+        ...window,
+        ops: [
+          { type: "remind", loanId: 1n, installment: 0n, at },
+          { type: "classify", loanId: 1n, loanClass: 1, at },
+        ],
+      });
+      expect(checkCycle(book, good.proposal).book.loans.get(1n)!.loanClass).to.equal(1);
+      const wrongClass = withOp(good.proposal, 1, (op) => (op.type === "classify" ? { ...op, loanClass: 2 } : op));
+      expect([refusal(book, wrongClass).index, refusal(book, wrongClass).rule]).to.deep.equal([1, "classification"]);
+      const early: CycleProposal = {
+        ...good.proposal,
+        start: T0,
+        ops: [{ type: "remind", loanId: 1n, installment: 0n, at: T0 + 2n * DAY }],
+      };
+      expect(refusal(book, early).rule).to.equal("schedule");
+      const overpaid: CycleProposal = {
+        ...good.proposal,
+        ops: [{ type: "repay", loanId: 1n, amount: cny(1_000_000), at }],
+      };
+      expect(refusal(book, overpaid).rule).to.equal("amount");
+    });
+  });
+});
+
+describe("cycle model: assents recovered on worker threads", function () {
+  it("gives the same signers as the replay, and a forged or malformed assent is still refused", async function () {
+    const { ops } = openingOps(cfg, 12, T0 + 100n);
+    const forged = 4 * 3 + 1; // the fourth loan's origination
+    const malformed = 4 * 7 + 1;
+    const bad = ops.map((op, i) => {
+      if (op.type !== "originate") return op;
+      if (i === forged) return { ...op, assent: signAssent(testKey("mallory", 1), cfg, op) };
+      if (i === malformed) return { ...op, assent: "0x1234" };
+      return op;
+    });
+    const threaded = await recoverAssents(cfg, bad, 2);
+    const inline = await recoverAssents(cfg, bad, 0);
+    expect(threaded.size).to.equal(12);
+    expect([...threaded]).to.deep.equal([...inline]);
+    expect(threaded.get(5)).to.equal(borrower(1).account);
+    expect(threaded.get(malformed)).to.equal("");
+    const honest = assembleCycle(new CycleBook(cfg), { ...day1, ops }).proposal;
+    expect(checkCycle(new CycleBook(cfg), honest, await recoverAssents(cfg, ops, 2)).stateRoot).to.equal(
+      honest.stateRoot,
+    );
+    const e1 = refusalWith(new CycleBook(cfg), { ...honest, ops: bad }, threaded);
+    expect([e1.index, e1.rule]).to.deep.equal([forged, "assent"]);
+    const onlyMalformed = ops.map((op, i) =>
+      i === malformed && op.type === "originate" ? { ...op, assent: "0x12" } : op,
+    );
+    const e2 = refusalWith(
+      new CycleBook(cfg),
+      { ...honest, ops: onlyMalformed },
+      await recoverAssents(cfg, onlyMalformed, 2),
+    );
+    expect([e2.index, e2.rule]).to.deep.equal([malformed, "assent"]);
+    expect(e2.message).to.match(/malformed/);
+  });
+});
+
+function refusalWith(book: CycleBook, p: CycleProposal, signers: Map<number, string>): CycleRuleError {
+  try {
+    checkCycle(book, p, signers);
+  } catch (e) {
+    if (e instanceof CycleRuleError) return e;
+    throw e;
+  }
+  throw new Error("the partner endorsed a bad cycle");
+}
+
+describe("cycle evidence: a loan's leaves, close leaf and state, verified offline", function () {
+  const { ops } = openingOps(cfg, 5, T0 + 100n);
+  const { replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops, chunkSize: 8 });
+  const roots = new Set(replayed.trees.map((t) => t.root));
+
+  it("verifies, and names each tamper", function () {
+    const e = cycleLoanEvidence(day1.cycleSubject, replayed, 3n);
+    expect(e.leaves.map((l) => l.leaf[1])).to.deep.equal([
+      Kind.CycleOrigination,
+      Kind.CycleFunding,
+      Kind.CycleDisbursement,
+    ]);
+    expect(verifyCycleLoanEvidence(e, roots)).to.deep.equal([]);
+    const flip = (h: string) => h.slice(0, -1) + (h.endsWith("0") ? "1" : "0");
+    const tampered = (f: (x: CycleLoanEvidence) => void) => {
+      const x = structuredClone(e);
+      f(x);
+      return verifyCycleLoanEvidence(x, roots);
+    };
+    expect(tampered((x) => (x.leaves[1].leaf[3] = flip(x.leaves[1].leaf[3])))).to.include(
+      "leaf 1: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.leaves[0].proof[0] = flip(x.leaves[0].proof[0])))).to.include(
+      "leaf 0: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.close.leaf[3] = flip(x.close.leaf[3])))).to.include(
+      "close leaf: inclusion proof does not reach its root",
+    );
+    expect(tampered((x) => (x.state.leaf[2] = flip(x.state.leaf[2])))).to.include(
+      "state: the loan's state does not prove into the state root",
+    );
+    expect(tampered((x) => x.leaves.pop())).to.include("state: differs from the state after the loan's last operation");
+    expect(verifyCycleLoanEvidence(e, new Set([replayed.trees[0].root]))[0]).to.match(/was not committed/);
+    const other = cycleLoanEvidence(day1.cycleSubject, replayed, 4n);
+    expect(tampered((x) => (x.state = other.state))).to.include("state: not this loan's state leaf");
+    expect(() => cycleLoanEvidence(day1.cycleSubject, replayed, 99n)).to.throw(/no leaf/);
+  });
+});
