@@ -3,8 +3,9 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {IConsortiumLedger, LedgerModule} from "../lending/LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
+import {ZeroAddress} from "../common/Errors.sol";
 
 /// @title CycleSettlement
 /// @notice Executes the net settlement of a batched lending cycle (docs/CYCLE.md), once, against
@@ -65,8 +66,20 @@ contract CycleSettlement is LedgerModule {
         address[] calldata accounts,
         int256[] calldata nets
     ) public pure returns (bytes32) {
+        bytes32[4] memory v = closeLeaf(cycleSubject, stateRoot, chunksHash, accounts, nets);
+        return keccak256(bytes.concat(keccak256(abi.encode(v[0], v[1], v[2], v[3]))));
+    }
+
+    /// @notice The close leaf's values [subject, kind, contentHash, attrs] as the ledger hashes them.
+    function closeLeaf(
+        bytes32 cycleSubject,
+        bytes32 stateRoot,
+        bytes32 chunksHash,
+        address[] calldata accounts,
+        int256[] calldata nets
+    ) public pure returns (bytes32[4] memory) {
         bytes32 content = keccak256(abi.encode(keccak256(abi.encode(accounts, nets)), chunksHash));
-        return keccak256(bytes.concat(keccak256(abi.encode(cycleSubject, CYCLE_CLOSE, content, stateRoot))));
+        return [cycleSubject, CYCLE_CLOSE, content, stateRoot];
     }
 
     /// @notice Executes cycle `cycleSubject`'s net settlement against its closing `root`, once.
@@ -91,7 +104,7 @@ contract CycleSettlement is LedgerModule {
         if (accounts.length == 0 || accounts.length != nets.length) {
             revert MalformedSettlement(accounts.length, nets.length);
         }
-        bytes32 leaf = closeLeafHash(cycleSubject, stateRoot, chunksHash, accounts, nets);
+        bytes32[4] memory leaf = closeLeaf(cycleSubject, stateRoot, chunksHash, accounts, nets);
         if (!ledger.verifyBatchLeaf(cycleSubject, root, proof, leaf)) revert CloseLeafNotCommitted(cycleSubject, root);
         settledRoot[cycleSubject] = root;
         (uint256 transfers, uint256 gross) = _execute(accounts, nets);

@@ -17,7 +17,7 @@ import { packSignatures } from "../../clients/core/records";
 import { Kind, ZERO_HASH } from "../../clients/core/types";
 import { BatchTree, batchRecord } from "../../clients/ledger/batch";
 import { CycleSettlement, CycleSettlement__factory } from "../../typechain-types";
-import { signEndorsements } from "../helpers/consortium";
+import { issuedAtFor, signEndorsements } from "../helpers/consortium";
 import { admit, expectRejection, lendingFixture, standardTerms } from "../lending/fixtures";
 import { DAY, config, openingOps } from "./helpers";
 
@@ -87,7 +87,7 @@ async function commitRawClose(fx: Fx, cycle: string, s: Settlement, endorsers = 
   );
   const tx = fx.ledger
     .connect(fx.lead.signer)
-    .commitBatch(cycle, tree.root, 1, ZERO_HASH, deadline, packSignatures(sigs));
+    .commitBatch(cycle, tree.root, 1, ZERO_HASH, issuedAtFor(deadline), deadline, packSignatures(sigs));
   return { tree, tx };
 }
 
