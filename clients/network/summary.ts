@@ -38,16 +38,28 @@ export async function networkSummary(
   const classes = [0, 1, 2, 3, 4].map(() => ({ loans: 0, balance: 0n }));
   const count = Number(await loanBook.nextLoanId()) - 1;
   let repaid = 0;
+  let held = 0n;
+  let roundingOutOfBounds = false;
   for (let first = 1; first <= count; first += 100) {
     const ids = Array.from({ length: Math.min(100, count - first + 1) }, (_, k) => first + k);
     const read = await Promise.all(
       ids.map(async (id) => {
-        const [funders, d] = await Promise.all([loanBook.fundersOf(id), loanBook.dues(id)]);
+        const [funders, d, info] = await Promise.all([
+          loanBook.fundersOf(id),
+          loanBook.dues(id),
+          loanBook.loanInfo(id),
+        ]);
         const cls = d.outstanding === 0n ? -1 : Number(await loanBook.classFor(d.daysPastDue));
-        return { funders, outstanding: d.outstanding, cls };
+        return { funders, outstanding: d.outstanding, cls, repaid: info.totalRepaid };
       }),
     );
     for (const r of read) {
+      // Units paid but not yet credited (each funder's credit is a floor of its share; docs/MONEY.md).
+      let credited = 0n;
+      for (const f of r.funders) credited += f.principalReturned + f.incomeReceived;
+      const waiting = r.repaid - credited;
+      if (waiting < 0n || waiting >= BigInt(r.funders.length) * 2n) roundingOutOfBounds = true;
+      held += waiting;
       for (const f of r.funders) {
         const t = totals.get(f.account.toLowerCase())!;
         t.funded += f.funded;
@@ -113,7 +125,8 @@ export async function networkSummary(
       reminders: lead.processed.reminders ?? 0,
       borrowersPaid: paid.toString(),
       fundersReceived: received.toString(),
-      balanced: received === paid,
+      heldUntilSettlement: held.toString(),
+      balanced: !roundingOutOfBounds && received + held === paid,
     },
     funders: banks.map((m) => {
       const t = totals.get(m.address.toLowerCase())!;

@@ -482,7 +482,9 @@ export class LendingScenario {
   private async pay(loan: SimLoan, i: number): Promise<void> {
     if (loan.closed || loan.defaulted || loan.next > i) return;
     const dues = await loan.client.dues(loan.id);
-    const owed = dues.amountDue > 0n ? dues.amountDue : dues.currentInterest + dues.currentPrincipal;
+    const installment = dues.amountDue > 0n ? dues.amountDue : dues.currentInterest + dues.currentPrincipal;
+    // Near the end the payoff (the current period's interest only to the day) is below the installment.
+    const owed = installment < dues.payoff ? installment : dues.payoff;
     let paid;
     if (i === loan.plan.payoffAt) {
       paid = await loan.client.payOff(loan.id);
@@ -636,16 +638,26 @@ export class LendingScenario {
     const totals = new Map(members.map((mm) => [mm.address.toLowerCase(), { funded: 0n, principal: 0n, income: 0n }]));
     const classes = [0, 1, 2, 3, 4].map((c) => ({ class: LOAN_CLASS_NAMES[c as LoanClass], loans: 0, balance: 0n }));
     let repaid = 0;
+    let held = 0n;
+    let roundingOutOfBounds = false;
     for (let k = 0; k < this.loans.length; k += 200) {
       const chunk = this.loans.slice(k, k + 200);
       const read = await Promise.all(
         chunk.map(async (loan) => {
-          const [funders, d] = await Promise.all([lb.fundersOf(loan.id), lb.dues(loan.id)]);
+          const [funders, d, info] = await Promise.all([lb.fundersOf(loan.id), lb.dues(loan.id), lb.loanInfo(loan.id)]);
           const cls = d.outstanding === 0n ? -1 : Number(await lb.classFor(d.daysPastDue));
-          return { funders, outstanding: d.outstanding, cls };
+          return { funders, outstanding: d.outstanding, cls, repaid: info.totalRepaid };
         }),
       );
       for (const r of read) {
+        // Each funder is credited the floor of its share of everything paid so far; the units
+        // those floors leave (fewer than one per funder) wait in the loan book for the next
+        // repayment or the settlement, which pays them out exactly (docs/MONEY.md).
+        let credited = 0n;
+        for (const f of r.funders) credited += f.principalReturned + f.incomeReceived;
+        const waiting = r.repaid - credited;
+        if (waiting < 0n || waiting >= BigInt(r.funders.length) * 2n) roundingOutOfBounds = true;
+        held += waiting;
         for (const f of r.funders) {
           const t = totals.get(f.account.toLowerCase())!;
           t.funded += f.funded;
@@ -705,7 +717,8 @@ export class LendingScenario {
         reminders: this.reminders,
         borrowersPaid: this.borrowersPaid.toString(),
         fundersReceived: received.toString(),
-        balanced: received === this.borrowersPaid,
+        heldUntilSettlement: held.toString(),
+        balanced: !roundingOutOfBounds && received + held === this.borrowersPaid,
       },
       funders: members.map((mm) => {
         const t = totals.get(mm.address.toLowerCase())!;

@@ -49,7 +49,10 @@ describe("sim: the demo's scenario on the contracts (in-process)", function () {
 
   it("credits the funders exactly what the borrowers paid, to the unit", async function () {
     const received = report.funders.reduce((a, f) => a + BigInt(f.principalReceived) + BigInt(f.interestReceived), 0n);
-    expect(received).to.equal(BigInt(report.payments.borrowersPaid));
+    // What a funder has not been credited yet is the rounding of unsettled loans: under one unit per funder.
+    const held = BigInt(report.payments.heldUntilSettlement);
+    expect(held >= 0n && held < BigInt(report.loans.count * report.funders.length)).to.equal(true);
+    expect(received + held).to.equal(BigInt(report.payments.borrowersPaid));
     expect(report.payments.balanced).to.equal(true);
     expect(BigInt(report.payments.borrowersPaid)).to.be.greaterThan(0n);
     // Independently, from the settlement token: each borrower received its principal twice (the
