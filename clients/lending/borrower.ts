@@ -148,9 +148,7 @@ export class BorrowerClient implements Assenter {
   /** Pays what is due now (overdue charges, installments due, the current installment). */
   async payDue(loanId: bigint): Promise<Repayment> {
     const d = await this.dues(loanId);
-    const installment = d.amountDue + d.currentInterest + d.currentPrincipal;
-    // near the end the payoff (current interest only to the day) can be below the installment
-    const amount = installment < d.payoff ? installment : d.payoff;
+    const amount = capAtPayoff(d, d.amountDue + d.currentInterest + d.currentPrincipal);
     if (amount === 0n) throw new Error(`nothing is owed on loan ${loanId}`);
     return this.repay(loanId, amount);
   }

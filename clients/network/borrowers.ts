@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Wallet, hexlify } from "ethers";
 import { LoanStatus } from "../core/types";
-import { BorrowerClient } from "../lending";
+import { BorrowerClient, scheduledPayment } from "../lending";
 import { call } from "./endpoint";
 import type { Application } from "./lead";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, plannedLoans } from "../sim/plan";
@@ -191,7 +191,7 @@ export class BorrowersRole implements NodeRole {
     }
     const dues = await client.dues(loanId);
     // What is overdue, or, when nothing is yet (paying on or before the due date), this installment.
-    const owed = dues.amountDue > 0n ? dues.amountDue : dues.currentInterest + dues.currentPrincipal;
+    const owed = scheduledPayment(dues);
     let settled = false;
     if (i === plan.repayment.payoffAt) {
       settled = (await client.payOff(loanId)).settled;

@@ -20,6 +20,7 @@ import {
   encodeDocument,
   institutionId,
   pseudonymOf,
+  scheduledPayment,
 } from "../lending";
 import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
 import { DocumentStore } from "../store";
@@ -482,9 +483,7 @@ export class LendingScenario {
   private async pay(loan: SimLoan, i: number): Promise<void> {
     if (loan.closed || loan.defaulted || loan.next > i) return;
     const dues = await loan.client.dues(loan.id);
-    const installment = dues.amountDue > 0n ? dues.amountDue : dues.currentInterest + dues.currentPrincipal;
-    // Near the end the payoff (the current period's interest only to the day) is below the installment.
-    const owed = installment < dues.payoff ? installment : dues.payoff;
+    const owed = scheduledPayment(dues);
     let paid;
     if (i === loan.plan.payoffAt) {
       paid = await loan.client.payOff(loan.id);
