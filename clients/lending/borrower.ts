@@ -41,6 +41,19 @@ export interface BorrowerLoan {
  * restricted loan-use account. The borrower is not a consortium member; it signs only its own
  * transactions.
  */
+/**
+ * `amount` or, when less, the payoff: near the end of a loan the payoff (the current period's
+ * interest only to the day) can be below the scheduled installment.
+ */
+export function capAtPayoff(d: Pick<Dues, "payoff">, amount: bigint): bigint {
+  return amount < d.payoff ? amount : d.payoff;
+}
+
+/** What a borrower who pays on schedule pays now: what is overdue, else the current installment. */
+export function scheduledPayment(d: Dues): bigint {
+  return capAtPayoff(d, d.amountDue > 0n ? d.amountDue : d.currentInterest + d.currentPrincipal);
+}
+
 export class BorrowerClient implements Assenter {
   readonly lending: LendingContracts;
   private addressCache?: string;
