@@ -5,6 +5,8 @@ import { oneTx } from "./cases/onetx";
 import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
 import { verifyBundleCase } from "./cases/verify";
+import { simDemo } from "./cases/sim";
+import { consoleCase } from "./cases/console";
 import { cycleAtScale, lifecycleBatched, lifecyclePerLoan } from "./cases/lifecycle";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
@@ -53,6 +55,14 @@ async function main(): Promise<void> {
       // takes longer than the quick budget on a shared 2-core machine.
       name: quick ? "verify.bundle.r200" : "verify.bundle.r1000",
       run: () => verifyBundleCase(ctx, { records: n(1_000, 200), members: 7, rounds: n(2, 1) }),
+    },
+    // The demo's scenario on the contracts; its rate is transactions per second of the whole run.
+    { name: quick ? "sim.demo.l30" : "sim.demo.l100", run: () => simDemo(ctx, { loans: n(100, 30) }) },
+    ...(quick ? [] : [{ name: "sim.demo.l1000", run: () => simDemo(ctx, { loans: 1_000 }) }]),
+    {
+      // The arbitrator's case page for a loan with 1,000 records (docs/CONSOLE.md).
+      name: quick ? "console.case.r200" : "console.case.r1000",
+      run: () => consoleCase(ctx, { records: n(1_000, 200), rounds: n(3, 1) }),
     },
     // docs/CYCLE.md: a loan's life (12 installments) on the per-loan and the batched path, and one day's cycle
     { name: "loan.lifecycle.per-loan.n7", run: () => lifecyclePerLoan(ctx, { members: 7, loans: n(4, 1) }) },

@@ -105,6 +105,8 @@ export interface CycleEndorsementRequest {
   proposer: string;
   /** The cycle subject's head the first batch extends. */
   prev: string;
+  /** When the endorsers sign (the ledger requires issuedAt <= block time <= deadline). */
+  issuedAt: bigint;
   deadline: bigint;
 }
 
@@ -137,7 +139,12 @@ export async function endorseCycle(
   const { records } = cycleRecords(req.proposal.cycleSubject, replayed, req.prev, req.proposer);
   const signatures: string[] = [];
   for (const record of records) {
-    const message: EndorsementMessage = { ...record, proposer: req.proposer, deadline: req.deadline };
+    const message: EndorsementMessage = {
+      ...record,
+      proposer: req.proposer,
+      issuedAt: req.issuedAt,
+      deadline: req.deadline,
+    };
     signatures.push((await signEndorsement(node.signer, node.domain(), message)).signature);
   }
   return { signer: await node.address(), signatures, replayed };
@@ -165,15 +172,16 @@ export async function commitCycle(
   peers: { node: LedgerNode; book: CycleBook }[],
   assembled: AssembledCycle,
   /** `threads`: worker threads each partner recovers the borrowers' assents on (0: none). */
-  opts: { deadline?: bigint; threads?: number } = {},
+  opts: { issuedAt?: bigint; deadline?: bigint; threads?: number } = {},
 ): Promise<CommittedCycle & { books: Map<LedgerNode, CycleBook> }> {
   const ledger = lead.node.ledger;
   const { proposal, replayed } = assembled;
   const proposer = await lead.node.address();
   const prev = await ledger.headOf(proposal.cycleSubject);
-  const deadline = opts.deadline ?? (await lead.node.now()) + 3_600n;
+  const issuedAt = opts.issuedAt ?? (await lead.node.now());
+  const deadline = opts.deadline ?? issuedAt + 3_600n;
   const quorum = Number(await ledger.quorumFor(await ledger.votingMemberCount()));
-  const req: CycleEndorsementRequest = { proposal, proposer, prev, deadline };
+  const req: CycleEndorsementRequest = { proposal, proposer, prev, issuedAt, deadline };
   const got: CycleEndorsement[] = [];
   const refusals: EndorsementRefused[] = [];
   const books = new Map<LedgerNode, CycleBook>();
@@ -202,6 +210,7 @@ export async function commitCycle(
       record.contentHash,
       BigInt(record.attrs),
       record.prev,
+      issuedAt,
       deadline,
       packSignatures(endorsements),
     );

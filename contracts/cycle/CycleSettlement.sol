@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {IConsortiumLedger, LedgerModule} from "../lending/LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
 
 /// @title CycleSettlement

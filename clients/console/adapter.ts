@@ -1,0 +1,956 @@
+/**
+ * The console's one door to the node: everything the pages show or do goes through the two desks
+ * below, which call the role nodes, their contracts, the evidence exporter and the verifier that
+ * `npx colend verify` runs. Nothing here re-implements a check; when the nodes or the verifier
+ * change, this is the file that follows them.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
+import Database from "better-sqlite3";
+import { EvidenceLedger, LoanBook__factory } from "../../typechain-types";
+import { ArbitratorNode, CaseState } from "../arbitration";
+import type { AddressBook } from "../core/addressBook";
+import type { ReviewDecision } from "../core/node";
+import { unpackAddresses } from "../core/records";
+import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
+import {
+  BundleRecord,
+  EvidenceBundle,
+  ExportError,
+  RecordVerdict,
+  VerifyReport,
+  exportLoanBundle,
+  serializeBundle,
+  verifyBundle,
+} from "../evidence";
+import { formatReport } from "../evidence/cli";
+import { disclosureDecrypter, sealedDocumentsOf } from "../evidence/disclosure";
+import { EndorsementHasher, recoverCompact } from "../evidence/hashing";
+import type { BankNode } from "../lending/bank";
+import { formatCny, parseCny } from "../lending/math";
+import {
+  DisclosureError,
+  DisclosurePackage,
+  documentAad,
+  manifestHash,
+  parseDisclosurePackage,
+  unseal,
+  unwrapWithKey,
+} from "../store";
+
+/** The request is not allowed for this node (HTTP 403). */
+export class ForbiddenError extends Error {
+  readonly status = 403;
+}
+/** No such thing (HTTP 404). */
+export class NotFoundError extends Error {
+  readonly status = 404;
+}
+/** The request is malformed or not possible in the current state (HTTP 400). */
+export class BadRequestError extends Error {
+  readonly status = 400;
+}
+
+export const fmtCny = formatCny;
+const lower = (s: string): string => s.toLowerCase();
+
+/** A member's readable name from the address book (or the short address). */
+export function memberName(book: AddressBook, address: string): string {
+  const m = book.members.find((x) => lower(x.address) === lower(address));
+  if (m) return m.name;
+  for (const key of ["token", "registry", "loanBook", "loanUse", "court"] as const) {
+    if (book[key] && lower(book[key]!) === lower(address)) return MODULE_NAMES[key];
+  }
+  return `${address.slice(0, 8)}…${address.slice(-4)}`;
+}
+
+const MODULE_NAMES = {
+  token: "settlement token",
+  registry: "credit registry",
+  loanBook: "loan book",
+  loanUse: "loan-use accounts",
+  court: "arbitration court",
+} as const;
+
+// ================================================================== arbitrator
+
+/** Where disclosure packages addressed to this arbitrator arrive (any channel drops them here). */
+export interface DisclosureInbox {
+  /** Every package in the inbox, parsed; unreadable files are reported, not thrown. */
+  packages(): { file: string; pkg?: DisclosurePackage; error?: string }[];
+}
+
+/** A directory of `*.json` disclosure packages. */
+export class DirectoryInbox implements DisclosureInbox {
+  constructor(readonly dir: string) {}
+
+  packages(): { file: string; pkg?: DisclosurePackage; error?: string }[] {
+    if (!fs.existsSync(this.dir)) return [];
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((file) => {
+        try {
+          return { file, pkg: parseDisclosurePackage(JSON.parse(fs.readFileSync(path.join(this.dir, file), "utf8"))) };
+        } catch (e) {
+          return { file, error: (e as Error).message };
+        }
+      });
+  }
+}
+
+export type CaseStatus = "open" | "awarded" | "dismissed";
+
+export interface CaseSummary {
+  caseId: bigint;
+  loanId: bigint;
+  claimant: string;
+  claimantName: string;
+  status: CaseStatus;
+  openedBlock: number;
+  amountOwed: bigint;
+}
+
+/** One record of the evidence timeline, with the verifier's verdict on it. */
+export interface TimelineRow {
+  chain: string;
+  index: number;
+  kind: string;
+  time: string;
+  blockNumber: number;
+  proposer: string;
+  proposerName: string;
+  attestation: string;
+  endorsers: { address: string; name: string }[];
+  signers: number | null;
+  quorum: number | null;
+  document: RecordVerdict["document"];
+  postFiling: boolean;
+  ok: boolean;
+  reasons: string[];
+  contentHash: string;
+}
+
+/** A disclosed document as the arbitrator reads it. */
+export interface DisclosedDocument {
+  contentHash: string;
+  kind: string;
+  subject: string;
+  /** Which chain and position its record has, if it is in the bundle. */
+  record?: { chain: string; index: number };
+  /** What the verifier made of it: verified, or failed with its reasons. */
+  verified: boolean;
+  problems: string[];
+  /** The document's text (pretty-printed JSON when it is JSON), as the claimant sent it. */
+  text?: string;
+  from: string;
+}
+
+export interface CaseView {
+  summary: CaseSummary;
+  arbitrator: string;
+  frozenHead: string;
+  claimHash: string;
+  timeline: TimelineRow[];
+  /** Index of the loan record the frozen head points at (-1: filed on an empty chain). */
+  frozenIndex: number | null;
+  postFiling: number;
+  report: { ok: boolean; errors: string[]; notes: string[]; documents: VerifyReport["documents"]; ms: number };
+  documents: DisclosedDocument[];
+  /** Disclosure packages for this case that were ignored, and why. */
+  ignoredPackages: { file: string; reason: string }[];
+  /** The amount claimed, if the claim document states one (`claimedAmount`, token units). */
+  claimed: bigint | null;
+  /** What the loan book computes the borrower owed at filing (payoff as of the filing block). */
+  computedAtFiling: bigint;
+  /** The same now. */
+  computedNow: bigint;
+  award?: { amountOwed: bigint; outcome?: string; reasons?: string };
+  disclosureRequests: { at: string; text: string }[];
+  loadedMs: number;
+}
+
+/** What the arbitrator decides. */
+export interface Ruling {
+  outcome: "upheld" | "partly-upheld" | "dismissed";
+  /** Amount owed, decimal CNY (required unless dismissed). */
+  amount?: string;
+  reasons: string;
+}
+
+export const OUTCOMES: Record<Ruling["outcome"], string> = {
+  upheld: "Upheld",
+  "partly-upheld": "Partly upheld",
+  dismissed: "Dismissed",
+};
+
+interface CachedCase {
+  block: number;
+  bundle: EvidenceBundle;
+  report: VerifyReport;
+  view: CaseView;
+}
+
+/**
+ * The arbitrator's workbench: its cases, each case's evidence verified by the bundle verifier,
+ * the disclosed documents opened with its key, and its rulings.
+ */
+export class ArbitratorDesk {
+  readonly role = "arbitrator" as const;
+  private readonly cache = new Map<string, CachedCase>();
+
+  /**
+   * @param encryptionKey the arbitrator's private encryption key (stays in this process)
+   * @param dataDir where the desk keeps its own log (disclosure requests, rulings' reasons)
+   */
+  constructor(
+    readonly node: ArbitratorNode,
+    private readonly encryptionKey: string,
+    readonly inbox: DisclosureInbox,
+    readonly dataDir: string,
+  ) {}
+
+  get book(): AddressBook {
+    return this.node.book;
+  }
+
+  async identity(): Promise<{ name: string; address: string; role: string }> {
+    return { name: this.node.name, address: await this.node.address(), role: "Arbitrator" };
+  }
+
+  /** The cases assigned to this arbitrator, newest first. */
+  async cases(): Promise<CaseSummary[]> {
+    const cases = await this.node.assignedCases();
+    return cases
+      .map((c) => ({
+        caseId: c.caseId,
+        loanId: c.loanId,
+        claimant: c.claimant,
+        claimantName: memberName(this.book, c.claimant),
+        status: statusOf(c.state, c.amountOwed, this.rulingOf(c.caseId)?.outcome),
+        openedBlock: c.openedBlock,
+        amountOwed: c.amountOwed,
+      }))
+      .reverse();
+  }
+
+  /** Fails unless case `caseId` exists and is assigned to this arbitrator. */
+  private async assigned(caseId: bigint) {
+    if (!this.book.court) throw new NotFoundError("this consortium has no arbitration court");
+    if (caseId <= 0n || caseId >= (await this.node.court.nextCaseId())) {
+      throw new NotFoundError(`there is no case ${caseId}`);
+    }
+    const info = await this.node.court.caseInfo(caseId);
+    const me = await this.node.address();
+    if (lower(info.arbitrator) !== lower(me)) {
+      throw new ForbiddenError(
+        `case ${caseId} is assigned to ${memberName(this.book, info.arbitrator)} (${info.arbitrator}), not to this arbitrator (${me}); nothing was changed`,
+      );
+    }
+    return info;
+  }
+
+  /** The case's bundle (with the disclosed documents, still sealed) and the verifier's report on it. */
+  async evidence(caseId: bigint): Promise<{ bundle: EvidenceBundle; report: VerifyReport; text: string }> {
+    await this.caseView(caseId);
+    const c = this.cache.get(caseId.toString())!;
+    return { bundle: c.bundle, report: c.report, text: formatReport(c.report, `case-${caseId}.json`, c.bundle) };
+  }
+
+  bundleJson(bundle: EvidenceBundle): string {
+    return serializeBundle(bundle);
+  }
+
+  /** Everything the case page shows. Cached until the chain moves. */
+  async caseView(caseId: bigint): Promise<CaseView> {
+    const started = performance.now();
+    const info = await this.assigned(caseId);
+    const provider = this.node.signer.provider!;
+    const block = await provider.getBlockNumber();
+    const cached = this.cache.get(caseId.toString());
+    if (cached && cached.block === block) {
+      cached.view.disclosureRequests = this.requestsOf(caseId);
+      return cached.view;
+    }
+    const loanId = info.loanId;
+    const loanSubject = lower(Subject.loan(loanId));
+    const caseSubject = lower(Subject.arbitrationCase(caseId));
+
+    // The disclosure packages of this case whose manifest the claimant recorded on chain.
+    const recorded = new Set(
+      (
+        await this.node.court.queryFilter(
+          this.node.court.filters.EvidenceDisclosed(caseId, await this.node.address()),
+          this.book.deployBlock,
+        )
+      ).map((e) => lower(e.args.manifestHash)),
+    );
+    const ignoredPackages: { file: string; reason: string }[] = [];
+    const packages: DisclosurePackage[] = [];
+    for (const p of this.inbox.packages()) {
+      if (!p.pkg) {
+        ignoredPackages.push({ file: p.file, reason: p.error! });
+        continue;
+      }
+      if (p.pkg.caseId !== caseId.toString()) continue;
+      const why = this.packageProblem(p.pkg, recorded);
+      if (why) ignoredPackages.push({ file: p.file, reason: why });
+      else packages.push(p.pkg);
+    }
+    const sealed = new Map<string, ReturnType<typeof sealedDocumentsOf>[number]>();
+    const items = new Map<string, DisclosurePackage["items"][number] & { pkg: DisclosurePackage }>();
+    for (const pkg of packages) {
+      sealedDocumentsOf(pkg).forEach((d, i) => {
+        const item = pkg.items[i];
+        if (![loanSubject, caseSubject].includes(lower(item.subject))) return;
+        sealed.set(lower(d.contentHash), d);
+        items.set(lower(d.contentHash), { ...item, pkg });
+      });
+    }
+
+    let bundle: EvidenceBundle;
+    const documents = [...sealed.values()];
+    for (;;) {
+      try {
+        bundle = await exportLoanBundle(provider, this.book, loanId, { caseId, documents, toBlock: block });
+        break;
+      } catch (e) {
+        // A disclosed document that is on no record of the case's chains: keep it out, say so.
+        const m = e instanceof ExportError ? /document (0x[0-9a-f]{64}) belongs to no record/.exec(e.message) : null;
+        if (!m) throw e;
+        const i = documents.findIndex((d) => lower(d.contentHash) === m[1]);
+        documents.splice(i, 1);
+        ignoredPackages.push({
+          file: `document ${m[1]}`,
+          reason: "disclosed, but no record of this case has its hash",
+        });
+      }
+    }
+    const report = await verifyBundle(bundle, { decrypt: disclosureDecrypter(this.encryptionKey) });
+
+    const timeline = this.timeline(bundle, report);
+    const docs: DisclosedDocument[] = [];
+    for (const d of documents) {
+      const h = lower(d.contentHash);
+      const row = timeline.find((r) => lower(r.contentHash) === h);
+      const item = items.get(h)!;
+      const docReasons = row?.reasons.filter((r) => r.startsWith("document")) ?? [];
+      docs.push({
+        contentHash: h,
+        kind: kindName(item.kind),
+        subject: lower(item.subject) === loanSubject ? `loan ${loanId}` : `case ${caseId}`,
+        record: row ? { chain: row.chain, index: row.index } : undefined,
+        verified: row?.document === "verified",
+        problems: row ? docReasons : ["no record of the case's chains has this content hash"],
+        text: this.readable(item),
+        from: memberName(this.book, info.claimant),
+      });
+    }
+
+    const claimed = this.claimedAmount(bundle, docs);
+    if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
+    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
+    const duesAtFiling = await loanBook.dues(loanId, { blockTag: bundle.case!.openedBlock });
+    const duesNow = await loanBook.dues(loanId);
+    const ruling = this.rulingOf(caseId);
+    const state = Number(info.state) as CaseState;
+    const frozen = report.frozenHead;
+    const view: CaseView = {
+      summary: {
+        caseId,
+        loanId,
+        claimant: info.claimant,
+        claimantName: memberName(this.book, info.claimant),
+        status: statusOf(state, info.amountOwed, ruling?.outcome),
+        openedBlock: bundle.case!.openedBlock,
+        amountOwed: info.amountOwed,
+      },
+      arbitrator: info.arbitrator,
+      frozenHead: info.frozenHead,
+      claimHash: bundle.case!.claimHash,
+      timeline,
+      frozenIndex: frozen?.reached ? (frozen.index ?? -1) : null,
+      postFiling: frozen?.postFiling ?? 0,
+      report: {
+        ok: report.ok,
+        errors: report.errors,
+        notes: report.notes,
+        documents: report.documents,
+        ms: report.stats.ms,
+      },
+      documents: docs,
+      ignoredPackages,
+      claimed,
+      computedAtFiling: duesAtFiling.payoff,
+      computedNow: duesNow.payoff,
+      award:
+        state === CaseState.Awarded
+          ? { amountOwed: info.amountOwed, outcome: ruling?.outcome, reasons: ruling?.reasons }
+          : undefined,
+      disclosureRequests: this.requestsOf(caseId),
+      loadedMs: performance.now() - started,
+    };
+    this.cache.set(caseId.toString(), { block, bundle, report, view });
+    return view;
+  }
+
+  /** Why a package is not evidence in this case, or null. */
+  private packageProblem(pkg: DisclosurePackage, recorded: Set<string>): string | null {
+    if (pkg.chainId !== this.book.chainId) return `package is for chain ${pkg.chainId}, not ${this.book.chainId}`;
+    if (lower(pkg.court) !== lower(this.book.court!)) return `package is for court ${pkg.court}`;
+    if (!recorded.has(lower(manifestHash(pkg)))) {
+      return `its manifest ${manifestHash(pkg)} was never recorded on chain by the claimant`;
+    }
+    return null;
+  }
+
+  /**
+   * The document as the claimant sent it, opened with this arbitrator's key without judging it (the
+   * verifier's verdict is shown next to it): a document that does not match its record is shown too.
+   */
+  private readable(item: DisclosurePackage["items"][number] & { pkg: DisclosurePackage }): string | undefined {
+    try {
+      const context = {
+        chainId: BigInt(item.pkg.chainId),
+        ledger: item.pkg.ledger,
+        court: item.pkg.court,
+        caseId: BigInt(item.pkg.caseId),
+        contentHash: item.contentHash,
+      };
+      const dataKey = unwrapWithKey(this.encryptionKey, item.key, context);
+      const payload = unseal(
+        dataKey,
+        {
+          iv: getBytes(item.document.iv),
+          ciphertext: getBytes(item.document.ciphertext),
+          tag: getBytes(item.document.tag),
+        },
+        documentAad(item.contentHash, item.subject, item.kind),
+        "disclosed document",
+      );
+      return readableText(payload.slice(32));
+    } catch (e) {
+      if (e instanceof DisclosureError || e instanceof Error) return undefined;
+      throw e;
+    }
+  }
+
+  private claimedAmount(bundle: EvidenceBundle, docs: DisclosedDocument[]): bigint | null {
+    const claimHash = lower(bundle.case!.claimHash);
+    const claim = docs.find((d) => d.contentHash === claimHash && d.verified);
+    if (!claim?.text) return null;
+    try {
+      const v = JSON.parse(claim.text) as { claimedAmount?: unknown };
+      if (typeof v.claimedAmount === "string" && /^[0-9]+$/.test(v.claimedAmount)) return BigInt(v.claimedAmount);
+    } catch {
+      // a claim in prose states no amount the desk can read
+    }
+    return null;
+  }
+
+  private timeline(bundle: EvidenceBundle, report: VerifyReport): TimelineRow[] {
+    const hasher = new EndorsementHasher({
+      name: "colend",
+      version: "1",
+      chainId: bundle.chainId,
+      verifyingContract: bundle.ledger,
+    });
+    const rows: TimelineRow[] = [];
+    for (const chain of bundle.subjects) {
+      const verdicts = report.records.filter((r) => r.chain === chain.role && r.subject === lower(chain.subject));
+      chain.records.forEach((r, i) => {
+        const v = verdicts[i];
+        rows.push({
+          chain: `${chain.role} ${chain.id ?? ""}`.trim(),
+          index: r.index,
+          kind: r.kind.name,
+          time: new Date(r.timestamp * 1000).toISOString().replace(".000Z", "Z"),
+          blockNumber: r.blockNumber,
+          proposer: r.proposer,
+          proposerName: memberName(this.book, r.proposer),
+          attestation: r.attestation.name,
+          endorsers: endorsersOf(hasher, chain.subject, r).map((a) => ({ address: a, name: memberName(this.book, a) })),
+          signers: v?.signers ?? null,
+          quorum: v?.quorum ?? null,
+          document: v?.document ?? "none",
+          postFiling: v?.postFiling ?? false,
+          ok: v?.ok ?? false,
+          reasons: v?.reasons ?? ["the verifier gave no verdict on this record"],
+          contentHash: r.contentHash,
+        });
+      });
+    }
+    return rows;
+  }
+
+  /**
+   * Rules on the case: the award document (outcome, amount, reasons, and what the verifier found)
+   * goes into the arbitrator's store, its salted hash and the amount owed on chain.
+   */
+  async rule(caseId: bigint, ruling: Ruling): Promise<{ txHash: string; amountOwed: bigint }> {
+    const info = await this.assigned(caseId);
+    if (Number(info.state) !== CaseState.Open) throw new BadRequestError(`case ${caseId} is not open: it was ruled on`);
+    if (!(ruling.outcome in OUTCOMES)) {
+      throw new BadRequestError(`outcome must be one of ${Object.keys(OUTCOMES).join(", ")}, not "${ruling.outcome}"`);
+    }
+    const reasons = ruling.reasons.trim();
+    if (reasons.length === 0) throw new BadRequestError("a ruling needs its reasons");
+    if (reasons.length > 10_000) throw new BadRequestError("the reasons are longer than 10,000 characters");
+    let amount = 0n;
+    if (ruling.outcome === "dismissed") {
+      if (ruling.amount && ruling.amount.trim() !== "" && parseAmount(ruling.amount) !== 0n) {
+        throw new BadRequestError("a dismissed claim awards nothing: leave the amount empty");
+      }
+    } else {
+      if (!ruling.amount || ruling.amount.trim() === "") throw new BadRequestError("an award needs the amount owed");
+      amount = parseAmount(ruling.amount);
+      if (amount <= 0n) throw new BadRequestError("the amount owed must be more than zero");
+    }
+    const view = await this.caseView(caseId);
+    if (ruling.outcome === "partly-upheld" && view.claimed !== null && amount >= view.claimed) {
+      throw new BadRequestError(
+        `partly upheld means less than the ${formatCny(view.claimed)} claimed, not ${formatCny(amount)}`,
+      );
+    }
+    const document = toUtf8Bytes(
+      JSON.stringify(
+        {
+          type: "Award",
+          caseId: caseId.toString(),
+          loanId: info.loanId.toString(),
+          outcome: ruling.outcome,
+          amountOwed: amount.toString(),
+          claimedAmount: view.claimed?.toString() ?? null,
+          computedAtFiling: view.computedAtFiling.toString(),
+          reasons,
+          evidence: {
+            verified: view.report.ok,
+            problems: view.report.errors,
+            frozenHead: view.frozenHead,
+          },
+        },
+        null,
+        2,
+      ),
+    );
+    const issued = await this.node.issueAward(caseId, document, amount);
+    this.appendLog({ type: "ruling", caseId: caseId.toString(), outcome: ruling.outcome, reasons });
+    return { txHash: issued.txHash, amountOwed: amount };
+  }
+
+  /** Asks the claimant for more documents (kept in the desk's outbox, to send to the claimant). */
+  async requestDisclosure(caseId: bigint, text: string): Promise<void> {
+    const info = await this.assigned(caseId);
+    if (Number(info.state) !== CaseState.Open) throw new BadRequestError(`case ${caseId} is closed`);
+    const t = text.trim();
+    if (t.length === 0) throw new BadRequestError("say which documents the claimant should disclose");
+    if (t.length > 4_000) throw new BadRequestError("the request is longer than 4,000 characters");
+    this.appendLog({ type: "disclosure-request", caseId: caseId.toString(), to: info.claimant, text: t });
+  }
+
+  private logFile(): string {
+    return path.join(this.dataDir, "arbitrator-log.jsonl");
+  }
+
+  private appendLog(entry: Record<string, string>): void {
+    fs.mkdirSync(this.dataDir, { recursive: true });
+    fs.appendFileSync(this.logFile(), JSON.stringify({ at: new Date().toISOString(), ...entry }) + "\n");
+  }
+
+  private log(): Record<string, string>[] {
+    if (!fs.existsSync(this.logFile())) return [];
+    return fs
+      .readFileSync(this.logFile(), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as Record<string, string>);
+  }
+
+  private requestsOf(caseId: bigint): { at: string; text: string }[] {
+    return this.log()
+      .filter((e) => e.type === "disclosure-request" && e.caseId === caseId.toString())
+      .map((e) => ({ at: e.at, text: e.text }));
+  }
+
+  private rulingOf(caseId: bigint): { outcome: string; reasons: string } | undefined {
+    return this.log().find((e) => e.type === "ruling" && e.caseId === caseId.toString()) as
+      { outcome: string; reasons: string } | undefined;
+  }
+}
+
+function statusOf(state: CaseState, amountOwed: bigint, outcome?: string): CaseStatus {
+  if (state !== CaseState.Awarded) return "open";
+  return outcome === "dismissed" || amountOwed === 0n ? "dismissed" : "awarded";
+}
+
+function parseAmount(text: string): bigint {
+  try {
+    return parseCny(text);
+  } catch (e) {
+    throw new BadRequestError((e as Error).message);
+  }
+}
+
+/** Who attested a record: the recovered signers, the on-chain voters, or the reporting module. */
+function endorsersOf(hasher: EndorsementHasher, subject: string, r: BundleRecord): string[] {
+  try {
+    if (r.attestation.id === Attestation.Signatures) {
+      const blob = getBytes(r.endorsements);
+      const digest = hasher.digest(
+        { subject, kind: r.kind.id, contentHash: r.contentHash, attrs: r.attrs, prev: r.prev },
+        r.proposer,
+        BigInt(r.issuedAt),
+        BigInt(r.deadline),
+      );
+      const out: string[] = [];
+      for (let i = 0; i + 64 <= blob.length; i += 64) {
+        out.push(getAddress(recoverCompact(digest, hexlify(blob.subarray(i, i + 64)))));
+      }
+      return out;
+    }
+    if (r.attestation.id === Attestation.Votes) return unpackAddresses(r.endorsements).map((a) => getAddress(a));
+    return [getAddress(r.fact?.module ?? r.endorsements)];
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes as text for reading: JSON pretty-printed, other UTF-8 as is, binary as hex. */
+export function readableText(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes).toString("utf8");
+  if (Buffer.from(text, "utf8").equals(Buffer.from(bytes))) {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  }
+  return hexlify(bytes);
+}
+
+// ================================================================== bank
+
+/** Provision rates by loan class (the central bank's 2002 guideline, DOMAIN.md), basis points. */
+export const PROVISION_BPS: Record<LoanClass, bigint> = {
+  [LoanClass.Normal]: 0n,
+  [LoanClass.SpecialMention]: 200n,
+  [LoanClass.Substandard]: 2_500n,
+  [LoanClass.Doubtful]: 5_000n,
+  [LoanClass.Loss]: 10_000n,
+};
+export const CLASS_NAMES = ["Normal", "Special mention", "Substandard", "Doubtful", "Loss"] as const;
+export const STATUS_NAMES = [
+  "none",
+  "funding",
+  "active",
+  "repaid",
+  "defaulted",
+  "in arbitration",
+  "awarded",
+  "cancelled",
+] as const;
+
+export interface BookByClass {
+  cls: LoanClass;
+  name: string;
+  loans: number;
+  /** This bank's principal outstanding in the class. */
+  balance: bigint;
+  provision: bigint;
+}
+
+export interface BookSnapshot {
+  blockNumber: number;
+  time: number;
+  classes: BookByClass[];
+  balance: bigint;
+  nonPerforming: bigint;
+  provisions: bigint;
+  /** NPL ratio in basis points (null: nothing outstanding). */
+  nplBps: bigint | null;
+  /** Provision coverage in basis points (null: nothing non-performing). */
+  coverageBps: bigint | null;
+}
+
+export interface BankLoan {
+  loanId: bigint;
+  status: string;
+  statusId: LoanStatus;
+  cls: string;
+  principal: bigint;
+  outstanding: bigint;
+  myFunded: bigint;
+  myOutstanding: bigint;
+  daysPastDue: bigint;
+  amountDue: bigint;
+  stage: string;
+  lead: boolean;
+}
+
+export interface DecisionRow {
+  at: string;
+  kind: string;
+  subject: string;
+  proposer: string;
+  signed: boolean;
+  reason: string;
+}
+
+export interface Commitment {
+  loanId: bigint;
+  committed: bigint;
+  status: string;
+  funded: bigint;
+  principal: bigint;
+}
+
+/** Where a bank desk reads its review decisions: the in-process node, or a node process's store. */
+export type DecisionSource = () => readonly ReviewDecision[] | Promise<readonly ReviewDecision[]>;
+
+/**
+ * The decisions of a network-mode partner process (clients/network): its votes on proposals, as
+ * its store logged them (`endorse`/`object` with the reason), with the proposal read from the ledger.
+ */
+export function networkDecisions(storeFile: string, ledger: EvidenceLedger): DecisionSource {
+  return async () => {
+    if (!fs.existsSync(storeFile)) return [];
+    const db = new Database(storeFile, { readonly: true, fileMustExist: true });
+    let rows: { action: string; detail: string; at: number }[];
+    try {
+      rows = db
+        .prepare("SELECT action, detail, at FROM actions WHERE action IN ('endorse', 'object') ORDER BY seq")
+        .all() as { action: string; detail: string; at: number }[];
+    } finally {
+      db.close();
+    }
+    const out: ReviewDecision[] = [];
+    for (const r of rows) {
+      const [id, ...reason] = r.detail.split(" ");
+      const p = await ledger.proposalInfo(id);
+      out.push({
+        at: r.at,
+        subject: p.record.subject,
+        kind: p.record.kind,
+        contentHash: p.record.contentHash,
+        proposer: p.proposer,
+        signed: r.action === "endorse",
+        reason: reason.join(" "),
+      });
+    }
+    return out;
+  };
+}
+
+/** The bank's console: its loan book, the endorsements it gave or refused, its money. */
+export class BankDesk {
+  readonly role = "bank" as const;
+
+  constructor(
+    readonly node: BankNode,
+    private readonly decisionSource: DecisionSource = () => node.reviewDecisions(),
+  ) {}
+
+  get book(): AddressBook {
+    return this.node.book;
+  }
+
+  async identity(): Promise<{ name: string; address: string; role: string }> {
+    const me = await this.node.address();
+    const m = this.book.members.find((x) => lower(x.address) === lower(me));
+    return { name: this.node.name, address: me, role: m?.role === 1 ? "Lead bank" : "Partner bank" };
+  }
+
+  /** The bank's money: balance, escrow, outstanding, non-performing, claimable. */
+  async money() {
+    const p = await this.node.position();
+    return { balance: await this.node.balance(), ...p };
+  }
+
+  /** Every loan this bank funds, as it stands now. */
+  async loans(): Promise<BankLoan[]> {
+    const { loanBook } = this.node.lending;
+    const me = lower(await this.node.address());
+    const next = await loanBook.nextLoanId();
+    const out: BankLoan[] = [];
+    for (let id = 1n; id < next; id++) {
+      const [loan, funders] = await Promise.all([loanBook.loanInfo(id), loanBook.fundersOf(id)]);
+      const mine = funders.find((f) => lower(f.account) === me);
+      if (!mine) continue;
+      const status = Number(loan.status) as LoanStatus;
+      const live = ![LoanStatus.Funding, LoanStatus.Cancelled, LoanStatus.None].includes(status);
+      const dues = live && status !== LoanStatus.Repaid ? await loanBook.dues(id) : undefined;
+      out.push({
+        loanId: id,
+        status: STATUS_NAMES[status] ?? String(status),
+        statusId: status,
+        cls: CLASS_NAMES[Number(loan.class_)] ?? String(loan.class_),
+        principal: loan.principal,
+        outstanding: loan.outstanding,
+        myFunded: mine.funded,
+        myOutstanding: live ? mine.funded - mine.principalReturned : 0n,
+        daysPastDue: dues?.daysPastDue ?? 0n,
+        amountDue: dues?.amountDue ?? 0n,
+        stage: stageOf(status, loan, dues?.daysPastDue ?? 0n),
+        lead: lower(loan.lead) === me,
+      });
+    }
+    return out;
+  }
+
+  /** Loans with money overdue or in default, arbitration or award. */
+  async arrears(): Promise<BankLoan[]> {
+    return (await this.loans()).filter(
+      (l) =>
+        l.daysPastDue > 0n || [LoanStatus.Defaulted, LoanStatus.InArbitration, LoanStatus.Awarded].includes(l.statusId),
+    );
+  }
+
+  /** The book by class, NPL ratio and provision coverage at `blockTag` (default: now). */
+  async snapshot(blockTag?: number): Promise<BookSnapshot> {
+    const { loanBook } = this.node.lending;
+    const provider = this.node.signer.provider!;
+    const at = blockTag ?? (await provider.getBlockNumber());
+    const block = await provider.getBlock(at);
+    const me = lower(await this.node.address());
+    const classes: BookByClass[] = CLASS_NAMES.map((name, cls) => ({
+      cls: cls as LoanClass,
+      name,
+      loans: 0,
+      balance: 0n,
+      provision: 0n,
+    }));
+    // Before the loan book was deployed there was no book at all.
+    const deployed = (await provider.getCode(this.book.loanBook!, at)) !== "0x";
+    const next = deployed ? await loanBook.nextLoanId({ blockTag: at }) : 1n;
+    for (let id = 1n; id < next; id++) {
+      const [loan, funders] = await Promise.all([
+        loanBook.loanInfo(id, { blockTag: at }),
+        loanBook.fundersOf(id, { blockTag: at }),
+      ]);
+      const status = Number(loan.status) as LoanStatus;
+      if ([LoanStatus.None, LoanStatus.Funding, LoanStatus.Cancelled, LoanStatus.Repaid].includes(status)) continue;
+      const mine = funders.find((f) => lower(f.account) === me);
+      if (!mine) continue;
+      const balance = mine.funded - mine.principalReturned;
+      if (balance === 0n) continue;
+      const c = classes[Number(loan.class_)];
+      c.loans++;
+      c.balance += balance;
+      c.provision += (balance * PROVISION_BPS[c.cls]) / 10_000n;
+    }
+    const balance = classes.reduce((s, c) => s + c.balance, 0n);
+    const nonPerforming = classes.filter((c) => c.cls >= LoanClass.Substandard).reduce((s, c) => s + c.balance, 0n);
+    const provisions = classes.reduce((s, c) => s + c.provision, 0n);
+    return {
+      blockNumber: at,
+      time: block!.timestamp,
+      classes,
+      balance,
+      nonPerforming,
+      provisions,
+      nplBps: balance === 0n ? null : (nonPerforming * 10_000n) / balance,
+      coverageBps: nonPerforming === 0n ? null : (provisions * 10_000n) / nonPerforming,
+    };
+  }
+
+  /**
+   * The book after each block in which the loan book changed a loan (disbursement, repayment,
+   * classification, default, award), the last `points` of them, plus the deployment and now.
+   */
+  async history(points = 24): Promise<BookSnapshot[]> {
+    const provider = this.node.signer.provider!;
+    const latest = await provider.getBlockNumber();
+    const { loanBook } = this.node.lending;
+    const names = ["LoanDisbursed", "RepaymentApplied", "LoanClassified", "LoanDefaulted", "AwardRecorded"] as const;
+    const topics = names.map((name) => loanBook.interface.getEvent(name)!.topicHash);
+    const logs = await provider.getLogs({
+      address: this.book.loanBook,
+      topics: [topics],
+      fromBlock: this.book.deployBlock,
+      toBlock: latest,
+    });
+    const changed = [...new Set(logs.map((l) => l.blockNumber))].slice(-points);
+    const blocks = [...new Set([this.book.deployBlock, ...changed, latest])].sort((x, y) => x - y);
+    const out: BookSnapshot[] = [];
+    for (const b of blocks) out.push(await this.snapshot(b));
+    return out;
+  }
+
+  /** The endorsement requests this bank signed or refused, newest first. */
+  async decisions(): Promise<DecisionRow[]> {
+    return [...(await this.decisionSource())].reverse().map((d) => ({
+      at: new Date(d.at).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      kind: kindName(d.kind),
+      subject: subjectName(d.subject),
+      proposer: memberName(this.book, d.proposer),
+      signed: d.signed,
+      reason: d.reason,
+    }));
+  }
+
+  /** What this bank committed to each loan it funds (net of withdrawals). */
+  async commitments(): Promise<Commitment[]> {
+    const { loanBook } = this.node.lending;
+    const me = await this.node.address();
+    const funded = await loanBook.queryFilter(loanBook.filters.LoanFunded(undefined, me), this.book.deployBlock);
+    const withdrawn = await loanBook.queryFilter(
+      loanBook.filters.FundingWithdrawn(undefined, me),
+      this.book.deployBlock,
+    );
+    const byLoan = new Map<bigint, bigint>();
+    for (const e of funded) byLoan.set(e.args.loanId, (byLoan.get(e.args.loanId) ?? 0n) + e.args.amount);
+    for (const e of withdrawn) byLoan.set(e.args.loanId, (byLoan.get(e.args.loanId) ?? 0n) - e.args.amount);
+    const out: Commitment[] = [];
+    for (const [loanId, committed] of [...byLoan.entries()].sort((a, b) => Number(a[0] - b[0]))) {
+      const loan = await loanBook.loanInfo(loanId);
+      out.push({
+        loanId,
+        committed,
+        status: STATUS_NAMES[Number(loan.status)] ?? String(loan.status),
+        funded: loan.funded,
+        principal: loan.principal,
+      });
+    }
+    return out;
+  }
+
+  /** Claims everything credited to this bank. */
+  async claim(): Promise<bigint> {
+    const { claimable } = await this.node.position();
+    if (claimable === 0n) throw new BadRequestError("nothing to claim: no repayment is credited to this bank");
+    return this.node.claim();
+  }
+}
+
+function stageOf(status: LoanStatus, loan: { remindedAt: bigint; class_: bigint }, dpd: bigint): string {
+  switch (status) {
+    case LoanStatus.Defaulted:
+      return "defaulted: listed, ready for arbitration";
+    case LoanStatus.InArbitration:
+      return "in arbitration";
+    case LoanStatus.Awarded:
+      return "award issued";
+    case LoanStatus.Repaid:
+      return "repaid";
+    default:
+      if (dpd === 0n) return "current";
+      return `${dpd} days overdue${loan.remindedAt > 0n ? ", reminded" : ""} (${CLASS_NAMES[Number(loan.class_)].toLowerCase()})`;
+  }
+}
+
+let knownSubjects: Map<string, string> | undefined;
+
+/** "loan 3", "case 1" for the first 256 loans and cases; else "subject 0x1234…abcd". */
+function subjectName(subject: string): string {
+  if (!knownSubjects) {
+    knownSubjects = new Map();
+    for (let id = 1n; id <= 256n; id++) {
+      knownSubjects.set(lower(Subject.loan(id)), `loan ${id}`);
+      knownSubjects.set(lower(Subject.arbitrationCase(id)), `case ${id}`);
+    }
+  }
+  const s = lower(subject);
+  return knownSubjects.get(s) ?? `subject ${s.slice(0, 10)}…${s.slice(-4)}`;
+}

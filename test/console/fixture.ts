@@ -1,0 +1,194 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { encodeBytes32String, hexlify, toUtf8Bytes } from "ethers";
+import { ArbitratorNode, discloseToArbitrator, fileStatement, openCase } from "../../clients/arbitration";
+import { ArbitrationCourt__factory } from "../../typechain-types";
+import { ArbitratorDesk, BankDesk, DirectoryInbox } from "../../clients/console/adapter";
+import { newSalt } from "../../clients/core/records";
+import { Kind, Subject } from "../../clients/core/types";
+import { BorrowerClient, cny, encodeDocument } from "../../clients/lending";
+import {
+  DisclosurePackage,
+  DocumentStore,
+  documentAad,
+  manifestHash,
+  newKey,
+  seal,
+  wrapForRecipient,
+} from "../../clients/store";
+import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
+import { encryptionPrivateKey } from "../arbitration/fixture";
+import { admit, openLoan, standardTerms } from "../lending/fixtures";
+
+const DAY = 86_400n;
+const SECRET = "0x" + "5c".repeat(32);
+/** What the claimant claims in case 1. */
+export const CLAIMED = cny(9_000);
+
+/**
+ * A consortium on the real contracts with everything both consoles show:
+ *   - loan 1 defaulted (lead + partners 1 and 2), then classified substandard;
+ *   - loan 2 performing, its first installment paid, so its funders have money to claim;
+ *   - a forged outside-loan report from the lead that every partner refused, with its reason;
+ *   - case 1 on loan 1, filed by partner 1 with a claim of 9,000 CNY, assigned to the arbitrator,
+ *     with two disclosure packages in the arbitrator's inbox: the claim and a statement as they
+ *     are, and the loan contract doctored (its principal raised) before it was sealed.
+ */
+export async function consoleFixture() {
+  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan();
+  const { lead, partnerNodes, book } = fx;
+
+  // A performing loan whose first installment is paid: its partners can claim their share.
+  const second = await admit(fx, 1);
+  const loan2 = await openLoan(fx, standardTerms(second));
+  await time.increaseTo(loan2.disbursedAt + 30n * DAY);
+  await new BorrowerClient(fx.borrowers[1], book).payDue(loan2.loanId);
+
+  // The defaulted loan ages into substandard.
+  await time.increase(35n * DAY);
+  await lead.classify(loanId);
+
+  // The lead reports an outside loan that makes no sense; every partner refuses it.
+  let refusal = "";
+  try {
+    await lead.reportOutsideLoan(
+      { pseudonym, institution: encodeBytes32String("Other Bank"), amount: 0n, active: true },
+      partnerNodes,
+    );
+  } catch (e) {
+    refusal = (e as Error).message;
+  }
+  if (!refusal) throw new Error("fixture: the forged report was endorsed");
+
+  // Partner 1 files case 1 and discloses.
+  const claimant = partnerNodes[0];
+  const peers = [lead, ...partnerNodes.slice(1)];
+  const store = DocumentStore.open(":memory:", SECRET);
+  const claim = encodeDocument({
+    type: "Claim",
+    loanId,
+    claimant: await claimant.address(),
+    claimedAmount: CLAIMED,
+    grounds: "installments unpaid after the reminder; the borrower was declared in default",
+  });
+  const filed = await openCase({ bank: claimant, peers, loanId, arbitrator: fx.arbitrator.address, claim, store });
+  const statement = await fileStatement({
+    bank: claimant,
+    peers,
+    caseId: filed.caseId,
+    document: toUtf8Bytes("Statement: the repayment schedule and the unanswered reminder are on the loan's chain."),
+    store,
+  });
+  const inbox = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-inbox-"));
+  const genuine = await discloseToArbitrator({
+    bank: claimant,
+    store,
+    caseId: filed.caseId,
+    contentHashes: [filed.claim.contentHash, statement.contentHash],
+  });
+  fs.writeFileSync(path.join(inbox, "1-claim-and-statement.json"), JSON.stringify(genuine.package));
+
+  // The doctored loan contract: sealed and wrapped like a real disclosure, recorded on chain.
+  const loanSubject = Subject.loan(loanId);
+  const contract = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loanSubject), 0)).find(
+    (e) => e.args.kind === Kind.LoanContract,
+  )!;
+  const doctored = encodeDocument({
+    type: "LoanContract",
+    loanId,
+    note: "principal raised after signing",
+    principal: cny(48_000),
+  });
+  const forged = sealedItem({
+    chainId: BigInt(genuine.package.chainId),
+    ledger: genuine.package.ledger,
+    court: book.court!,
+    caseId: filed.caseId,
+    contentHash: contract.args.contentHash,
+    subject: loanSubject,
+    kind: Kind.LoanContract,
+    document: doctored,
+    recipientKey: await fx.ledger.encryptionKeyOf(fx.arbitrator.address),
+  });
+  const forgedPackage: DisclosurePackage = { ...genuine.package, items: [forged] };
+  const court = ArbitrationCourt__factory.connect(book.court!, fx.partners[0]);
+  await (await court.recordDisclosure(filed.caseId, manifestHash(forgedPackage))).wait();
+  fs.writeFileSync(path.join(inbox, "2-loan-contract.json"), JSON.stringify(forgedPackage));
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-"));
+  const arbitratorNode = new ArbitratorNode(
+    "Arbitration Commission 1",
+    fx.arbitrator,
+    book,
+    DocumentStore.open(":memory:", SECRET),
+    encryptionPrivateKey(fx.arbitrator.address),
+  );
+  const arbitratorDesk = new ArbitratorDesk(
+    arbitratorNode,
+    encryptionPrivateKey(fx.arbitrator.address),
+    new DirectoryInbox(inbox),
+    dataDir,
+  );
+  // A member that is not the case's arbitrator, with a console of its own.
+  const otherNode = new ArbitratorNode(
+    "Regulator 1",
+    fx.regulator,
+    book,
+    DocumentStore.open(":memory:", SECRET),
+    encryptionPrivateKey(fx.regulator.address),
+  );
+  const otherDesk = new ArbitratorDesk(
+    otherNode,
+    encryptionPrivateKey(fx.regulator.address),
+    new DirectoryInbox(inbox),
+    fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-")),
+  );
+  const bankDesk = new BankDesk(claimant);
+  return {
+    fx,
+    arbitration,
+    court,
+    loanId,
+    loan2: loan2.loanId,
+    caseId: filed.caseId,
+    refusal,
+    claimant,
+    arbitratorDesk,
+    otherDesk,
+    bankDesk,
+    inbox,
+    dataDir,
+  };
+}
+
+/** One disclosure item holding `document` (whatever it says) under `contentHash`, wrapped to `recipientKey`. */
+function sealedItem(a: {
+  chainId: bigint;
+  ledger: string;
+  court: string;
+  caseId: bigint;
+  contentHash: string;
+  subject: string;
+  kind: string;
+  document: Uint8Array;
+  recipientKey: string;
+}): DisclosurePackage["items"][number] {
+  const dataKey = newKey();
+  const payload = new Uint8Array([...newSalt(), ...a.document]);
+  const sealed = seal(dataKey, payload, documentAad(a.contentHash, a.subject, a.kind));
+  return {
+    contentHash: a.contentHash,
+    subject: a.subject,
+    kind: a.kind,
+    document: { iv: hexlify(sealed.iv), ciphertext: hexlify(sealed.ciphertext), tag: hexlify(sealed.tag) },
+    key: wrapForRecipient(a.recipientKey, dataKey, {
+      chainId: a.chainId,
+      ledger: a.ledger,
+      court: a.court,
+      caseId: a.caseId,
+      contentHash: a.contentHash,
+    }),
+  };
+}

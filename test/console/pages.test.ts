@@ -1,0 +1,129 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { LoanClass } from "../../clients/core/types";
+import { RunningConsole, startConsole } from "../../clients/console/server";
+import { verifyBundle } from "../../clients/evidence";
+import { ConsoleClient } from "./client";
+import { CLAIMED, consoleFixture } from "./fixture";
+
+/** What the pages show, checked against the chain, the verifier and the node. */
+describe("console: what the pages show", function () {
+  let consoles: RunningConsole[] = [];
+
+  afterEach(async function () {
+    await Promise.all(consoles.map((c) => c.close()));
+    consoles = [];
+  });
+
+  async function signedIn(desk: Parameters<typeof startConsole>[0]["desk"]) {
+    const c = await startConsole({ desk });
+    consoles.push(c);
+    const client = new ConsoleClient(c);
+    await client.login();
+    return client;
+  }
+
+  it("the case view is the verifier's verdict on the exported bundle, record by record", async function () {
+    const f = await loadFixture(consoleFixture);
+    const view = await f.arbitratorDesk.caseView(f.caseId);
+    const { bundle, report } = await f.arbitratorDesk.evidence(f.caseId);
+    // The same verdict as the offline verifier gives the downloaded bundle without the key:
+    // everything but the sealed documents verifies there.
+    const offline = await verifyBundle(JSON.parse(f.arbitratorDesk.bundleJson(bundle)));
+    expect(offline.documents.sealed).to.equal(3);
+    expect(offline.ok).to.equal(true);
+    expect(report.ok).to.equal(false);
+    expect(view.report.errors).to.deep.equal(report.errors);
+    const loanChain = bundle.subjects.find((s) => s.role === "loan")!;
+    const caseChain = bundle.subjects.find((s) => s.role === "case")!;
+    expect(view.timeline.length).to.equal(loanChain.records.length + caseChain.records.length);
+    const failed = view.timeline.filter((r) => !r.ok);
+    expect(failed.map((r) => r.kind)).to.deep.equal(["LoanContract"]);
+    expect(failed[0].reasons.join()).to.contain("does not hash to its content hash");
+    // Endorsers: the recovered signers of a signed record are members, never the proposer.
+    const signed = view.timeline.find((r) => r.kind === "LoanContract")!;
+    expect(signed.endorsers.length).to.equal(signed.signers);
+    expect(signed.endorsers.map((e) => e.address)).not.to.include(signed.proposer);
+    // The frozen head is the last loan record before the filing; nothing came after it.
+    expect(view.frozenIndex).to.equal(loanChain.records.length - 1);
+    expect(view.postFiling).to.equal(0);
+    expect(view.claimed).to.equal(CLAIMED);
+    const dues = await f.fx.loanBook.dues(f.loanId, { blockTag: view.summary.openedBlock });
+    expect(view.computedAtFiling).to.equal(dues.payoff);
+    expect(view.documents.map((d) => [d.kind, d.verified])).to.deep.equal([
+      ["CaseOpened", true],
+      ["CaseStatement", true],
+      ["LoanContract", false],
+    ]);
+  });
+
+  it("a package whose manifest was never recorded on chain is ignored, and the page says why", async function () {
+    const f = await loadFixture(consoleFixture);
+    const genuine = JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-and-statement.json"), "utf8"));
+    const injected = path.join(f.inbox, "3-injected.json");
+    fs.writeFileSync(injected, JSON.stringify({ ...genuine, items: genuine.items.slice(1) }));
+    fs.writeFileSync(path.join(f.inbox, "4-garbage.json"), "{ not json");
+    try {
+      const me = await signedIn(f.arbitratorDesk);
+      await f.fx.lead.deposit(1n); // a new block: the desk rebuilds the page
+      const page = await me.page(`/cases/${f.caseId}`);
+      expect(page.body).to.contain("3-injected.json: its manifest");
+      expect(page.body).to.contain("was never recorded on chain by the claimant");
+      expect(page.body).to.contain("4-garbage.json");
+      expect(page.body).to.contain("Disclosed documents (3)");
+    } finally {
+      fs.rmSync(injected);
+      fs.rmSync(path.join(f.inbox, "4-garbage.json"));
+    }
+  });
+
+  it("a request for more disclosure is kept and listed on the case page", async function () {
+    const f = await loadFixture(consoleFixture);
+    const me = await signedIn(f.arbitratorDesk);
+    await me.page(`/cases/${f.caseId}`);
+    const r = await me.post(`/cases/${f.caseId}/disclosure-request`, { text: "The reminder notice <sent by SMS>" });
+    expect(r.status).to.equal(303);
+    const page = await me.page(`/cases/${f.caseId}`);
+    expect(page.body).to.contain("Request for more disclosure recorded");
+    expect(page.body).to.contain("The reminder notice &#60;sent by SMS&#62;");
+    expect(page.body).not.to.contain("<sent by SMS>");
+  });
+
+  it("the bank's book agrees with the loan book's own accounting", async function () {
+    const f = await loadFixture(consoleFixture);
+    const now = await f.bankDesk.snapshot();
+    const position = await f.claimant.position();
+    expect(now.balance).to.equal(position.outstanding);
+    expect(now.nonPerforming).to.equal(position.nonPerforming);
+    expect(now.nplBps).to.equal(await f.fx.loanBook.lenderNplRatioBps(await f.claimant.address()));
+    const substandard = now.classes[LoanClass.Substandard];
+    expect(substandard.loans).to.equal(1);
+    expect(substandard.provision).to.equal((substandard.balance * 2_500n) / 10_000n);
+    expect(now.coverageBps).to.equal((now.provisions * 10_000n) / now.nonPerforming);
+    const history = await f.bankDesk.history();
+    expect(history[0].balance).to.equal(0n);
+    expect(history.map((h) => h.blockNumber)).to.deep.equal(
+      [...history.map((h) => h.blockNumber)].sort((a, b) => a - b),
+    );
+    expect(history[history.length - 1]).to.deep.equal(now);
+    const arrears = await f.bankDesk.arrears();
+    expect(arrears.map((l) => l.loanId)).to.deep.equal([f.loanId]);
+    expect(arrears[0].stage).to.equal("in arbitration");
+  });
+
+  it("the node's review log shows what it signed and what it refused, with the reason", async function () {
+    const f = await loadFixture(consoleFixture);
+    const log = f.claimant.reviewDecisions();
+    const refused = log.filter((d) => !d.signed);
+    expect(refused).to.have.length(1);
+    expect(refused[0].reason).to.equal("OutsideLoan: an active loan with no amount");
+    expect(f.refusal).to.contain(refused[0].reason);
+    expect(log.filter((d) => d.signed).length).to.be.greaterThan(3);
+    const me = await signedIn(f.bankDesk);
+    const page = await me.page("/");
+    expect(page.body).to.contain("OutsideLoan: an active loan with no amount");
+    expect(page.body).to.contain(`Endorsement requests (${log.length})`);
+  });
+});
