@@ -105,7 +105,7 @@ export interface CycleEndorsementRequest {
   proposer: string;
   /** The cycle subject's head the first batch extends. */
   prev: string;
-  /** When the endorsers sign (the window `issuedAt..deadline` bounds the commit's block time). */
+  /** When the endorsers sign (the ledger requires issuedAt <= block time <= deadline). */
   issuedAt: bigint;
   deadline: bigint;
 }
@@ -172,13 +172,13 @@ export async function commitCycle(
   peers: { node: LedgerNode; book: CycleBook }[],
   assembled: AssembledCycle,
   /** `threads`: worker threads each partner recovers the borrowers' assents on (0: none). */
-  opts: { deadline?: bigint; threads?: number } = {},
+  opts: { issuedAt?: bigint; deadline?: bigint; threads?: number } = {},
 ): Promise<CommittedCycle & { books: Map<LedgerNode, CycleBook> }> {
   const ledger = lead.node.ledger;
   const { proposal, replayed } = assembled;
   const proposer = await lead.node.address();
   const prev = await ledger.headOf(proposal.cycleSubject);
-  const issuedAt = await lead.node.now();
+  const issuedAt = opts.issuedAt ?? (await lead.node.now());
   const deadline = opts.deadline ?? issuedAt + 3_600n;
   const quorum = Number(await ledger.quorumFor(await ledger.votingMemberCount()));
   const req: CycleEndorsementRequest = { proposal, proposer, prev, issuedAt, deadline };

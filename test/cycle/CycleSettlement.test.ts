@@ -17,7 +17,7 @@ import { packSignatures } from "../../clients/core/records";
 import { Kind, ZERO_HASH } from "../../clients/core/types";
 import { BatchTree, batchRecord } from "../../clients/ledger/batch";
 import { CycleSettlement, CycleSettlement__factory } from "../../typechain-types";
-import { issuedAtFor, signEndorsements } from "../helpers/consortium";
+import { signEndorsements } from "../helpers/consortium";
 import { admit, expectRejection, lendingFixture, standardTerms } from "../lending/fixtures";
 import { DAY, config, openingOps } from "./helpers";
 
@@ -77,17 +77,19 @@ async function settleArgs(s: CycleSettlement, fx: Fx, a: AssembledCycle & { cycl
 async function commitRawClose(fx: Fx, cycle: string, s: Settlement, endorsers = fx.partnerNodes.slice(0, 3)) {
   const tree = BatchTree.of([closeLeaf(cycle, s, [], ZERO_HASH)]);
   const record = batchRecord(cycle, tree.root, 1, ZERO_HASH);
-  const deadline = BigInt(await time.latest()) + 3_600n;
+  const issuedAt = BigInt(await time.latest());
+  const deadline = issuedAt + 3_600n;
   const sigs = await signEndorsements(
     fx.lead.domain(),
     record,
     await fx.lead.address(),
     endorsers.map((e) => e.signer),
     deadline,
+    issuedAt,
   );
   const tx = fx.ledger
     .connect(fx.lead.signer)
-    .commitBatch(cycle, tree.root, 1, ZERO_HASH, issuedAtFor(deadline), deadline, packSignatures(sigs));
+    .commitBatch(cycle, tree.root, 1, ZERO_HASH, issuedAt, deadline, packSignatures(sigs));
   return { tree, tx };
 }
 
