@@ -3,16 +3,17 @@
  * prints a one-time login link. The node is one of a network's (`npm run network`): its key,
  * the address book and the chain come from the network directory.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { EvidenceLedger__factory } from "../typechain-types";
 import { ArbitratorNode } from "../clients/arbitration";
 import { ArbitratorDesk, BankDesk, DirectoryInbox, networkDecisions } from "../clients/console/adapter";
 import { startConsole } from "../clients/console/server";
 import { readAddressBook } from "../clients/core/addressBook";
-import { Role } from "../clients/core/types";
 import { LeadBankNode, PartnerBankNode } from "../clients/lending";
-import { addressBookFile, readConfig } from "../clients/network/config";
+import { addressBookFile, nodeDir, readConfig } from "../clients/network/config";
+import { decisionsFile } from "../clients/network/partner";
+import { NodeSecrets, secretsFile } from "../clients/network/secrets";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
 import { DocumentStore } from "../clients/store";
 
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
   if (!spec) {
     console.error(
       `error: no node "${wanted}" in ${dir}; nodes: ${config.nodes
-        .filter((n) => n.role !== "borrower" && n.role !== Role.Regulator)
+        .filter((n) => n.kind !== "borrowers")
         .map((n) => n.id)
         .join(", ")}`,
     );
@@ -81,26 +82,31 @@ async function main(): Promise<number> {
     provider.destroy();
     return 1;
   }
-  const wallet = new Wallet(spec.privateKey, provider);
+  // The node's own secrets file (created by the node at its first start; readable by its owner only).
+  const secretsPath = secretsFile(nodeDir(dir, spec.id));
+  if (!fs.existsSync(secretsPath)) {
+    console.error(`error: ${secretsPath} does not exist: start the network once first`);
+    provider.destroy();
+    return 1;
+  }
+  const secrets = JSON.parse(fs.readFileSync(secretsPath, "utf8")) as NodeSecrets;
+  const wallet = new Wallet(secrets.privateKey, provider);
   const dataDir = path.join(dir, "console", spec.id);
   let desk;
-  if (spec.role === Role.Arbitrator) {
-    // In network mode a member's encryption key is its account key (clients/network/supervisor.ts).
-    const store = DocumentStore.open(path.join(dataDir, "documents.db"), spec.privateKey);
-    const node = new ArbitratorNode(spec.name, wallet, book, store, spec.privateKey);
+  if (spec.kind === "arbitrator") {
+    // In network mode a member's encryption key is its account key (clients/network/node-main.ts).
+    const store = DocumentStore.open(path.join(dataDir, "documents.db"), secrets.storeSecret);
+    const node = new ArbitratorNode(spec.name, wallet, book, store, secrets.privateKey);
     await node.checkEncryptionKey();
     const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(dir, "inbox", spec.id);
-    desk = new ArbitratorDesk(node, spec.privateKey, new DirectoryInbox(inbox), dataDir);
+    desk = new ArbitratorDesk(node, secrets.privateKey, new DirectoryInbox(inbox), dataDir);
     console.log(`disclosure packages for ${spec.name} are read from ${inbox}`);
-  } else if (spec.role === Role.LeadBank || spec.role === Role.PartnerBank) {
+  } else if (spec.kind === "lead" || spec.kind === "partner") {
     const node =
-      spec.role === Role.LeadBank
-        ? new LeadBankNode(spec.name, wallet, book)
-        : new PartnerBankNode(spec.name, wallet, book);
-    const ledger = EvidenceLedger__factory.connect(book.ledger, provider);
-    desk = new BankDesk(node, networkDecisions(path.join(dir, "nodes", `${spec.id}.db`), ledger));
+      spec.kind === "lead" ? new LeadBankNode(spec.name, wallet, book) : new PartnerBankNode(spec.name, wallet, book);
+    desk = new BankDesk(node, networkDecisions(decisionsFile(nodeDir(dir, spec.id))));
   } else {
-    console.error(`error: ${spec.id} is a ${spec.role === "borrower" ? "borrower" : "regulator"}: it has no console`);
+    console.error(`error: ${spec.id} holds the borrowers: it has no console`);
     return 2;
   }
   const running = await startConsole({

@@ -7,10 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
-import Database from "better-sqlite3";
-import { EvidenceLedger, LoanBook__factory } from "../../typechain-types";
+import { LoanBook__factory } from "../../typechain-types";
 import { ArbitratorNode, CaseState } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
+import { REVIEW_LOG_SIZE } from "../core/node";
 import type { ReviewDecision } from "../core/node";
 import { unpackAddresses } from "../core/records";
 import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
@@ -710,36 +710,17 @@ export interface Commitment {
 export type DecisionSource = () => readonly ReviewDecision[] | Promise<readonly ReviewDecision[]>;
 
 /**
- * The decisions of a network-mode partner process (clients/network): its votes on proposals, as
- * its store logged them (`endorse`/`object` with the reason), with the proposal read from the ledger.
+ * The review decisions of a network-mode bank node, from its `decisions.jsonl` (the last
+ * `REVIEW_LOG_SIZE`; see clients/network/partner.ts).
  */
-export function networkDecisions(storeFile: string, ledger: EvidenceLedger): DecisionSource {
+export function networkDecisions(file: string): DecisionSource {
   return async () => {
-    if (!fs.existsSync(storeFile)) return [];
-    const db = new Database(storeFile, { readonly: true, fileMustExist: true });
-    let rows: { action: string; detail: string; at: number }[];
-    try {
-      rows = db
-        .prepare("SELECT action, detail, at FROM actions WHERE action IN ('endorse', 'object') ORDER BY seq")
-        .all() as { action: string; detail: string; at: number }[];
-    } finally {
-      db.close();
-    }
-    const out: ReviewDecision[] = [];
-    for (const r of rows) {
-      const [id, ...reason] = r.detail.split(" ");
-      const p = await ledger.proposalInfo(id);
-      out.push({
-        at: r.at,
-        subject: p.record.subject,
-        kind: p.record.kind,
-        contentHash: p.record.contentHash,
-        proposer: p.proposer,
-        signed: r.action === "endorse",
-        reason: reason.join(" "),
-      });
-    }
-    return out;
+    if (!fs.existsSync(file)) return [];
+    const lines = fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0);
+    return lines.slice(-REVIEW_LOG_SIZE).map((l) => JSON.parse(l) as ReviewDecision);
   };
 }
 

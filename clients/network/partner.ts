@@ -1,10 +1,17 @@
-import { EndorsementRefused } from "../core/node";
+import fs from "node:fs";
+import path from "node:path";
+import { EndorsementRefused, REVIEW_LOG_SIZE, ReviewDecision } from "../core/node";
 import { LoanStatus } from "../core/types";
 import { PartnerBankNode } from "../lending";
 import { installCaseReviewers } from "../arbitration";
 import { parseProposal } from "./endpoint";
 import { plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole } from "./runtime";
+
+/** A bank node's review decisions, one JSON line each (`ReviewDecision`), oldest first. */
+export function decisionsFile(nodeDirectory: string): string {
+  return path.join(nodeDirectory, "decisions.jsonl");
+}
 
 /** What every bank tokenizes for itself at its first start (settlement money for its loans). */
 export const BANK_FLOAT = 10n ** 15n;
@@ -37,6 +44,7 @@ export class PartnerRole implements NodeRole {
     return {
       "POST /endorse": async (body: unknown) => {
         const p = parseProposal(body);
+        const before = this.node.reviewDecisions().length;
         try {
           const signature = await this.node.endorse(p);
           this.ctx.store.put({
@@ -55,9 +63,19 @@ export class PartnerRole implements NodeRole {
             this.ctx.log(`refused: ${e.reason}`);
           }
           throw e;
+        } finally {
+          const log = this.node.reviewDecisions();
+          if (log.length !== before || log.length === REVIEW_LOG_SIZE) this.noteDecision(log[log.length - 1]);
         }
       },
     };
+  }
+
+  /** Keeps the node's review decisions (hashes, addresses, reasons: no documents) for its console. */
+  private noteDecision(d: ReviewDecision): void {
+    fs.appendFileSync(decisionsFile(path.join(this.ctx.dir, "nodes", this.ctx.spec.id)), JSON.stringify(d) + "\n", {
+      mode: 0o600,
+    });
   }
 
   async onEvent(e: ChainEvent): Promise<void> {
