@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { Wallet, hexlify } from "ethers";
 import { LoanStatus } from "../core/types";
 import { BorrowerClient } from "../lending";
+import type { AssentRequest } from "../lending";
 import { DAY, PERIOD_DAYS } from "../sim/model";
-import { call } from "./endpoint";
+import { EndpointError, call } from "./endpoint";
 import type { Application } from "./lead";
 import { PlannedLoan, plannedLoans } from "./plan";
 import { ChainEvent, Counters, NodeContext, NodeRole, NodeWallet, loadState, saveState } from "./runtime";
@@ -81,7 +82,18 @@ export class BorrowersRole implements NodeRole {
   async setup(): Promise<void> {}
 
   routes() {
-    return {};
+    return {
+      // The lead bank asks a borrower's app to accept a loan contract: it checks and signs it.
+      "POST /assent": async (body: unknown) => {
+        const r = body as (AssentRequest & { account?: unknown }) | undefined;
+        const account = typeof r?.account === "string" ? r.account.toLowerCase() : "";
+        const index = this.byAccount.get(account);
+        if (index === undefined) throw new EndpointError(404, `no borrower with account ${String(r?.account)}`);
+        if (!(r!.document instanceof Uint8Array) || !(r!.salt instanceof Uint8Array) || typeof r!.loanId !== "bigint")
+          throw new EndpointError(400, "an assent request needs document, salt (bytes) and loanId");
+        return this.client(index).assent(r!);
+      },
+    };
   }
 
   hasWork(): boolean {

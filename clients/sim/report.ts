@@ -40,6 +40,8 @@ export interface SimReport {
     reminders: number;
     borrowersPaid: string;
     fundersReceived: string;
+    /** Units paid into open loans not yet credited to a funder (cumulative floors; split at settlement). */
+    waitingInLoans: string;
     balanced: boolean;
   };
   funders: { name: string; address: string; funded: string; principalReceived: string; interestReceived: string }[];
@@ -170,7 +172,8 @@ export function formatReport(r: SimReport): string {
     ),
   );
   out.push(
-    `  borrowers paid ${cny(r.payments.borrowersPaid)} CNY; funders received ${cny(r.payments.fundersReceived)} CNY: ` +
+    `  borrowers paid ${cny(r.payments.borrowersPaid)} CNY; funders received ${cny(r.payments.fundersReceived)} CNY, ` +
+      `${cny(r.payments.waitingInLoans)} CNY waits in open loans: ` +
       (r.payments.balanced ? "equal to the unit" : "MISMATCH"),
   );
 
