@@ -209,6 +209,8 @@ export interface OriginationParams {
 
 /** A loan as originated. */
 export interface Originated {
+  /** The contract document (its salt is `record.salt`): the lead keeps it for a later disclosure. */
+  document: Uint8Array;
   /** The borrower's signed assent the loan book verified. */
   assent: Assent;
   loanId: bigint;
@@ -371,6 +373,7 @@ export class LeadBankNode extends BankNode {
     );
     return {
       assent: assent!,
+      document,
       loanId,
       borrower: line.account,
       leadAmount: leadPart,

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { Wallet, hexlify } from "ethers";
 import { LoanStatus } from "../core/types";
 import { BorrowerClient, scheduledPayment } from "../lending";
-import { call } from "./endpoint";
+import type { AssentRequest } from "../lending";
+import { EndpointError, call } from "./endpoint";
 import type { Application } from "./lead";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole, NodeWallet, loadState, saveState } from "./runtime";
@@ -80,7 +81,18 @@ export class BorrowersRole implements NodeRole {
   async setup(): Promise<void> {}
 
   routes() {
-    return {};
+    return {
+      // The lead bank asks a borrower's app to accept a loan contract: it checks and signs it.
+      "POST /assent": async (body: unknown) => {
+        const r = body as (AssentRequest & { account?: unknown }) | undefined;
+        const account = typeof r?.account === "string" ? r.account.toLowerCase() : "";
+        const index = this.byAccount.get(account);
+        if (index === undefined) throw new EndpointError(404, `no borrower with account ${String(r?.account)}`);
+        if (!(r!.document instanceof Uint8Array) || !(r!.salt instanceof Uint8Array) || typeof r!.loanId !== "bigint")
+          throw new EndpointError(400, "an assent request needs document, salt (bytes) and loanId");
+        return this.client(index).assent(r!);
+      },
+    };
   }
 
   hasWork(): boolean {

@@ -10,6 +10,7 @@ import {
   institutionId,
   pseudonymOf,
 } from "../lending";
+import type { Assent, AssentRequest, Assenter } from "../lending";
 import { discloseToArbitrator, openCase } from "../arbitration";
 import type { Applicant } from "../sim/borrowers";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
@@ -311,6 +312,16 @@ export class LeadRole implements NodeRole {
     return pseudonym;
   }
 
+  /** The borrower's app in the borrowers process, asked over its endpoint to assent to a contract. */
+  private borrowerApp(account: string): Assenter {
+    const borrowers = this.ctx.config.nodes.find((n) => n.kind === "borrowers");
+    if (!borrowers) throw new Error("the network has no borrowers process to ask for assent");
+    return {
+      address: async () => account,
+      assent: (r: AssentRequest) => call<Assent>(borrowers.port, "POST", "/assent", { ...r, account }),
+    };
+  }
+
   /** Originates the loan an admitted applicant asked for (partners fund it on `LoanOriginated`). */
   private async originateFor(a: Application, pseudonym: string): Promise<void> {
     const { loanBook } = this.node.lending;
@@ -327,6 +338,7 @@ export class LeadRole implements NodeRole {
         annualRateBps: a.request.annualRateBps,
         periods: a.request.periods,
         periodDays: PERIOD_DAYS,
+        borrower: this.borrowerApp(a.account),
       },
       this.peers,
     );

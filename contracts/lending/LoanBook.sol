@@ -94,15 +94,19 @@ contract LoanBook is LedgerModule, ILoanBook {
         checkRecord(Subjects.loan(loanId), Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
         _commitContract(loanId, borrower, record, issuedAt, deadline, signatures, assent);
         _open(loanId, terms, borrower, leadAmount);
-        LoanServicing.fact(ledger, loanId, _s.loans[loanId], Kinds.LOAN_FUNDED, keccak256(abi.encode(msg.sender, leadAmount)));
+        LoanServicing.fact(
+            ledger,
+            loanId,
+            _s.loans[loanId],
+            Kinds.LOAN_FUNDED,
+            keccak256(abi.encode(msg.sender, leadAmount))
+        );
         emit LoanFunded(loanId, msg.sender, leadAmount, leadAmount);
         token.safeTransferFrom(msg.sender, address(this), leadAmount);
     }
 
     /// @dev The borrower may borrow `terms` from the caller, and the terms are within bounds.
-    function _checkOrigination(
-        LoanTerms calldata terms
-    ) private view returns (address borrower, uint256 leadAmount) {
+    function _checkOrigination(LoanTerms calldata terms) private view returns (address borrower, uint256 leadAmount) {
         borrower = LoanEngine.checkBorrower(
             address(registry),
             terms.pseudonym,
@@ -128,12 +132,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
     }
 
-    function _open(
-        uint256 loanId,
-        LoanTerms calldata terms,
-        address borrower,
-        uint256 leadAmount
-    ) private {
+    function _open(uint256 loanId, LoanTerms calldata terms, address borrower, uint256 leadAmount) private {
         LoanAccounting.open(_s.book, _s.loans[loanId], loanId, terms, borrower, leadAmount);
         _s.bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal), 0));
         _s.borrowers[terms.pseudonym].committed += uint128(terms.principal);

@@ -353,24 +353,9 @@ library LoanEngine {
         uint256 end = due < s.rows ? due + 1 : s.rows;
         while (left > 0 && s.cursor < end) {
             uint256 i = s.cursor - s.baseStart;
-            if (s.cursor == due) {
-                (uint256 accrued, uint256 elapsed) = accruedToDay(s, time);
-                uint256 rest = s.interests[i] + s.principals[i] - s.cursorPaid;
-                if (left > rest || left == accrued + s.outstanding) {
-                    // Early repayment: interest to the day, then principal.
-                    a.interest += accrued;
-                    left -= accrued;
-                    uint256 paidInterest = s.cursorPaid < s.interests[i] ? s.cursorPaid : s.interests[i];
-                    uint256 scheduled = s.principals[i] - (s.cursorPaid - paidInterest);
-                    if (scheduled > left) scheduled = left;
-                    a.principal += scheduled;
-                    a.prepaid = left - scheduled;
-                    s.outstanding -= left;
-                    left = 0;
-                    s.cursorPaid = 0;
-                    if (s.outstanding != 0) reamortize(s, elapsed);
-                    break;
-                }
+            if (s.cursor == due && payToDay(s, a, left, time)) {
+                left = 0;
+                break;
             }
             uint256 interest = s.interests[i];
             uint256 total = interest + s.principals[i];
@@ -398,6 +383,31 @@ library LoanEngine {
             reamortize(s, 0);
         }
         if (s.outstanding == 0) s.cursor = s.rows;
+    }
+
+    /// @notice If `left` is more than the current installment's rest, or exactly the payoff, pays the
+    ///         current period's interest to the day and all the rest as principal (the installment's
+    ///         own, then early repayment), re-amortizing what remains; returns whether it did.
+    function payToDay(
+        State memory s,
+        ILoanBook.Allocation memory a,
+        uint256 left,
+        uint256 time
+    ) internal pure returns (bool) {
+        uint256 i = s.cursor - s.baseStart;
+        (uint256 accrued, uint256 elapsed) = accruedToDay(s, time);
+        if (left <= s.interests[i] + s.principals[i] - s.cursorPaid && left != accrued + s.outstanding) return false;
+        a.interest += accrued;
+        left -= accrued;
+        uint256 paidInterest = s.cursorPaid < s.interests[i] ? s.cursorPaid : s.interests[i];
+        uint256 scheduled = s.principals[i] - (s.cursorPaid - paidInterest);
+        if (scheduled > left) scheduled = left;
+        a.principal += scheduled;
+        a.prepaid = left - scheduled;
+        s.outstanding -= left;
+        s.cursorPaid = 0;
+        if (s.outstanding != 0) reamortize(s, elapsed);
+        return true;
     }
 
     /// @notice After an early repayment the rest is spread over the remaining installments (same

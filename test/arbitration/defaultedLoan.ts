@@ -50,10 +50,10 @@ export async function deployDefaultedLoan() {
     payee,
   };
   const pseudonym = await admit(fx, 0);
-  const { loanId, disbursedAt } = await openLoan(fx, standardTerms(pseudonym));
+  const { loanId, disbursedAt, originated } = await openLoan(fx, standardTerms(pseudonym));
   await time.setNextBlockTimestamp(disbursedAt + 31n * DAY);
   const { remindedAt } = await lead.remind(loanId, "SMS: installment 1 is overdue");
   await time.increaseTo(remindedAt + DAY);
   await lead.declareDefault(loanId, partnerNodes);
-  return { fx, arbitration, pseudonym, loanId };
+  return { fx, arbitration, pseudonym, loanId, originated };
 }

@@ -21,6 +21,7 @@ import {
   LeadBankNode,
   LendingParams,
   LoanTermsInput,
+  Originated,
   PartnerBankNode,
   assentDomain,
   cny,
@@ -191,7 +192,7 @@ export async function openLoan(
   fx: LendingFixture,
   terms: LoanTermsInput,
   disburse = true,
-): Promise<{ loanId: bigint; disbursedAt: bigint }> {
+): Promise<{ loanId: bigint; disbursedAt: bigint; originated: Originated }> {
   const o = await fx.lead.originate(
     {
       pseudonym: terms.pseudonym,
@@ -208,9 +209,9 @@ export async function openLoan(
   const first = (o.partnersAmount * 3n) / 5n;
   await fx.partnerNodes[0].commitFunding(o.loanId, first);
   await fx.partnerNodes[1].commitFunding(o.loanId);
-  if (!disburse) return { loanId: o.loanId, disbursedAt: 0n };
+  if (!disburse) return { loanId: o.loanId, disbursedAt: 0n, originated: o };
   await fx.lead.disburse(o.loanId);
-  return { loanId: o.loanId, disbursedAt: BigInt(await time.latest()) };
+  return { loanId: o.loanId, disbursedAt: BigInt(await time.latest()), originated: o };
 }
 
 export async function activeLoanFixture(): Promise<ActiveLoanFixture> {
