@@ -118,6 +118,7 @@ export const KIND_NAMES = [
   "DelinquencyListed",
   "LoanCancelled",
   "Disclosure",
+  "CaseReassigned",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

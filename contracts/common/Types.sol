@@ -87,6 +87,7 @@ library Kinds {
     bytes32 internal constant DELINQUENCY_LISTED = keccak256("colend.kind.DelinquencyListed.v1");
     bytes32 internal constant LOAN_CANCELLED = keccak256("colend.kind.LoanCancelled.v1");
     bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
+    bytes32 internal constant CASE_REASSIGNED = keccak256("colend.kind.CaseReassigned.v1");
 
     /// @notice Whether `kind` is written only by a consortium module (as a fact) or only by
     ///         `commitBatch`: a bank may not commit or propose such a record itself, or it could
