@@ -25,7 +25,7 @@ describe("Evidence bundle export", function () {
       expect(loanChain.records.map((r) => r.kind.name)).to.deep.equal([
         "LoanContract",
         "LoanFunded",
-        "LoanDisbursed",
+        "DisbursementReceipt",
         "Repayment",
         "Reminder",
         "DefaultNotice",

@@ -28,7 +28,7 @@ const text = (s: string): Uint8Array => toUtf8Bytes(s);
  *
  *   loan 1:  0 LoanContract      signed (one tx), partner 6 among the signers
  *            1 LoanFunded        fact (actor partner 1, via the module)
- *            2 LoanDisbursed     voted (propose + 4 endorse transactions)
+ *            2 DisbursementReceipt voted (propose + 4 endorse transactions)
  *            3 Repayment         fact (actor the borrower)
  *            -- partner 6 removed by a majority --
  *            4 Reminder          signed, committed through the module (commitFor)
@@ -122,7 +122,7 @@ export async function evidenceChainFixture() {
   // 2: the disbursement receipt, on the voting path.
   const proposal = await lead.prepare({
     subject: loan,
-    kind: Kind.LoanDisbursed,
+    kind: Kind.DisbursementReceipt,
     document: text("Disbursed 10,000.00 CNY"),
   });
   keep(proposal.document, proposal.salt);
