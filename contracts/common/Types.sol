@@ -102,7 +102,6 @@ library Kinds {
             kind == FUNDING_WITHDRAWN ||
             kind == LOAN_DISBURSED ||
             kind == REPAYMENT ||
-            kind == CLASSIFIED ||
             kind == LOAN_SPEND ||
             kind == DELINQUENCY_LISTED ||
             kind == LOAN_CANCELLED;
