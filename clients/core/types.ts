@@ -120,6 +120,7 @@ export const KIND_NAMES = [
   "Disclosure",
   "DefaultCured",
   "DelinquencyCured",
+  "CaseReassigned",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

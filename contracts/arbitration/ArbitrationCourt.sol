@@ -129,6 +129,29 @@ contract ArbitrationCourt is IArbitrationCourt {
         emit EvidenceDisclosed(caseId, arbitrator, manifestHash);
     }
 
+    /// @inheritdoc IArbitrationCourt
+    function reassignArbitrator(
+        uint256 caseId,
+        address arbitrator,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external {
+        StoredCase storage c = _openCase(caseId);
+        address current = c.arbitrator;
+        IMembership members = IMembership(address(ledger));
+        if (members.roleOf(current) == Role.Arbitrator) revert ArbitratorStillActive(caseId, current);
+        if (members.roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
+        _checkRecord(caseId, record, Kinds.CASE_REASSIGNED);
+        bytes32 expectedAttrs = keccak256(abi.encode(caseId, arbitrator));
+        if (record.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, record.attrs);
+        // The ledger checks the proposer is a bank and the quorum of the other banks endorsed it.
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
+        c.arbitrator = arbitrator;
+        emit ArbitratorReassigned(caseId, current, arbitrator);
+    }
+
     // ---------------------------------------------------------------- ruling
 
     /// @inheritdoc IArbitrationCourt

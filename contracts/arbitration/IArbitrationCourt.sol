@@ -53,6 +53,8 @@ interface IArbitrationCourt {
     /// @notice Emitted when the claimant has disclosed documents to the arbitrator (keys wrapped to
     ///         the arbitrator's registered encryption key); `manifestHash` commits to the list.
     event EvidenceDisclosed(uint256 indexed caseId, address indexed arbitrator, bytes32 manifestHash);
+    /// @notice Emitted when a majority of the banks reassigned the case of a removed arbitrator.
+    event ArbitratorReassigned(uint256 indexed caseId, address indexed from, address indexed to);
     /// @notice Emitted when the arbitrator rules.
     event AwardIssued(uint256 indexed caseId, uint256 indexed loanId, bytes32 awardHash, uint256 amountOwed);
     /// @notice The award's outcome, emitted with `AwardIssued`.
@@ -79,6 +81,9 @@ interface IArbitrationCourt {
     error ClaimAttrsMismatch(bytes32 expected, bytes32 given);
     /// @notice Only the claimant of `caseId` may do this; `caller` is not it.
     error NotClaimant(uint256 caseId, address caller);
+    /// @notice The case's arbitrator `arbitrator` is still an active arbitrator: only a removed
+    ///         arbitrator's case may be reassigned.
+    error ArbitratorStillActive(uint256 caseId, address arbitrator);
     /// @notice Content `contentHash` is already on case `caseId`'s chain (or, for an award, the loan's).
     error ContentAlreadyRecorded(uint256 caseId, bytes32 contentHash);
     /// @notice The outcome does not fit the amount: a dismissal owes 0, a partial award more than 0.
@@ -113,6 +118,19 @@ interface IArbitrationCourt {
 
     /// @notice The claimant records that documents were disclosed to the arbitrator.
     function recordDisclosure(uint256 caseId, bytes32 manifestHash) external;
+
+    /// @notice Reassigns open case `caseId`, whose arbitrator was removed from the consortium, to
+    ///         active arbitrator `arbitrator`, by an endorsed record (kind CaseReassigned on the case
+    ///         subject, attrs = keccak256(abi.encode(caseId, arbitrator))) proposed by a bank and
+    ///         endorsed by more than half of the other banks. A case never waits forever.
+    function reassignArbitrator(
+        uint256 caseId,
+        address arbitrator,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external;
 
     /// @notice The assigned arbitrator rules, once: a fact (kind Award) on the case and loan subjects;
     ///         the loan becomes Awarded and the borrower is listed delinquent.

@@ -89,6 +89,7 @@ library Kinds {
     bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
     bytes32 internal constant DEFAULT_CURED = keccak256("colend.kind.DefaultCured.v1");
     bytes32 internal constant DELINQUENCY_CURED = keccak256("colend.kind.DelinquencyCured.v1");
+    bytes32 internal constant CASE_REASSIGNED = keccak256("colend.kind.CaseReassigned.v1");
 
     /// @notice Whether `kind` is written only by a consortium module (as a fact) or only by
     ///         `commitBatch`: a bank may not commit or propose such a record itself, or it could
@@ -103,7 +104,6 @@ library Kinds {
             kind == FUNDING_WITHDRAWN ||
             kind == LOAN_DISBURSED ||
             kind == REPAYMENT ||
-            kind == CLASSIFIED ||
             kind == LOAN_SPEND ||
             kind == DELINQUENCY_LISTED ||
             kind == LOAN_CANCELLED ||

@@ -84,6 +84,21 @@ contract EvidenceTestModule is IArbitrationCourt {
     }
 
     /// @inheritdoc IArbitrationCourt
+    function reassignArbitrator(
+        uint256 caseId,
+        address arbitrator,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external {
+        Case storage c = _open(caseId);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
+        emit ArbitratorReassigned(caseId, c.arbitrator, arbitrator);
+        c.arbitrator = arbitrator;
+    }
+
+    /// @inheritdoc IArbitrationCourt
     function respond(uint256 caseId, bytes32 contentHash) external {
         _open(caseId);
         ledger.recordFact(msg.sender, Subjects.arbitrationCase(caseId), Kinds.CASE_RESPONSE, contentHash, 0);

@@ -9,8 +9,8 @@ import {Kinds, Subjects} from "../common/Types.sol";
 contract TypesHarness {
     /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
     function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
-        names = new string[](23);
-        ids = new bytes32[](23);
+        names = new string[](24);
+        ids = new bytes32[](24);
         (names[0], ids[0]) = ("Batch", Kinds.BATCH);
         (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
         (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
@@ -34,6 +34,7 @@ contract TypesHarness {
         (names[20], ids[20]) = ("Disclosure", Kinds.DISCLOSURE);
         (names[21], ids[21]) = ("DefaultCured", Kinds.DEFAULT_CURED);
         (names[22], ids[22]) = ("DelinquencyCured", Kinds.DELINQUENCY_CURED);
+        (names[23], ids[23]) = ("CaseReassigned", Kinds.CASE_REASSIGNED);
     }
 
     /// @notice `Subjects.loan(loanId)`.

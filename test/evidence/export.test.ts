@@ -26,7 +26,7 @@ describe("Evidence bundle export", function () {
       expect(loanChain.records.map((r) => r.kind.name)).to.deep.equal([
         "LoanContract",
         "LoanFunded",
-        "Reminder",
+        "DisbursementReceipt",
         "Repayment",
         "Reminder",
         "DefaultNotice",

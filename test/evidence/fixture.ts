@@ -28,7 +28,7 @@ const text = (s: string): Uint8Array => toUtf8Bytes(s);
  *
  *   loan 1:  0 LoanContract      signed (one tx), partner 6 among the signers
  *            1 LoanFunded        fact (actor partner 1, via the module)
- *            2 Reminder          voted (propose + 4 endorse transactions)
+ *            2 DisbursementReceipt voted (propose + 4 endorse transactions)
  *            3 Repayment         fact (actor the borrower)
  *            -- partner 6 removed by a majority --
  *            4 Reminder          signed, committed through the module (commitFor)
@@ -119,12 +119,11 @@ export async function evidenceChainFixture() {
   });
   // 1: partner 1 funds its share (a fact reported by the loan book).
   await fact(p1, loan, Kind.LoanFunded, "Partner 1 funds 8,000.00 CNY of loan 1");
-  // 2: a reminder on the voting path (banks may not write the loan book's own facts, such as
-  //    LoanDisbursed, themselves).
+  // 2: the disbursement receipt, on the voting path (LoanDisbursed itself is the loan book's fact).
   const proposal = await lead.prepare({
     subject: loan,
-    kind: Kind.Reminder,
-    document: text("Reminder: installment 1 of loan 1 is due on the 15th"),
+    kind: Kind.DisbursementReceipt,
+    document: text("Disbursed 10,000.00 CNY"),
   });
   keep(proposal.document, proposal.salt);
   await (await ledger.connect(leadBank).propose(proposal.record, proposal.deadline)).wait();

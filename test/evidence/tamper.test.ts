@@ -369,7 +369,7 @@ describe("Evidence bundle tampering", function () {
       });
       await expectRejected(bad, [
         /^case record 1 \(CaseStatement\): signature \d does not count/,
-        /^loan record 2 \(Reminder\): vote 0 .*: its transaction is not addressed to the ledger/,
+        /^loan record 2 \(DisbursementReceipt\): vote 0 .*: its transaction is not addressed to the ledger/,
       ]);
     });
 
@@ -390,7 +390,7 @@ describe("Evidence bundle tampering", function () {
         [v[0], v[1]] = [v[1], v[0]];
       });
       await expectRejected(bad, [
-        /^loan record 2 \(Reminder\): vote 0 \(0x[0-9a-fA-F]+\): its transaction was sent by 0x[0-9a-fA-F]+, not by the endorser/,
+        /^loan record 2 \(DisbursementReceipt\): vote 0 \(0x[0-9a-fA-F]+\): its transaction was sent by 0x[0-9a-fA-F]+, not by the endorser/,
       ]);
     });
 
@@ -401,7 +401,7 @@ describe("Evidence bundle tampering", function () {
         r.endorsements = r.endorsements.slice(0, 2 + 40 * 3) + partners[4].address.slice(2).toLowerCase();
       });
       await expectRejected(bad, [
-        /^loan record 2 \(Reminder\): vote 3 \(0x[0-9a-fA-F]+\): its transaction was sent by 0x[0-9a-fA-F]+, not by the endorser/,
+        /^loan record 2 \(DisbursementReceipt\): vote 3 \(0x[0-9a-fA-F]+\): its transaction was sent by 0x[0-9a-fA-F]+, not by the endorser/,
       ]);
     });
 
@@ -411,7 +411,7 @@ describe("Evidence bundle tampering", function () {
         b.subjects[0].records[2].votes!.proposal = b.subjects[0].records[2].votes!.endorsements[0];
       });
       await expectRejected(bad, [
-        /^loan record 2 \(Reminder\): votes.proposal was sent by .*, not by the proposer/,
+        /^loan record 2 \(DisbursementReceipt\): votes.proposal was sent by .*, not by the proposer/,
         /votes.proposal does not call propose\(\)/,
       ]);
     });

@@ -49,7 +49,6 @@ describe("EvidenceLedger: kinds owned by modules", function () {
       Kind.FundingWithdrawn,
       Kind.LoanDisbursed,
       Kind.Repayment,
-      Kind.Classified,
       Kind.LoanSpend,
       Kind.DelinquencyListed,
       Kind.LoanCancelled,
