@@ -12,7 +12,6 @@ import { EvidenceLedger, LoanBook__factory } from "../../typechain-types";
 import { ArbitratorNode, CaseState } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
 import type { ReviewDecision } from "../core/node";
-import { unpackAddresses } from "../core/records";
 import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
 import {
   BundleRecord,
@@ -26,7 +25,6 @@ import {
 } from "../evidence";
 import { formatReport } from "../evidence/cli";
 import { disclosureDecrypter, sealedDocumentsOf } from "../evidence/disclosure";
-import { EndorsementHasher, recoverCompact } from "../evidence/hashing";
 import type { BankNode } from "../lending/bank";
 import { formatCny, parseCny } from "../lending/math";
 import {
@@ -79,11 +77,26 @@ const MODULE_NAMES = {
 export interface DisclosureInbox {
   /** Every package in the inbox, parsed; unreadable files are reported, not thrown. */
   packages(): { file: string; pkg?: DisclosurePackage; error?: string }[];
+  /** Changes whenever the packages do. */
+  fingerprint(): string;
 }
 
 /** A directory of `*.json` disclosure packages. */
 export class DirectoryInbox implements DisclosureInbox {
   constructor(readonly dir: string) {}
+
+  fingerprint(): string {
+    if (!fs.existsSync(this.dir)) return "";
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => {
+        const st = fs.statSync(path.join(this.dir, f));
+        return `${f}/${st.size}/${st.mtimeMs}`;
+      })
+      .join("|");
+  }
 
   packages(): { file: string; pkg?: DisclosurePackage; error?: string }[] {
     if (!fs.existsSync(this.dir)) return [];
@@ -187,7 +200,7 @@ export const OUTCOMES: Record<Ruling["outcome"], string> = {
 };
 
 interface CachedCase {
-  block: number;
+  key: string;
   bundle: EvidenceBundle;
   report: VerifyReport;
   view: CaseView;
@@ -263,20 +276,36 @@ export class ArbitratorDesk {
     return serializeBundle(bundle);
   }
 
-  /** Everything the case page shows. Cached until the chain moves. */
+  /**
+   * Everything the case page shows. Verification is the expensive part (a signature recovery per
+   * endorsement), so the view is kept until something it rests on changes: the loan's or the
+   * case's chain head, the case's state, or the packages in the inbox. Later blocks that touch
+   * neither (and later membership changes, which cannot change the verdict on earlier records)
+   * leave it as it is; the amount owed now is read afresh every time.
+   */
   async caseView(caseId: bigint): Promise<CaseView> {
     const started = performance.now();
     const info = await this.assigned(caseId);
     const provider = this.node.signer.provider!;
-    const block = await provider.getBlockNumber();
-    const cached = this.cache.get(caseId.toString());
-    if (cached && cached.block === block) {
-      cached.view.disclosureRequests = this.requestsOf(caseId);
-      return cached.view;
-    }
     const loanId = info.loanId;
     const loanSubject = lower(Subject.loan(loanId));
     const caseSubject = lower(Subject.arbitrationCase(caseId));
+    if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
+    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
+    const [block, loanHead, caseHead, duesNow] = await Promise.all([
+      provider.getBlockNumber(),
+      this.node.ledger.headOf(loanSubject),
+      this.node.ledger.headOf(caseSubject),
+      loanBook.dues(loanId),
+    ]);
+    const key = [loanHead, caseHead, info.state, info.amountOwed, this.inbox.fingerprint()].join(":");
+    const cached = this.cache.get(caseId.toString());
+    if (cached && cached.key === key) {
+      cached.view.disclosureRequests = this.requestsOf(caseId);
+      cached.view.computedNow = duesNow.payoff;
+      cached.view.loadedMs = performance.now() - started;
+      return cached.view;
+    }
 
     // The disclosure packages of this case whose manifest the claimant recorded on chain.
     const recorded = new Set(
@@ -350,10 +379,7 @@ export class ArbitratorDesk {
     }
 
     const claimed = this.claimedAmount(bundle, docs);
-    if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
-    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
     const duesAtFiling = await loanBook.dues(loanId, { blockTag: bundle.case!.openedBlock });
-    const duesNow = await loanBook.dues(loanId);
     const ruling = this.rulingOf(caseId);
     const state = Number(info.state) as CaseState;
     const frozen = report.frozenHead;
@@ -392,7 +418,7 @@ export class ArbitratorDesk {
       disclosureRequests: this.requestsOf(caseId),
       loadedMs: performance.now() - started,
     };
-    this.cache.set(caseId.toString(), { block, bundle, report, view });
+    this.cache.set(caseId.toString(), { key, bundle, report, view });
     return view;
   }
 
@@ -445,12 +471,6 @@ export class ArbitratorDesk {
   }
 
   private timeline(bundle: EvidenceBundle, report: VerifyReport): TimelineRow[] {
-    const hasher = new EndorsementHasher({
-      name: "colend",
-      version: "1",
-      chainId: bundle.chainId,
-      verifyingContract: bundle.ledger,
-    });
     const rows: TimelineRow[] = [];
     for (const chain of bundle.subjects) {
       const verdicts = report.records.filter((r) => r.chain === chain.role && r.subject === lower(chain.subject));
@@ -465,7 +485,7 @@ export class ArbitratorDesk {
           proposer: r.proposer,
           proposerName: memberName(this.book, r.proposer),
           attestation: r.attestation.name,
-          endorsers: endorsersOf(hasher, chain.subject, r).map((a) => ({ address: a, name: memberName(this.book, a) })),
+          endorsers: endorsersOf(r, v).map((a) => ({ address: a, name: memberName(this.book, a) })),
           signers: v?.signers ?? null,
           quorum: v?.quorum ?? null,
           document: v?.document ?? "none",
@@ -587,27 +607,10 @@ function parseAmount(text: string): bigint {
   }
 }
 
-/** Who attested a record: the recovered signers, the on-chain voters, or the reporting module. */
-function endorsersOf(hasher: EndorsementHasher, subject: string, r: BundleRecord): string[] {
-  try {
-    if (r.attestation.id === Attestation.Signatures) {
-      const blob = getBytes(r.endorsements);
-      const digest = hasher.digest(
-        { subject, kind: r.kind.id, contentHash: r.contentHash, attrs: r.attrs, prev: r.prev },
-        r.proposer,
-        BigInt(r.deadline),
-      );
-      const out: string[] = [];
-      for (let i = 0; i + 64 <= blob.length; i += 64) {
-        out.push(getAddress(recoverCompact(digest, hexlify(blob.subarray(i, i + 64)))));
-      }
-      return out;
-    }
-    if (r.attestation.id === Attestation.Votes) return unpackAddresses(r.endorsements).map((a) => getAddress(a));
-    return [getAddress(r.fact?.module ?? r.endorsements)];
-  } catch {
-    return [];
-  }
+/** Who attested a record, as the verifier counted them; for a fact, the module that reported it. */
+function endorsersOf(r: BundleRecord, v: RecordVerdict | undefined): string[] {
+  if (r.attestation.id === Attestation.Fact) return [getAddress(r.fact?.module ?? r.endorsements)];
+  return v?.endorsers ?? [];
 }
 
 /** Bytes as text for reading: JSON pretty-printed, other UTF-8 as is, binary as hex. */

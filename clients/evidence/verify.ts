@@ -39,6 +39,8 @@ export interface RecordVerdict {
   attestation: string;
   /** Valid endorsements counted (signers or voters), null for facts. */
   signers: number | null;
+  /** The endorsers that count towards `signers` (recovered signers or voters), in their order. */
+  endorsers: string[];
   /** Endorsements the record needed at its block, null for facts. */
   quorum: number | null;
   document: DocumentStatus;
@@ -394,6 +396,7 @@ class Verifier {
       timestamp: r.timestamp,
       attestation: ATTESTATION_NAMES[r.attestation.id] ?? `unknown(${r.attestation.id})`,
       signers: null,
+      endorsers: [],
       quorum: null,
       document: "none",
       postFiling: false,
@@ -569,6 +572,7 @@ class Verifier {
         continue;
       }
       valid++;
+      row.endorsers.push(getAddress(signer));
     }
     row.signers = valid;
     if (valid < row.quorum) {
@@ -684,7 +688,10 @@ class Verifier {
       if (why) fail(why);
       const admitted = this.membership.admittedAt(endorser);
       if (admitted && !before(admitted, proposalPos)) fail(`joined after the proposal and may not vote on it`);
-      if (ok) valid++;
+      if (ok) {
+        valid++;
+        row.endorsers.push(getAddress(endorser));
+      }
     });
     if (!committedByAVote) row.reasons.push(`the record's transaction is none of its endorsement transactions`);
     row.signers = valid;
@@ -853,6 +860,7 @@ class Verifier {
         timestamp: root?.timestamp ?? 0,
         attestation: "Batch",
         signers: null,
+        endorsers: [],
         quorum: null,
         document: "none",
         postFiling: false,
@@ -867,6 +875,7 @@ class Verifier {
       else {
         const rootRow = found!.row;
         row.signers = rootRow.signers;
+        row.endorsers = rootRow.endorsers;
         row.quorum = rootRow.quorum;
         if (!rootRow.ok) row.reasons.push(`its batch root record failed verification`);
       }

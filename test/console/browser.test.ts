@@ -71,9 +71,17 @@ describe("console in a browser", function () {
     return ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
   }
 
-  async function shoot(page: Page, name: string): Promise<void> {
+  /** A JPEG of the page (its first `height` pixels), small enough to commit. */
+  async function shoot(page: Page, name: string, height = 2_000): Promise<void> {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOTS, name), type: "jpeg", quality: 55, fullPage: true });
+    const full = await page.locator("body").evaluate((b) => b.scrollHeight);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, name),
+      type: "jpeg",
+      quality: 45,
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: Math.min(full, height) },
+    });
   }
 
   it("an arbitrator opens a case, sees the doctored document flagged, rules, and the award is on chain", async function () {
@@ -103,7 +111,7 @@ describe("console in a browser", function () {
     expect(await contractRow.count()).to.equal(1);
     expect(await textOf(page.locator("#claimed"))).to.contain("¥9,000.00");
     expect(await textOf(page.locator("#computed"))).to.match(/¥[0-9,]+\.\d\d owed at filing/);
-    await shoot(page, "console-arbitrator-case.jpg");
+    await shoot(page, "console-arbitrator-case.jpg", 1_560);
 
     // Rule: partly upheld, with reasons, using the keyboard for the outcome.
     await page.getByLabel("Partly upheld").check();
@@ -144,7 +152,7 @@ describe("console in a browser", function () {
     const claimable = (await f.claimant.position()).claimable;
     expect(claimable).to.be.greaterThan(0n);
     const before = await f.claimant.balance();
-    await shoot(page, "console-bank.jpg");
+    await shoot(page, "console-bank.jpg", 1_450);
 
     const claim = page.getByRole("button", { name: /^Claim / });
     await claim.focus();
