@@ -4,7 +4,7 @@
  * the address book and the chain come from the network directory.
  */
 import path from "node:path";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { JsonRpcProvider, Wallet, concat, keccak256, toUtf8Bytes } from "ethers";
 import { EvidenceLedger__factory } from "../typechain-types";
 import { ArbitratorNode } from "../clients/arbitration";
 import { ArbitratorDesk, BankDesk, DirectoryInbox, networkDecisions } from "../clients/console/adapter";
@@ -86,7 +86,9 @@ async function main(): Promise<number> {
   let desk;
   if (spec.role === Role.Arbitrator) {
     // In network mode a member's encryption key is its account key (clients/network/supervisor.ts).
-    const store = DocumentStore.open(path.join(dataDir, "documents.db"), spec.privateKey);
+    // The store's secret is derived from the node's key, never the key itself.
+    const secret = keccak256(concat([toUtf8Bytes("colend.console.store."), spec.privateKey]));
+    const store = DocumentStore.open(path.join(dataDir, "documents.db"), secret);
     const node = new ArbitratorNode(spec.name, wallet, book, store, spec.privateKey);
     await node.checkEncryptionKey();
     const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(dir, "inbox", spec.id);

@@ -216,7 +216,7 @@ export class ArbitratorDesk {
 
   /**
    * @param encryptionKey the arbitrator's private encryption key (stays in this process)
-   * @param dataDir where the desk keeps its own log (disclosure requests, rulings' reasons)
+   * @param dataDir where the desk keeps its own log (the requests for more disclosure)
    */
   constructor(
     readonly node: ArbitratorNode,
@@ -242,7 +242,7 @@ export class ArbitratorDesk {
         loanId: c.loanId,
         claimant: c.claimant,
         claimantName: memberName(this.book, c.claimant),
-        status: statusOf(c.state, c.amountOwed, this.rulingOf(c.caseId)?.outcome),
+        status: statusOf(c.state, c.amountOwed, this.awardOf(c.awardHash)?.outcome),
         openedBlock: c.openedBlock,
         amountOwed: c.amountOwed,
       }))
@@ -380,7 +380,7 @@ export class ArbitratorDesk {
 
     const claimed = this.claimedAmount(bundle, docs);
     const duesAtFiling = await loanBook.dues(loanId, { blockTag: bundle.case!.openedBlock });
-    const ruling = this.rulingOf(caseId);
+    const ruling = this.awardOf(info.awardHash);
     const state = Number(info.state) as CaseState;
     const frozen = report.frozenHead;
     const view: CaseView = {
@@ -550,7 +550,6 @@ export class ArbitratorDesk {
       ),
     );
     const issued = await this.node.issueAward(caseId, document, amount);
-    this.appendLog({ type: "ruling", caseId: caseId.toString(), outcome: ruling.outcome, reasons });
     return { txHash: issued.txHash, amountOwed: amount };
   }
 
@@ -588,9 +587,20 @@ export class ArbitratorDesk {
       .map((e) => ({ at: e.at, text: e.text }));
   }
 
-  private rulingOf(caseId: bigint): { outcome: string; reasons: string } | undefined {
-    return this.log().find((e) => e.type === "ruling" && e.caseId === caseId.toString()) as
-      { outcome: string; reasons: string } | undefined;
+  /** The outcome and reasons of an award this arbitrator issued, from the award document in its store. */
+  private awardOf(awardHash: string): { outcome?: string; reasons?: string } | undefined {
+    if (BigInt(awardHash) === 0n) return undefined;
+    try {
+      const doc = this.node.store.get(awardHash);
+      if (!doc) return undefined;
+      const v = JSON.parse(Buffer.from(doc.document).toString("utf8")) as { outcome?: unknown; reasons?: unknown };
+      return {
+        outcome: typeof v.outcome === "string" ? v.outcome : undefined,
+        reasons: typeof v.reasons === "string" ? v.reasons : undefined,
+      };
+    } catch {
+      return undefined;
+    }
   }
 }
 
