@@ -11,7 +11,11 @@ import { consoleFixture } from "./fixture";
 
 /** Debian's chromium; CI installs it (.ci/run). Nothing here downloads a browser. */
 const CHROMIUM = process.env.COLEND_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.join(__dirname, "../../docs/img");
+/** `COLEND_SCREENSHOTS=1` refreshes the committed screenshots in docs/img; otherwise they go to a temporary folder. */
+const SCREENSHOTS =
+  process.env.COLEND_SCREENSHOTS === "1"
+    ? path.join(__dirname, "../../docs/img")
+    : path.join(os.tmpdir(), "colend-console-screenshots");
 
 /**
  * The two journeys of the console in a real browser (Chromium driven by playwright-core): an
