@@ -5,6 +5,7 @@ import { oneTx } from "./cases/onetx";
 import { vote } from "./cases/vote";
 import { batch } from "./cases/batch";
 import { verifyBundleCase } from "./cases/verify";
+import { simDemo } from "./cases/sim";
 import { consoleCase } from "./cases/console";
 import { BenchContext, CaseResult, Measured, fmtInt, table, writeResults } from "./lib/report";
 
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
       name: quick ? "verify.bundle.r200" : "verify.bundle.r1000",
       run: () => verifyBundleCase(ctx, { records: n(1_000, 200), members: 7, rounds: n(2, 1) }),
     },
+    // The demo's scenario on the contracts; its rate is transactions per second of the whole run.
+    { name: quick ? "sim.demo.l30" : "sim.demo.l100", run: () => simDemo(ctx, { loans: n(100, 30) }) },
+    ...(quick ? [] : [{ name: "sim.demo.l1000", run: () => simDemo(ctx, { loans: 1_000 }) }]),
     {
       // The arbitrator's case page for a loan with 1,000 records (docs/CONSOLE.md).
       name: quick ? "console.case.r200" : "console.case.r1000",

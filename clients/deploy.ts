@@ -1,11 +1,24 @@
 import type { Signer } from "ethers";
-import { EvidenceLedger, EvidenceLedger__factory } from "../typechain-types";
+import { EvidenceLedger, EvidenceLedger__factory, MembershipLib__factory } from "../typechain-types";
 import type { IMembership } from "../typechain-types/contracts/ledger/EvidenceLedger";
 import { AddressBook, MemberEntry } from "./core/addressBook";
 import { Role } from "./core/types";
 import { ArbitrationDeployment, deployArbitration } from "./arbitration/deploy";
 import { LendingDeployment, deployLending } from "./lending/deploy";
 import type { LendingParams } from "./lending/params";
+
+/**
+ * A factory for the ledger, linked to a freshly deployed `MembershipLib` (the membership rules
+ * live in that external library to keep the ledger small).
+ */
+export async function evidenceLedgerFactory(deployer: Signer): Promise<EvidenceLedger__factory> {
+  const lib = await new MembershipLib__factory(deployer).deploy();
+  await lib.waitForDeployment();
+  return new EvidenceLedger__factory(
+    { "contracts/consortium/MembershipLib.sol:MembershipLib": await lib.getAddress() },
+    deployer,
+  );
+}
 
 /** A founding member as the deployer knows it. */
 export interface FounderSpec {
@@ -50,7 +63,7 @@ export async function deployColend(
     members.push({ name: f.name, role: f.role, address });
     founderArgs.push({ account: address, role: f.role, name: f.name, encryptionKey: f.encryptionKey });
   }
-  const ledger = await new EvidenceLedger__factory(deployer).deploy(founderArgs);
+  const ledger = await (await evidenceLedgerFactory(deployer)).deploy(founderArgs);
   const deployTx = ledger.deploymentTransaction();
   await ledger.waitForDeployment();
   const receipt = await deployTx!.wait();

@@ -3,16 +3,16 @@
  * prints a one-time login link. The node is one of a network's (`npm run network`): its key,
  * the address book and the chain come from the network directory.
  */
+import fs from "node:fs";
 import path from "node:path";
-import { JsonRpcProvider, Wallet, concat, keccak256, toUtf8Bytes } from "ethers";
-import { EvidenceLedger__factory } from "../typechain-types";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { ArbitratorNode } from "../clients/arbitration";
-import { ArbitratorDesk, BankDesk, DirectoryInbox, networkDecisions } from "../clients/console/adapter";
+import { ArbitratorDesk, BankDesk, DirectoryInbox, storedDecisions } from "../clients/console/adapter";
 import { startConsole } from "../clients/console/server";
 import { readAddressBook } from "../clients/core/addressBook";
-import { Role } from "../clients/core/types";
 import { LeadBankNode, PartnerBankNode } from "../clients/lending";
-import { addressBookFile, readConfig } from "../clients/network/config";
+import { addressBookFile, memberRole, nodeDir, readConfig } from "../clients/network/config";
+import { loadOrCreateSecrets, secretsFile } from "../clients/network/secrets";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
 import { DocumentStore } from "../clients/store";
 
@@ -30,7 +30,7 @@ const SPECS: OptionSpec[] = [
   {
     name: "inbox",
     kind: "string",
-    description: "arbitrator: folder where disclosure packages arrive (default: DIR/inbox/ID)",
+    description: "arbitrator: folder where disclosure packages arrive (default: DIR/nodes/ID/inbox)",
   },
 ];
 const USAGE = usage("npm run console -- --node NAME", SPECS);
@@ -62,15 +62,21 @@ async function main(): Promise<number> {
   }
   const wanted = String(o.node);
   const spec = config.nodes.find((n) => n.id === wanted || n.name === wanted);
-  if (!spec) {
+  const members = config.nodes.filter((n) => memberRole(n.kind) !== undefined);
+  if (!spec || memberRole(spec.kind) === undefined) {
     console.error(
-      `error: no node "${wanted}" in ${dir}; nodes: ${config.nodes
-        .filter((n) => n.role !== "borrower" && n.role !== Role.Regulator)
-        .map((n) => n.id)
-        .join(", ")}`,
+      `error: ${spec ? `${spec.id} is not a member node: it has no console` : `no node "${wanted}" in ${dir}`}; ` +
+        `nodes: ${members.map((n) => n.id).join(", ")}`,
     );
     return 2;
   }
+  const own = nodeDir(dir, spec.id);
+  if (!fs.existsSync(secretsFile(own))) {
+    console.error(`error: ${spec.id} has no secrets in ${own}: start the network once first`);
+    return 2;
+  }
+  // The node's own key and store secret (mode 0600; never sent to the browser).
+  const { secrets } = loadOrCreateSecrets(own);
   const book = readAddressBook(addressBookFile(dir));
   const rpc = o.rpc ? String(o.rpc) : `http://127.0.0.1:${config.port}`;
   const provider = new JsonRpcProvider(rpc, Number(book.chainId), { staticNetwork: true });
@@ -81,29 +87,21 @@ async function main(): Promise<number> {
     provider.destroy();
     return 1;
   }
-  const wallet = new Wallet(spec.privateKey, provider);
-  const dataDir = path.join(dir, "console", spec.id);
+  const wallet = new Wallet(secrets.privateKey, provider);
+  // The node's encrypted store, shared with its running process (the store takes two processes).
+  const store = DocumentStore.open(path.join(own, "store.db"), secrets.storeSecret);
   let desk;
-  if (spec.role === Role.Arbitrator) {
-    // In network mode a member's encryption key is its account key (clients/network/supervisor.ts).
-    // The store's secret is derived from the node's key, never the key itself.
-    const secret = keccak256(concat([toUtf8Bytes("colend.console.store."), spec.privateKey]));
-    const store = DocumentStore.open(path.join(dataDir, "documents.db"), secret);
-    const node = new ArbitratorNode(spec.name, wallet, book, store, spec.privateKey);
+  if (spec.kind === "arbitrator") {
+    // In network mode a member's encryption key is its account key (clients/network/node-main.ts).
+    const node = new ArbitratorNode(spec.name, wallet, book, store, secrets.privateKey);
     await node.checkEncryptionKey();
-    const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(dir, "inbox", spec.id);
-    desk = new ArbitratorDesk(node, spec.privateKey, new DirectoryInbox(inbox), dataDir);
+    const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(own, "inbox");
+    desk = new ArbitratorDesk(node, secrets.privateKey, new DirectoryInbox(inbox), path.join(own, "console"));
     console.log(`disclosure packages for ${spec.name} are read from ${inbox}`);
-  } else if (spec.role === Role.LeadBank || spec.role === Role.PartnerBank) {
-    const node =
-      spec.role === Role.LeadBank
-        ? new LeadBankNode(spec.name, wallet, book)
-        : new PartnerBankNode(spec.name, wallet, book);
-    const ledger = EvidenceLedger__factory.connect(book.ledger, provider);
-    desk = new BankDesk(node, networkDecisions(path.join(dir, "nodes", `${spec.id}.db`), ledger));
   } else {
-    console.error(`error: ${spec.id} is a ${spec.role === "borrower" ? "borrower" : "regulator"}: it has no console`);
-    return 2;
+    const node =
+      spec.kind === "lead" ? new LeadBankNode(spec.name, wallet, book) : new PartnerBankNode(spec.name, wallet, book);
+    desk = new BankDesk(node, storedDecisions(store));
   }
   const running = await startConsole({
     desk,
@@ -121,6 +119,7 @@ async function main(): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await running.close();
+  store.close();
   provider.destroy();
   return 0;
 }

@@ -18,14 +18,6 @@ const SPECS: OptionSpec[] = [
     default: "hardhat",
     choices: ["hardhat", "anvil"],
   },
-  {
-    name: "engine",
-    kind: "string",
-    description:
-      "lending: loans, funding and repayments on the loan book (one transaction at a time); ledger: the fast path, money modelled off chain, every fact an endorsed record; auto: lending up to 1,000 loans",
-    default: "auto",
-    choices: ["auto", "lending", "ledger"],
-  },
   { name: "out", kind: "string", description: "output directory", default: "out/demo" },
   { name: "cases", kind: "int", description: "most arbitration cases to open", default: 5, min: 0, max: 10_000 },
   { name: "quiet", kind: "flag", description: "no progress bar" },
@@ -70,20 +62,17 @@ async function main(): Promise<number> {
 async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number> {
   // Hardhat reads the network when it is first imported: set it before.
   process.env.HARDHAT_NETWORK = String(options.network);
+  // Run from dist/ (scripts/build.js): use the compiled config, so nothing loads TypeScript.
+  if (__filename.endsWith(".js")) process.env.HARDHAT_CONFIG ??= path.join(__dirname, "..", "hardhat.config.js");
   const hre = await import("hardhat");
   if (!(String(options.network) in hre.config.networks)) {
     console.error(`error: --network ${String(options.network)} is not in hardhat.config.ts`);
     return 2;
   }
-  const { Scenario } = await import("../clients/sim/scenario");
   const { LendingScenario } = await import("../clients/sim/lendingScenario");
   const { formatReport, writeReport } = await import("../clients/sim/report");
   const out = path.resolve(String(options.out));
-  const engine =
-    options.engine === "auto" ? (Number(options.loans) <= 1_000 ? "lending" : "ledger") : String(options.engine);
-  const Engine = engine === "lending" ? LendingScenario : Scenario;
-  console.log(`engine: ${engine}`);
-  const scenario = new Engine(
+  const scenario = new LendingScenario(
     { provider: hre.ethers.provider, rpc: hre.network.provider as never },
     {
       loans: Number(options.loans),
@@ -106,6 +95,12 @@ async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number>
   );
   return report.payments.balanced && report.cases.every((c) => c.verified) ? 0 : 1;
 }
+
+// A run whose promises can no longer settle would otherwise end silently with status 0.
+process.on("beforeExit", () => {
+  console.error("error: the demo stopped before it finished (a step waited for something that never came)");
+  process.exit(1);
+});
 
 main().then(
   (code) => process.exit(code),

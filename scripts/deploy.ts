@@ -1,6 +1,7 @@
 /**
  * `npm run deploy -- [--network NAME] [--members FILE] [--out FILE]`: deploys the consortium with
- * `deployColend` and writes the address book every client reads.
+ * `deployColend` and writes the address book every client reads, and beside it `consortium.json`,
+ * the trust anchor for `npx colend verify --trust` (chain id, ledger, founders, genesis modules).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -123,6 +124,13 @@ async function main(): Promise<number> {
   }
   for (const m of book.members) console.log(`  ${ROLE_NAMES[m.role].padEnd(12)} ${m.address}  ${m.name}`);
   console.log(`address book: ${path.relative(process.cwd(), out)}`);
+  // The trust anchor of offline verification: publish it to the arbitration commission.
+  const { consortiumAnchorFromChain, writeConsortiumFile } = await import("../clients/evidence/consortium");
+  const consortiumFile = path.join(path.dirname(out), "consortium.json");
+  writeConsortiumFile(consortiumFile, await consortiumAnchorFromChain(provider, book));
+  console.log(
+    `consortium file: ${path.relative(process.cwd(), consortiumFile)} (publish it: \`npx colend verify --trust\` checks bundles against it)`,
+  );
   return 0;
 }
 

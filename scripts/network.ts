@@ -1,12 +1,17 @@
 /**
  * `npm run network -- start|stop|status|reset [options]`: a persistent local chain (anvil with
- * --state) and one OS process per consortium node, talking only through the chain.
+ * --state) and one OS process per node (the lead bank, the partner banks, the arbitrator, the
+ * borrowers), which play the lending scenario, talking only through the chain and their endpoints.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
 import { networkStatus, pidFile, startNetwork } from "../clients/network/supervisor";
+import { bookFigures, formatFigures } from "../clients/network/figures";
+import { addressBookFile } from "../clients/network/config";
+import { readAddressBook } from "../clients/core/addressBook";
+import { JsonRpcProvider } from "ethers";
 
 const SPECS: OptionSpec[] = [
   {
@@ -23,13 +28,34 @@ const SPECS: OptionSpec[] = [
     min: 0,
     max: 60,
   },
-  { name: "partners", kind: "int", description: "partner banks (first start only)", default: 6, min: 2, max: 30 },
-  { name: "borrowers", kind: "int", description: "borrower processes (first start only)", default: 3, min: 1, max: 20 },
-  { name: "seed", kind: "string", description: "seed of keys and borrowers (first start only)", default: "colend" },
+  {
+    name: "loans",
+    kind: "int",
+    description: "loans in the scenario (first start only)",
+    default: 20,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: "months",
+    kind: "int",
+    description: "months of the scenario (first start only)",
+    default: 12,
+    min: 1,
+    max: 120,
+  },
+  { name: "partners", kind: "int", description: "partner banks (first start only)", default: 6, min: 2, max: 20 },
+  { name: "seed", kind: "string", description: "seed of the scenario (first start only)", default: "colend" },
+  { name: "max-cases", kind: "int", description: "most arbitration cases (first start only)", default: 3, min: 0 },
+  {
+    name: "keep-running",
+    kind: "flag",
+    description: "start: keep the nodes running after the scenario's end (until Ctrl-C or `stop`)",
+  },
   {
     name: "duration",
     kind: "int",
-    description: "start: stop after N seconds (default: run until Ctrl-C or `stop`)",
+    description: "start with --keep-running: stop after N seconds",
     min: 1,
   },
   { name: "detach", kind: "flag", description: "start: run in the background and return" },
@@ -146,22 +172,51 @@ async function main(): Promise<number> {
     console.log("check it with `npm run network -- status`, stop it with `npm run network -- stop`");
     return 0;
   }
+  const log = (line: string): void => console.log(`${new Date().toISOString()} network: ${line}`);
   const net = await startNetwork({
     dir,
     port: o.port as number | undefined,
     blockTime: o["block-time"] as number | undefined,
-    partners: o.partners as number,
-    borrowers: o.borrowers as number,
-    seed: String(o.seed),
-    log: (line) => console.log(`${new Date().toISOString()} network: ${line}`),
+    scenario: {
+      seed: String(o.seed),
+      loans: o.loans as number,
+      months: o.months as number,
+      partners: o.partners as number,
+      maxCases: o["max-cases"] as number,
+    },
+    log,
   });
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-    if (o.duration) setTimeout(resolve, Number(o.duration) * 1000);
-  });
-  await net.stop();
-  console.log(await networkStatus(dir));
+  let interrupted = false;
+  const interrupt = (): void => {
+    interrupted = true;
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    const run = await Promise.race([
+      net.runScenario(log),
+      new Promise<undefined>((resolve) => {
+        const timer = setInterval(() => interrupted && (clearInterval(timer), resolve(undefined)), 200);
+      }),
+    ]);
+    if (run) {
+      log(`scenario done: ${run.steps} clock steps in ${run.seconds.toFixed(1)} s of wall time`);
+      const provider = new JsonRpcProvider(net.url, undefined, { staticNetwork: true });
+      const figures = await bookFigures(provider, readAddressBook(addressBookFile(dir)));
+      provider.destroy();
+      fs.writeFileSync(path.join(dir, "figures.json"), JSON.stringify(figures, null, 2) + "\n");
+      console.log(`\n${formatFigures(figures)}\n\n(figures in ${path.join(dir, "figures.json")})`);
+      if (o["keep-running"] && !interrupted) {
+        await new Promise<void>((resolve) => {
+          const timer = setInterval(() => interrupted && (clearInterval(timer), resolve()), 200);
+          if (o.duration) setTimeout(resolve, Number(o.duration) * 1000);
+        });
+      }
+    }
+  } finally {
+    console.log(await networkStatus(dir));
+    await net.stop();
+  }
   return 0;
 }
 

@@ -32,16 +32,18 @@ export async function batch(
   const c = await BenchConsortium.deploy(opts.members);
   const ledger = await c.ledger.getAddress();
   const proposer = c.proposerAddress;
-  const deadline = (await latestTimestamp()) + 30n * 86_400n;
+  const issuedAt = await latestTimestamp();
+  const deadline = issuedAt + 86_400n;
   const subject = Subject.batch(proposer, "bench");
   const commitData = (b: BatchBuilder, prev: string) => {
     const built = b.build(prev);
-    const sigs = c.endorse(built.record, deadline);
+    const sigs = c.endorse(built.record, issuedAt, deadline);
     const data = c.ledger.interface.encodeFunctionData("commitBatch", [
       subject,
       built.root,
       built.leafCount,
       prev,
+      issuedAt,
       deadline,
       sigs,
     ]);

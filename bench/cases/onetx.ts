@@ -45,10 +45,16 @@ export async function oneTx(ctx: BenchContext, opts: OneTxOptions): Promise<Meas
   await resetChain();
   const c = await BenchConsortium.deploy(opts.members);
   const ledger = await c.ledger.getAddress();
-  const deadline = (await latestTimestamp()) + 30n * 86_400n;
+  const issuedAt = await latestTimestamp();
+  const deadline = issuedAt + 86_400n;
   const proposer = c.proposerAddress;
   const commitData = (record: RecordInput) =>
-    c.ledger.interface.encodeFunctionData("commit", [record, deadline, c.endorse(record, deadline)]);
+    c.ledger.interface.encodeFunctionData("commit", [
+      record,
+      issuedAt,
+      deadline,
+      c.endorse(record, issuedAt, deadline),
+    ]);
 
   // Untimed: the subject's first record (append case) or a warm-up first record; its gas sets the limit.
   const seedSubject = opts.first ? Subject.loan(1_000_000_000) : Subject.loan(1);

@@ -31,9 +31,11 @@ export async function vote(ctx: BenchContext, opts: { members: number; records: 
   const chainId = BigInt(c.book.chainId);
   const proposer = c.proposerAddress;
   const endorsers = c.endorsers.map((w) => new RawSender(w, chainId));
-  const deadline = (await latestTimestamp()) + 20n * 86_400n;
+  const issuedAt = await latestTimestamp();
+  const deadline = issuedAt + 86_400n;
   const iface = c.ledger.interface;
-  const commitData = (r: RecordInput) => iface.encodeFunctionData("commit", [r, deadline, c.endorse(r, deadline)]);
+  const commitData = (r: RecordInput) =>
+    iface.encodeFunctionData("commit", [r, issuedAt, deadline, c.endorse(r, issuedAt, deadline)]);
   const subjects = Array.from({ length: opts.records + 1 }, (_, i) => Subject.loan(i + 1));
 
   // Untimed warm-up on subject 0: one seed record by signatures, then one full vote, to learn each step's gas.

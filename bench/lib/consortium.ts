@@ -61,7 +61,7 @@ export class BenchConsortium {
   }
 
   /** EIP-712 digest of an endorsement, computed without the generic typed-data encoder. */
-  digest(record: RecordInput, proposer: string, deadline: bigint): string {
+  digest(record: RecordInput, proposer: string, issuedAt: bigint, deadline: bigint): string {
     const struct = keccak256(
       concat([
         this.typeHash,
@@ -71,6 +71,7 @@ export class BenchConsortium {
         record.attrs,
         record.prev,
         zeroPadValue(proposer, 32),
+        toBeHex(issuedAt, 32),
         toBeHex(deadline, 32),
       ]),
     );
@@ -78,8 +79,8 @@ export class BenchConsortium {
   }
 
   /** Packed compact signatures of the quorum's endorsers over `record` proposed by the lead bank. */
-  endorse(record: RecordInput, deadline: bigint, signers: Wallet[] = this.endorsers): string {
-    const digest = this.digest(record, this.proposerAddress, deadline);
+  endorse(record: RecordInput, issuedAt: bigint, deadline: bigint, signers: Wallet[] = this.endorsers): string {
+    const digest = this.digest(record, this.proposerAddress, issuedAt, deadline);
     return concat(signers.map((w) => Signature.from(w.signingKey.sign(digest)).compactSerialized));
   }
 
@@ -92,8 +93,8 @@ export class BenchConsortium {
       attrs: keccak256("0x04"),
       prev: keccak256("0x05"),
     };
-    const onChain = await this.ledger.endorsementDigest(record, this.proposerAddress, 123n);
-    if (onChain !== this.digest(record, this.proposerAddress, 123n)) {
+    const onChain = await this.ledger.endorsementDigest(record, this.proposerAddress, 100n, 123n);
+    if (onChain !== this.digest(record, this.proposerAddress, 100n, 123n)) {
       throw new Error("bench endorsement digest differs from EvidenceLedger.endorsementDigest");
     }
   }

@@ -1,6 +1,6 @@
 import type { Signer } from "ethers";
 import { SigningKey, getAddress } from "ethers";
-import { ArbitrationCourt } from "../../typechain-types";
+import { ArbitrationCourt, ILoanBook__factory } from "../../typechain-types";
 import { AddressBook } from "../core/addressBook";
 import { LedgerNode } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
@@ -13,6 +13,8 @@ import {
   openDisclosure,
   parseDisclosurePackage,
 } from "../store";
+import { LoanModel } from "../lending/loanModel";
+import { decodeDocument, encodeDocument } from "../lending/documents";
 import { courtOf } from "./claimant";
 
 /** Mirror of `IArbitrationCourt.CaseState`. */
@@ -20,6 +22,40 @@ export enum CaseState {
   None = 0,
   Open = 1,
   Awarded = 2,
+}
+
+/** Mirror of `IArbitrationCourt.Outcome`. */
+export enum Outcome {
+  None = 0,
+  Upheld = 1,
+  PartlyUpheld = 2,
+  Dismissed = 3,
+}
+
+export const OUTCOME_NAMES: Record<Outcome, string> = {
+  [Outcome.None]: "none",
+  [Outcome.Upheld]: "upheld",
+  [Outcome.PartlyUpheld]: "partly upheld",
+  [Outcome.Dismissed]: "dismissed",
+};
+
+/**
+ * The arbitrator's own reckoning of a case: what the verified loan contract and the loan's
+ * disbursement and repayments on the chain say the borrower owes at `at`, and the ruling on the
+ * claim that follows from it.
+ */
+export interface Assessment {
+  caseId: bigint;
+  loanId: bigint;
+  claimed: bigint;
+  /** What the evidence supports: the payoff at `at` by the money library, 0 if the contract is unproven. */
+  supported: bigint;
+  outcome: Outcome;
+  /** The amount to award: the claim if supported in full, else what is supported (0 on dismissal). */
+  amountOwed: bigint;
+  /** Why, in words (goes into the award document). */
+  reasons: string[];
+  at: bigint;
 }
 
 /** A case assigned to this arbitrator, as filed and as it stands. */
@@ -70,6 +106,7 @@ export interface IssuedAward {
   awardHash: string;
   salt: Uint8Array;
   amountOwed: bigint;
+  outcome: Outcome;
   txHash: string;
   blockNumber: number;
   gasUsed: bigint;
@@ -205,10 +242,93 @@ export class ArbitratorNode extends LedgerNode {
   }
 
   /**
-   * Rules on case `caseId`: keeps the award document in this node's store and puts its salted hash
-   * and the amount owed on the case and loan chains.
+   * Works out what the borrower owes on case `caseId` from the evidence, not from the claim: the
+   * loan contract must be among the verified documents of `review`; its terms, the disbursement
+   * time and every repayment on the loan book's chain are replayed with the money library
+   * (`LoanModel`) to the latest block. A claim at or below that is upheld; above it, partly upheld
+   * for what is supported; with no verified contract, or nothing owed, it is dismissed.
    */
-  async issueAward(caseId: bigint, awardDocument: Uint8Array, amountOwed: bigint): Promise<IssuedAward> {
+  async assess(review: DisclosureReview, claimed: bigint): Promise<Assessment> {
+    const info = await this.court.caseInfo(review.caseId);
+    const loanId = info.loanId;
+    const at = BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp);
+    const reasons: string[] = [];
+    const base = { caseId: review.caseId, loanId, claimed, at, reasons };
+    const dismiss = (why: string): Assessment => {
+      reasons.push(why);
+      return { ...base, supported: 0n, outcome: Outcome.Dismissed, amountOwed: 0n };
+    };
+    if (claimed <= 0n) return dismiss("the claim asks for nothing");
+    const contract = review.documents.find(
+      (d) => d.verified && d.kind === Kind.LoanContract && d.subject === Subject.loan(loanId),
+    );
+    if (!contract) return dismiss("no loan contract was disclosed that verifies against the loan's chain");
+    const loanBook = this.lendingBook();
+    const doc = decodeDocument(contract.document, "LoanContract");
+    const model = new LoanModel(
+      {
+        principal: BigInt(doc.principal as string),
+        annualRateBps: BigInt(doc.annualRateBps as string),
+        periods: Number(doc.periods),
+        periodDays: BigInt(doc.periodDays as string),
+        leadInterestBps: BigInt(doc.leadInterestBps as string),
+      },
+      (await loanBook.params()).surchargeBps,
+    );
+    const [disbursed] = await loanBook.queryFilter(loanBook.filters.LoanDisbursed(loanId), this.book.deployBlock);
+    if (!disbursed) return dismiss("the loan was never disbursed");
+    const funders = await loanBook.fundersOf(loanId);
+    model.disburse(
+      BigInt((await disbursed.getBlock()).timestamp),
+      funders.map((f) => ({ account: f.account, funded: f.funded })),
+    );
+    const repayments = await loanBook.queryFilter(loanBook.filters.RepaymentApplied(loanId), this.book.deployBlock);
+    for (const r of repayments) model.repay(r.args.amount, BigInt((await r.getBlock()).timestamp));
+    reasons.push(
+      `contract ${contract.contentHash} verified: ${doc.principal} units at ${doc.annualRateBps} bps over ` +
+        `${doc.periods} periods of ${doc.periodDays} days`,
+      `${repayments.length} repayments on the chain, ${model.totalRepaid} units in all`,
+    );
+    const supported = model.outstanding === 0n ? 0n : model.dues(at).payoff;
+    reasons.push(`owed at ${at} by the money library: ${supported} units; claimed ${claimed}`);
+    if (supported === 0n) return dismiss("the evidence shows nothing owed");
+    if (claimed <= supported) return { ...base, supported, outcome: Outcome.Upheld, amountOwed: claimed };
+    reasons.push(`the claim exceeds what the evidence supports by ${claimed - supported} units`);
+    return { ...base, supported, outcome: Outcome.PartlyUpheld, amountOwed: supported };
+  }
+
+  /** Issues the award an assessment came to, with a reasoned award document. */
+  async rule(a: Assessment): Promise<IssuedAward> {
+    const document = encodeDocument({
+      type: "Award",
+      caseId: a.caseId,
+      loanId: a.loanId,
+      outcome: OUTCOME_NAMES[a.outcome],
+      amountClaimed: a.claimed,
+      amountSupported: a.supported,
+      amountOwed: a.amountOwed,
+      assessedAt: a.at,
+      reasons: a.reasons,
+    });
+    return this.issueAward(a.caseId, document, a.amountOwed, a.outcome);
+  }
+
+  private lendingBook() {
+    if (!this.book.loanBook) throw new Error("the address book has no loan book");
+    return ILoanBook__factory.connect(this.book.loanBook, this.signer);
+  }
+
+  /**
+   * Rules on case `caseId`: keeps the award document in this node's store and puts its salted hash,
+   * the outcome and the amount owed on the case and loan chains. `outcome` defaults to upheld for
+   * an amount and dismissed for none.
+   */
+  async issueAward(
+    caseId: bigint,
+    awardDocument: Uint8Array,
+    amountOwed: bigint,
+    outcome: Outcome = amountOwed > 0n ? Outcome.Upheld : Outcome.Dismissed,
+  ): Promise<IssuedAward> {
     const me = await this.address();
     const info = await this.court.caseInfo(caseId);
     if (Number(info.state) !== CaseState.Open) throw new Error(`case ${caseId} is not open`);
@@ -223,12 +343,13 @@ export class ArbitratorNode extends LedgerNode {
       salt,
       meta: { caseId, loanId: info.loanId, amountOwed },
     });
-    const receipt = await (await this.court.issueAward(caseId, awardHash, amountOwed)).wait();
+    const receipt = await (await this.court.issueAward(caseId, awardHash, outcome, amountOwed)).wait();
     return {
       caseId,
       awardHash,
       salt,
       amountOwed,
+      outcome,
       txHash: receipt!.hash,
       blockNumber: receipt!.blockNumber,
       gasUsed: receipt!.gasUsed,

@@ -1,7 +1,12 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { getAddress } from "ethers";
-import { ArbitrationCourt, ArbitrationCourt__factory, ILoanCourtHooks__factory } from "../../typechain-types";
-import { Committed, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
+import {
+  ArbitrationCourt,
+  ArbitrationCourt__factory,
+  ILoanBook__factory,
+  ILoanCourtHooks__factory,
+} from "../../typechain-types";
+import { Committed, Endorser, LedgerNode, Proposal, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanStatus, Role, Subject } from "../core/types";
 import { DisclosurePackage, DocumentStore, buildDisclosure, manifestHash } from "../store";
@@ -35,7 +40,7 @@ export interface FiledCase {
  */
 export async function openCase(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   loanId: bigint;
   arbitrator: string;
   claim: Uint8Array;
@@ -56,7 +61,9 @@ export async function openCase(args: {
     args.peers,
     { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [args.loanId, arbitrator, frozenHead] } },
     async (p: Proposal, signatures: string) => {
-      receipt = await (await court.openCase(args.loanId, arbitrator, p.record, p.deadline, signatures)).wait();
+      receipt = await (
+        await court.openCase(args.loanId, arbitrator, p.record, p.issuedAt, p.deadline, signatures)
+      ).wait();
       return receipt;
     },
   );
@@ -67,7 +74,7 @@ export async function openCase(args: {
 /** A lender of the loan files an endorsed statement or document on case `caseId`. */
 export async function fileStatement(args: {
   bank: LedgerNode;
-  peers: LedgerNode[];
+  peers: readonly Endorser[];
   caseId: bigint;
   document: Uint8Array;
   store?: DocumentStore;
@@ -82,7 +89,7 @@ export async function fileStatement(args: {
     args.peers,
     { ...record, salt, attrs: { types: STATEMENT_ATTR_TYPES, values: [args.caseId] } },
     async (p: Proposal, signatures: string) =>
-      (await court.fileStatement(args.caseId, p.record, p.deadline, signatures)).wait(),
+      (await court.fileStatement(args.caseId, p.record, p.issuedAt, p.deadline, signatures)).wait(),
   );
 }
 
@@ -117,6 +124,7 @@ export async function discloseToArbitrator(args: {
   const pkg = buildDisclosure({
     store: args.store,
     chainId: BigInt(args.bank.book.chainId),
+    ledger: args.bank.book.ledger,
     court: await court.getAddress(),
     caseId: args.caseId,
     arbitrator: info.arbitrator,
@@ -175,6 +183,9 @@ export function installCaseReviewers(node: LedgerNode, court?: string): LedgerNo
     const loanBook = await loanBookOf(c);
     if (Number(await loanBook.loanStatus(loanId)) !== LoanStatus.Defaulted)
       throw new Error(`loan ${loanId} is not in default`);
+    // The reviewer checks the arrears itself, not only the status the lead bank set.
+    const dpd = await ILoanBook__factory.connect(await loanBook.getAddress(), node.signer).daysPastDue(loanId);
+    if (dpd === 0n) throw new Error(`loan ${loanId} has no arrears (0 days past due)`);
     if (!(await loanBook.isLender(loanId, p.proposer))) throw new Error(`${p.proposer} did not lend to loan ${loanId}`);
     if (Number(await node.ledger.roleOf(arbitrator)) !== Role.Arbitrator)
       throw new Error(`${arbitrator} is not an arbitrator`);

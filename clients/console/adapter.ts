@@ -7,8 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
-import Database from "better-sqlite3";
-import { EvidenceLedger, LoanBook__factory } from "../../typechain-types";
+import { LoanBook__factory } from "../../typechain-types";
+import { REVIEWS_STATE, loadState } from "../network/runtime";
 import { ArbitratorNode, CaseState } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
 import type { ReviewDecision } from "../core/node";
@@ -30,6 +30,7 @@ import { formatCny, parseCny } from "../lending/math";
 import {
   DisclosureError,
   DisclosurePackage,
+  DocumentStore,
   documentAad,
   manifestHash,
   parseDisclosurePackage,
@@ -438,7 +439,13 @@ export class ArbitratorDesk {
    */
   private readable(item: DisclosurePackage["items"][number] & { pkg: DisclosurePackage }): string | undefined {
     try {
-      const context = { court: item.pkg.court, caseId: BigInt(item.pkg.caseId), contentHash: item.contentHash };
+      const context = {
+        chainId: BigInt(item.pkg.chainId),
+        ledger: item.pkg.ledger,
+        court: item.pkg.court,
+        caseId: BigInt(item.pkg.caseId),
+        contentHash: item.contentHash,
+      };
       const dataKey = unwrapWithKey(this.encryptionKey, item.key, context);
       const payload = unseal(
         dataKey,
@@ -716,37 +723,11 @@ export interface Commitment {
 export type DecisionSource = () => readonly ReviewDecision[] | Promise<readonly ReviewDecision[]>;
 
 /**
- * The decisions of a network-mode partner process (clients/network): its votes on proposals, as
- * its store logged them (`endorse`/`object` with the reason), with the proposal read from the ledger.
+ * The decisions of a network-mode node process (clients/network), as it keeps them in its store
+ * (`REVIEWS_STATE`): the console runs beside the node and reads them from there.
  */
-export function networkDecisions(storeFile: string, ledger: EvidenceLedger): DecisionSource {
-  return async () => {
-    if (!fs.existsSync(storeFile)) return [];
-    const db = new Database(storeFile, { readonly: true, fileMustExist: true });
-    let rows: { action: string; detail: string; at: number }[];
-    try {
-      rows = db
-        .prepare("SELECT action, detail, at FROM actions WHERE action IN ('endorse', 'object') ORDER BY seq")
-        .all() as { action: string; detail: string; at: number }[];
-    } finally {
-      db.close();
-    }
-    const out: ReviewDecision[] = [];
-    for (const r of rows) {
-      const [id, ...reason] = r.detail.split(" ");
-      const p = await ledger.proposalInfo(id);
-      out.push({
-        at: r.at,
-        subject: p.record.subject,
-        kind: p.record.kind,
-        contentHash: p.record.contentHash,
-        proposer: p.proposer,
-        signed: r.action === "endorse",
-        reason: reason.join(" "),
-      });
-    }
-    return out;
-  };
+export function storedDecisions(store: DocumentStore): DecisionSource {
+  return () => loadState<ReviewDecision[]>(store, REVIEWS_STATE, []);
 }
 
 /** The bank's console: its loan book, the endorsements it gave or refused, its money. */

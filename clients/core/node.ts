@@ -1,6 +1,7 @@
 import type { ContractTransactionReceipt, Signer, TypedDataDomain } from "ethers";
 import { EvidenceLedger, EvidenceLedger__factory } from "../../typechain-types";
 import { AddressBook } from "./addressBook";
+import { eventFragment, rawLogs } from "./receipts";
 import {
   Endorsement,
   EndorsementMessage,
@@ -9,6 +10,7 @@ import {
   ledgerDomain,
   newSalt,
   packSignatures,
+  recoverEndorser,
   signEndorsement,
 } from "./records";
 import { RecordInput, ZERO_HASH, kindName } from "./types";
@@ -23,6 +25,8 @@ export interface RecordAttrs {
 export interface Proposal {
   record: RecordInput;
   proposer: string;
+  /** When the endorsers sign (the latest block time when the proposal was prepared). */
+  issuedAt: bigint;
   deadline: bigint;
   /** The original document (peers check it hashes to `record.contentHash`). */
   document: Uint8Array;
@@ -40,6 +44,18 @@ export class EndorsementRefused extends Error {
     super(`${node} refused to endorse: ${reason}`);
     this.name = "EndorsementRefused";
   }
+}
+
+/**
+ * Anything a proposer can ask for an endorsement: a member node in this process (`LedgerNode`) or
+ * a remote one (network mode sends the proposal, with its document, to another node's process).
+ * `endorse` resolves to the member's 64-byte compact EIP-712 signature of the proposal, or rejects
+ * with `EndorsementRefused` (the member's reason) when its checks fail.
+ */
+export interface Endorser {
+  readonly name: string;
+  address(): Promise<string>;
+  endorse(p: Proposal): Promise<string>;
 }
 
 /** What a node decided on one proposal it was asked to endorse (kept in its review log). */
@@ -79,7 +95,7 @@ export interface Committed {
  * A member node: a signer, the consortium's contracts, and the checks it runs before it
  * endorses anything. Role classes (lead bank, partner bank, arbitrator) extend it.
  */
-export class LedgerNode {
+export class LedgerNode implements Endorser {
   readonly ledger: EvidenceLedger;
   private readonly reviewers = new Map<string, Reviewer[]>();
   private readonly reviewLog: ReviewDecision[] = [];
@@ -138,6 +154,12 @@ export class LedgerNode {
     return this.reviewLog;
   }
 
+  /** Puts decisions a previous run of this node saved in front of its log (a restarted process). */
+  restoreReviewDecisions(saved: readonly ReviewDecision[]): void {
+    this.reviewLog.unshift(...saved);
+    if (this.reviewLog.length > REVIEW_LOG_SIZE) this.reviewLog.splice(0, this.reviewLog.length - REVIEW_LOG_SIZE);
+  }
+
   private async checkAndSign(p: Proposal): Promise<Endorsement> {
     const refuse = (reason: string): never => {
       throw new EndorsementRefused(this.name, reason);
@@ -152,8 +174,18 @@ export class LedgerNode {
         refuse(`${kindName(p.record.kind)}: ${(e as Error).message}`);
       }
     }
-    const message: EndorsementMessage = { ...p.record, proposer: p.proposer, deadline: p.deadline };
+    const message: EndorsementMessage = {
+      ...p.record,
+      proposer: p.proposer,
+      issuedAt: p.issuedAt,
+      deadline: p.deadline,
+    };
     return signEndorsement(this.signer, this.domain(), message);
+  }
+
+  /** `Endorser`: reviews the proposal and returns the compact signature (or refuses). */
+  async endorse(p: Proposal): Promise<string> {
+    return (await this.review(p)).signature;
   }
 
   /**
@@ -164,12 +196,14 @@ export class LedgerNode {
     kind: string;
     document: Uint8Array;
     attrs?: RecordAttrs;
+    issuedAt?: bigint;
     deadline?: bigint;
     salt?: Uint8Array;
   }): Promise<Proposal> {
     const salt = args.salt ?? newSalt();
     const prev = await this.ledger.headOf(args.subject);
-    const deadline = args.deadline ?? (await this.now()) + 3_600n;
+    const issuedAt = args.issuedAt ?? (await this.now());
+    const deadline = args.deadline ?? issuedAt + 3_600n;
     const record: RecordInput = {
       subject: args.subject,
       kind: args.kind,
@@ -177,7 +211,15 @@ export class LedgerNode {
       attrs: args.attrs ? attrsHash(args.attrs.types, args.attrs.values) : ZERO_HASH,
       prev,
     };
-    return { record, proposer: await this.address(), deadline, document: args.document, salt, attrs: args.attrs };
+    return {
+      record,
+      proposer: await this.address(),
+      issuedAt,
+      deadline,
+      document: args.document,
+      salt,
+      attrs: args.attrs,
+    };
   }
 
   /** Latest block timestamp, in seconds. */
@@ -195,20 +237,39 @@ export interface Collected {
 }
 
 /**
- * Asks peers to review a proposal until `quorum` have signed. Peers that refuse are reported;
- * if quorum cannot be reached the error lists every refusal.
+ * Asks peers to endorse a proposal until `quorum` have signed. Requests go out in rounds: each
+ * round asks as many of the next peers, in order, as signatures are still missing, all at once
+ * (so remote endorsers work in parallel). Peers that refuse are reported; if quorum cannot be
+ * reached the error lists every refusal. A signature from an endorser that is not a node of this
+ * process is checked when `domain` (the ledger's EIP-712 domain) is given: it must recover to the
+ * address the endorser claims, or it counts as a refusal.
  */
-export async function collectEndorsements(p: Proposal, peers: LedgerNode[], quorum: number): Promise<Collected> {
+export async function collectEndorsements(
+  p: Proposal,
+  peers: readonly Endorser[],
+  quorum: number,
+  domain?: TypedDataDomain,
+): Promise<Collected> {
   const endorsements: Endorsement[] = [];
   const refusals: EndorsementRefused[] = [];
+  const proposer = p.proposer.toLowerCase();
+  const queue: Endorser[] = [];
+  const seen = new Set<string>();
   for (const peer of peers) {
-    if (endorsements.length >= quorum) break;
-    if ((await peer.address()).toLowerCase() === p.proposer.toLowerCase()) continue;
-    try {
-      endorsements.push(await peer.review(p));
-    } catch (e) {
-      if (!(e instanceof EndorsementRefused)) throw e;
-      refusals.push(e);
+    const address = (await peer.address()).toLowerCase();
+    if (address === proposer || seen.has(address)) continue;
+    seen.add(address);
+    queue.push(peer);
+  }
+  let next = 0;
+  while (endorsements.length < quorum && next < queue.length) {
+    const round = queue.slice(next, next + quorum - endorsements.length);
+    next += round.length;
+    const results = await Promise.allSettled(round.map((peer) => endorseChecked(peer, p, domain)));
+    for (const r of results) {
+      if (r.status === "fulfilled") endorsements.push(r.value);
+      else if (r.reason instanceof EndorsementRefused) refusals.push(r.reason);
+      else throw r.reason;
     }
   }
   if (endorsements.length < quorum) {
@@ -216,6 +277,27 @@ export async function collectEndorsements(p: Proposal, peers: LedgerNode[], quor
     throw new Error(`quorum not reached: ${endorsements.length} of ${quorum} endorsements (${why})`);
   }
   return { signatures: packSignatures(endorsements), endorsers: endorsements.map((e) => e.signer), refusals };
+}
+
+/** One peer's endorsement; a remote endorser's signature must recover to its address under `domain`. */
+async function endorseChecked(peer: Endorser, p: Proposal, domain?: TypedDataDomain): Promise<Endorsement> {
+  const signer = await peer.address();
+  const signature = await peer.endorse(p);
+  if (peer instanceof LedgerNode || !domain) return { signer, signature };
+  let recovered = "";
+  try {
+    recovered = recoverEndorser(
+      domain,
+      { ...p.record, proposer: p.proposer, issuedAt: p.issuedAt, deadline: p.deadline },
+      signature,
+    );
+  } catch {
+    // not a signature at all: reported below
+  }
+  if (recovered.toLowerCase() !== signer.toLowerCase()) {
+    throw new EndorsementRefused(peer.name, `its signature does not recover to its address ${signer}`);
+  }
+  return { signer, signature };
 }
 
 /** Reads the commit out of a receipt that emitted `RecordCommitted`. */
@@ -226,17 +308,17 @@ export function committedFrom(
   endorsers: string[],
 ): Committed {
   const ledgerAddress = ledger.target.toString().toLowerCase();
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== ledgerAddress) continue;
-    const parsed = ledger.interface.parseLog(log);
-    if (parsed?.name !== "RecordCommitted") continue;
+  const event = eventFragment(ledger.interface, "RecordCommitted");
+  for (const log of rawLogs(receipt)) {
+    if (log.address.toLowerCase() !== ledgerAddress || log.topics[0] !== event.topicHash) continue;
+    const args = ledger.interface.decodeEventLog(event.fragment, log.data, log.topics);
     return {
-      subject: parsed.args.subject,
-      kind: parsed.args.kind,
-      contentHash: parsed.args.contentHash,
+      subject: args.subject,
+      kind: args.kind,
+      contentHash: args.contentHash,
       salt,
-      head: parsed.args.head,
-      prev: parsed.args.prev,
+      head: args.head,
+      prev: args.prev,
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,
       gasUsed: receipt.gasUsed,
@@ -252,15 +334,17 @@ export function committedFrom(
  */
 export async function proposeAndCommit(
   proposer: LedgerNode,
-  peers: LedgerNode[],
+  peers: readonly Endorser[],
   args: Parameters<LedgerNode["prepare"]>[0],
   submit?: (p: Proposal, signatures: string) => Promise<ContractTransactionReceipt | null>,
 ): Promise<Committed & { refusals: EndorsementRefused[] }> {
   const proposal = await proposer.prepare(args);
   const quorum = Number(await proposer.ledger.quorumFor(await proposer.ledger.votingMemberCount()));
-  const collected = await collectEndorsements(proposal, peers, quorum);
+  const collected = await collectEndorsements(proposal, peers, quorum, proposer.domain());
   const send =
-    submit ?? (async (p: Proposal, sigs: string) => (await proposer.ledger.commit(p.record, p.deadline, sigs)).wait());
+    submit ??
+    (async (p: Proposal, sigs: string) =>
+      (await proposer.ledger.commit(p.record, p.issuedAt, p.deadline, sigs)).wait());
   const receipt = await send(proposal, collected.signatures);
   if (!receipt) throw new Error("commit transaction was dropped");
   return {

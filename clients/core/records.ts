@@ -2,6 +2,7 @@ import {
   AbiCoder,
   Signature,
   TypedDataDomain,
+  TypedDataEncoder,
   concat,
   getBytes,
   hexlify,
@@ -10,7 +11,7 @@ import {
   solidityPacked,
   verifyTypedData,
 } from "ethers";
-import type { Signer } from "ethers";
+import type { Signer, SigningKey } from "ethers";
 import { RecordInput } from "./types";
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -24,9 +25,13 @@ export const ENDORSEMENT_TYPES = {
     { name: "attrs", type: "bytes32" },
     { name: "prev", type: "bytes32" },
     { name: "proposer", type: "address" },
+    { name: "issuedAt", type: "uint64" },
     { name: "deadline", type: "uint64" },
   ],
 };
+
+/** Longest a signature may live, `deadline - issuedAt` (`EvidenceLedger.MAX_SIGNATURE_WINDOW`). */
+export const MAX_SIGNATURE_WINDOW = 86_400n;
 
 /** The ledger's EIP-712 domain: bound to the chain and the ledger contract. */
 export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
@@ -36,6 +41,8 @@ export function ledgerDomain(chainId: bigint, ledger: string): TypedDataDomain {
 /** What an endorser signs. */
 export interface EndorsementMessage extends RecordInput {
   proposer: string;
+  /** When the endorsers signed: not after the commit's block time, not before a signer's admission. */
+  issuedAt: bigint;
   deadline: bigint;
 }
 
@@ -49,6 +56,8 @@ export interface CommittedRecord {
   prev: string;
   head: string;
   attestation: number;
+  /** When the endorsers signed (0 for votes and facts). */
+  issuedAt: bigint;
   deadline: bigint;
   /** Packed compact signatures (Signatures), endorser addresses (Votes) or the module (Fact). */
   endorsements: string;
@@ -66,8 +75,32 @@ export async function signEndorsement(
   domain: TypedDataDomain,
   message: EndorsementMessage,
 ): Promise<Endorsement> {
+  // A wallet signs the EIP-712 digest directly (the encoder and domain separator are reused);
+  // any other signer (a hardware or remote one) gets the typed data.
+  const key = (signer as { signingKey?: SigningKey }).signingKey;
+  if (key) {
+    const signature = key.sign(endorsementDigest(domain, message)).compactSerialized;
+    return { signer: await signer.getAddress(), signature };
+  }
   const raw = await signer.signTypedData(domain, ENDORSEMENT_TYPES, message);
   return { signer: await signer.getAddress(), signature: Signature.from(raw).compactSerialized };
+}
+
+let endorsementEncoder: TypedDataEncoder | undefined;
+const domainSeparators = new Map<string, string>();
+
+/** The EIP-712 digest an endorsement signs: the same as `TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, message)`. */
+export function endorsementDigest(domain: TypedDataDomain, message: EndorsementMessage): string {
+  endorsementEncoder ??= TypedDataEncoder.from(ENDORSEMENT_TYPES);
+  const key = `${domain.name}|${domain.version}|${String(domain.chainId)}|${String(domain.verifyingContract)}`;
+  let separator = domainSeparators.get(key);
+  if (!separator) {
+    separator = TypedDataEncoder.hashDomain(domain);
+    domainSeparators.set(key, separator);
+  }
+  return keccak256(
+    concat(["0x1901", separator, endorsementEncoder.hash(message as unknown as Record<string, unknown>)]),
+  );
 }
 
 /** Recovers the signer of a compact endorsement signature. */
@@ -123,7 +156,11 @@ export function nextHead(prev: string, hash: string): string {
 /** Salted content hash: keccak256(salt ‖ document). The salt keeps low-entropy documents unguessable. */
 export function contentHash(document: Uint8Array, salt: Uint8Array): string {
   if (salt.length !== 32) throw new Error(`salt must be 32 bytes, got ${salt.length}`);
-  return keccak256(concat([salt, document]));
+  // Hashed as bytes: `concat` would build a hex string twice the document's size first.
+  const bytes = new Uint8Array(32 + document.length);
+  bytes.set(salt, 0);
+  bytes.set(document, 32);
+  return keccak256(bytes);
 }
 
 /** A fresh 32-byte salt. */

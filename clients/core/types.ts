@@ -66,6 +66,7 @@ export enum MembershipAction {
   Remove = 1,
   EnableModule = 2,
   DisableModule = 3,
+  ChangeRole = 4,
 }
 
 export const ROLE_NAMES: Record<Role, string> = {
@@ -117,6 +118,8 @@ export const KIND_NAMES = [
   "DelinquencyListed",
   "LoanCancelled",
   "Disclosure",
+  "DefaultCured",
+  "DelinquencyCured",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

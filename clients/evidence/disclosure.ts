@@ -1,8 +1,10 @@
 import { hexlify } from "ethers";
-import { DisclosurePackage, openDisclosure } from "../store/disclosure";
+import { DISCLOSURE_VERSION, DisclosurePackage, manifestOf, openDisclosure } from "../store/disclosure";
+import type { DisclosureManifest } from "./bundle";
 import type { EncryptedDocument, OpaqueObject } from "./bundle";
 import type { SealedDocumentInput } from "./export";
 import type { DecryptHook } from "./verify";
+import { DISCLOSURE_SCHEME } from "./scheme";
 
 /**
  * Bridges the document store's disclosure packages (docs/DISCLOSURE.md) and evidence bundles: a
@@ -10,8 +12,7 @@ import type { DecryptHook } from "./verify";
  * opens them again for the verifier. Loaded only when needed: it pulls in the document store.
  */
 
-/** Scheme tag of sealed documents that came from a disclosure package. */
-export const DISCLOSURE_SCHEME = "colend-disclosure-v1";
+export { DISCLOSURE_SCHEME };
 
 /**
  * The items of `pkg` as sealed bundle documents. Each keeps what opening it needs (the package's
@@ -24,6 +25,7 @@ export function sealedDocumentsOf(pkg: DisclosurePackage): SealedDocumentInput[]
     encrypted: {
       scheme: DISCLOSURE_SCHEME,
       chainId: pkg.chainId,
+      ledger: pkg.ledger,
       court: pkg.court,
       caseId: pkg.caseId,
       arbitrator: pkg.arbitrator,
@@ -62,8 +64,9 @@ export function disclosureDecrypter(privateKey: string): DecryptHook {
     const key = obj(e.key);
     const pkg: DisclosurePackage = {
       format: "colend-disclosure",
-      version: 1,
+      version: DISCLOSURE_VERSION,
       chainId: str(e.chainId),
+      ledger: str(e.ledger),
       court: str(e.court),
       caseId: str(e.caseId),
       arbitrator: str(e.arbitrator),
@@ -87,4 +90,9 @@ export function disclosureDecrypter(privateKey: string): DecryptHook {
     const [opened] = openDisclosure(pkg, privateKey);
     return { salt: hexlify(opened.salt), document: opened.document };
   };
+}
+
+/** The manifest of a disclosure package, for `exportLoanBundle(..., { disclosures })`. */
+export function disclosureManifest(pkg: DisclosurePackage): DisclosureManifest {
+  return manifestOf(pkg);
 }

@@ -16,6 +16,7 @@ import {
   BundleRecord,
   CaseInfo,
   DecodedAttrs,
+  DisclosureManifest,
   EvidenceBundle,
   JsonValue,
   MembershipEvent,
@@ -70,6 +71,8 @@ export interface ExportOptions {
   caseId?: bigint | number;
   /** Batched records of the bundle's subjects, with their proofs. */
   batchProofs?: BatchProofInput[];
+  /** The manifests of the case's disclosures (`manifestOf(pkg)` of each package). */
+  disclosures?: DisclosureManifest[];
   /** First block to scan (default `book.deployBlock`). */
   fromBlock?: number;
   /** Last block to scan (default: the latest block when the export starts). */
@@ -114,6 +117,8 @@ export async function exportLoanBundle(
   const ledger = getAddress(book.ledger);
   const fromBlock = opts.fromBlock ?? book.deployBlock;
   const toBlock = opts.toBlock ?? (await provider.getBlockNumber());
+  const exportBlock = await provider.getBlock(toBlock);
+  if (!exportBlock || !exportBlock.hash) throw new ExportError(`block ${toBlock} not found`);
   const range = { fromBlock, toBlock };
   const logs = (filter: { address: string; topics: (string | string[] | null)[] }): Promise<Log[]> =>
     provider.getLogs({ ...filter, ...range }).then((l) => [...l].sort(byPosition));
@@ -233,6 +238,7 @@ export async function exportLoanBundle(
       prev: r.prev,
       head: r.head,
       attestation: { id: r.attestation, name: ATTESTATION_NAMES[r.attestation] ?? `Unknown(${r.attestation})` },
+      issuedAt: r.issuedAt.toString(),
       deadline: r.deadline.toString(),
       endorsements: r.endorsements,
       votes: undefined,
@@ -386,12 +392,31 @@ export async function exportLoanBundle(
     chainId: book.chainId,
     ledger,
     domain: { name: "colend", version: "1", chainId: book.chainId, verifyingContract: ledger },
+    exportedAt: { blockNumber: toBlock, blockHash: lower(exportBlock.hash), timestamp: exportBlock.timestamp },
     subjects,
     case: caseInfo,
     membership,
+    changes: [],
     modules,
     batches,
     batched,
+    disclosures: (opts.disclosures ?? []).map((d) => ({
+      header: {
+        chainId: d.header.chainId,
+        ledger: getAddress(d.header.ledger),
+        court: getAddress(d.header.court),
+        caseId: d.header.caseId,
+        arbitrator: getAddress(d.header.arbitrator),
+        recipientKey: lower(d.header.recipientKey),
+      },
+      items: d.items.map((i) => ({
+        contentHash: lower(i.contentHash),
+        subject: lower(i.subject),
+        kind: lower(i.kind),
+        documentHash: lower(i.documentHash),
+        keyHash: lower(i.keyHash),
+      })),
+    })),
     documents: [...documents.values()].sort((a, b) => order.get(a.contentHash)! - order.get(b.contentHash)!),
   };
 }
@@ -432,6 +457,7 @@ function parseRecord(log: Log): ParsedRecord {
     prev: lower(e.args.prev),
     head: lower(e.args.head),
     attestation: Number(e.args.attestation),
+    issuedAt: BigInt(e.args.issuedAt),
     deadline: BigInt(e.args.deadline),
     endorsements: lower(e.args.endorsements),
   };

@@ -13,7 +13,7 @@ const DOMAIN_TYPEHASH = getBytes(
 /** Same string as `EvidenceLedger.ENDORSEMENT_TYPEHASH`. */
 export const ENDORSEMENT_TYPEHASH = keccak256(
   toUtf8Bytes(
-    "Endorsement(bytes32 subject,bytes32 kind,bytes32 contentHash,bytes32 attrs,bytes32 prev,address proposer,uint64 deadline)",
+    "Endorsement(bytes32 subject,bytes32 kind,bytes32 contentHash,bytes32 attrs,bytes32 prev,address proposer,uint64 issuedAt,uint64 deadline)",
   ),
 );
 const ENDORSEMENT_TYPEHASH_BYTES = getBytes(ENDORSEMENT_TYPEHASH);
@@ -53,7 +53,7 @@ export function domainSeparator(domain: BundleDomain): string {
 
 /** Computes endorsement digests for one domain (what `EvidenceLedger.endorsementDigest` returns). */
 export class EndorsementHasher {
-  private readonly struct = new Uint8Array(8 * 32);
+  private readonly struct = new Uint8Array(9 * 32);
   private readonly outer = new Uint8Array(2 + 32 + 32);
 
   constructor(readonly domain: BundleDomain) {
@@ -62,7 +62,7 @@ export class EndorsementHasher {
     this.outer.set(getBytes(domainSeparator(domain)), 2);
   }
 
-  digest(r: SignedFields, proposer: string, deadline: bigint): string {
+  digest(r: SignedFields, proposer: string, issuedAt: bigint, deadline: bigint): string {
     const s = this.struct;
     s.fill(0);
     s.set(ENDORSEMENT_TYPEHASH_BYTES, 0);
@@ -72,7 +72,8 @@ export class EndorsementHasher {
     put(s, 4, r.attrs);
     put(s, 5, r.prev);
     put(s, 6, proposer);
-    putUint(s, 7, deadline);
+    putUint(s, 7, issuedAt);
+    putUint(s, 8, deadline);
     this.outer.set(getBytes(keccak256(s)), 34);
     return keccak256(this.outer);
   }

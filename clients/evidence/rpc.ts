@@ -1,6 +1,12 @@
+import http from "node:http";
+import https from "node:https";
 import { FetchRequest, JsonRpcProvider, Network, getAddress } from "ethers";
+import type { FetchGetUrlFunc, GetUrlResponse } from "ethers";
 import type { Provider } from "ethers";
 import { TOPIC, courtInterface, ledgerInterface } from "./abi";
+import type { Log } from "ethers";
+import { kindName } from "../core/types";
+import { oneLine } from "./bundle";
 import type { BundleRecord, EvidenceBundle } from "./bundle";
 
 /**
@@ -15,6 +21,8 @@ export interface RpcFindings {
   recordsAddedSince: Record<string, number>;
   /** Membership changes on chain after the bundle's history ends. */
   membershipChangesSince: number;
+  /** Records committed after the export block, per subject, by kind and block. */
+  laterRecords: Record<string, { kind: string; blockNumber: number }[]>;
   errors: string[];
 }
 
@@ -26,38 +34,117 @@ export class RpcUnavailableError extends Error {
   }
 }
 
-type Pos = readonly [block: number, logIndex: number];
-const before = (a: Pos, b: Pos): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 const lower = (s: string): string => s.toLowerCase();
 const short = (h: string): string => (h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h);
 
 const CONCURRENCY = 16;
+/** Default for `--rpc-timeout`: an unanswered request is given up after this long. */
+export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
+/** A node's answer larger than this is refused (a hostile endpoint could stream forever). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 async function inChunks<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(fn));
 }
 
+/**
+ * HTTP(S) transport for the verifier's provider: every request has a hard deadline after which
+ * its socket is destroyed (so an endpoint that accepts and never answers cannot keep the process
+ * alive), and answers are size-limited.
+ */
+function boundedGetUrl(timeoutMs: number, url: string): FetchGetUrlFunc {
+  return (req, signal) =>
+    new Promise<GetUrlResponse>((resolve, reject) => {
+      const target = new URL(req.url);
+      const mod = target.protocol === "https:" ? https : target.protocol === "http:" ? http : null;
+      if (!mod) return reject(new Error(`unsupported protocol ${target.protocol} (use http or https)`));
+      const headers: Record<string, string> = {};
+      for (const [k, v] of req) headers[k] = v;
+      const r = mod.request(target, { method: req.method, headers });
+      const fail = (message: string): void => {
+        r.destroy();
+        reject(new Error(message));
+      };
+      const timer = setTimeout(
+        () => fail(`${url} did not answer within ${+(timeoutMs / 1000).toFixed(1)} s (--rpc-timeout)`),
+        timeoutMs,
+      );
+      signal?.addListener(() => fail("request cancelled"));
+      r.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      r.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            clearTimeout(timer);
+            fail(`${url} sent an answer larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`);
+          } else chunks.push(c);
+        });
+        res.on("error", (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+        res.on("end", () => {
+          clearTimeout(timer);
+          const h: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") h[k] = v;
+          resolve({
+            statusCode: res.statusCode ?? 0,
+            statusMessage: res.statusMessage ?? "",
+            headers: h,
+            body: Buffer.concat(chunks),
+          });
+        });
+      });
+      if (req.body) r.write(Buffer.from(req.body));
+      r.end();
+    });
+}
+
 async function connect(
   rpc: string | Provider,
   chainId: bigint,
+  timeoutMs: number,
 ): Promise<{ provider: Provider; url?: string; own: boolean }> {
   if (typeof rpc !== "string") return { provider: rpc, own: false };
-  const request = new FetchRequest(rpc);
-  request.timeout = 15_000;
+  let request: FetchRequest;
+  try {
+    request = new FetchRequest(rpc);
+    new URL(rpc);
+  } catch {
+    throw new RpcUnavailableError(`--rpc ${oneLine(rpc, 80)} is not a URL`);
+  }
+  request.timeout = timeoutMs;
+  request.getUrlFunc = boundedGetUrl(timeoutMs, rpc);
   const provider = new JsonRpcProvider(request, undefined, { staticNetwork: Network.from(chainId), batchMaxCount: 50 });
   try {
     await provider.send("eth_chainId", []);
   } catch (e) {
     provider.destroy();
-    throw new RpcUnavailableError(`cannot reach ${rpc}: ${(e as Error).message.split("(")[0].trim()}`);
+    throw new RpcUnavailableError(`cannot reach ${rpc}: ${rpcReason(e)}`);
   }
   return { provider, url: rpc, own: true };
 }
 
+/** The short reason of an ethers/transport error, on one line. */
+function rpcReason(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string; error?: { message?: string } };
+  return oneLine(err.error?.message ?? err.shortMessage ?? err.message ?? String(e), 160);
+}
+
 /** Checks the bundle against a live chain: same records in the same transactions, same blocks, current heads. */
-export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provider): Promise<RpcFindings> {
-  const { provider, url, own } = await connect(rpc, BigInt(b.chainId));
-  const found: RpcFindings = { url, recordsAddedSince: {}, membershipChangesSince: 0, errors: [] };
+export async function checkAgainstChain(
+  b: EvidenceBundle,
+  rpc: string | Provider,
+  opts: { timeoutMs?: number } = {},
+): Promise<RpcFindings> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+  const { provider, url, own } = await connect(rpc, BigInt(b.chainId), timeoutMs);
+  const found: RpcFindings = { url, recordsAddedSince: {}, laterRecords: {}, membershipChangesSince: 0, errors: [] };
   const errors = found.errors;
   try {
     let liveChainId: bigint;
@@ -99,6 +186,7 @@ export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provide
         r.prev,
         r.head,
         r.attestation.id,
+        BigInt(r.issuedAt),
         BigInt(r.deadline),
         r.endorsements,
       ]);
@@ -140,38 +228,39 @@ export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provide
       }
     });
 
-    // Heads: the bundle's head, or an ancestor of the live head.
+    // The export point: the block the bundle says it was exported at is the chain's.
+    const at = b.exportedAt;
+    const exportBlock = await provider.getBlock(at.blockNumber);
+    if (!exportBlock) errors.push(`exportedAt: block ${at.blockNumber} does not exist on the chain`);
+    else if (lower(exportBlock.hash ?? "") !== lower(at.blockHash) || exportBlock.timestamp !== at.timestamp)
+      errors.push(`exportedAt: block ${at.blockNumber} has another hash or timestamp on the chain`);
+
+    // Completeness: every record of the bundle's subjects up to the export block is in the bundle;
+    // records after it are listed by kind.
     for (const s of b.subjects) {
-      const [live] = ledgerInterface.decodeFunctionResult(
-        "headOf",
-        await provider.call({ to: ledger, data: ledgerInterface.encodeFunctionData("headOf", [s.subject]) }),
-      );
-      if (lower(live) === lower(s.head)) {
-        found.recordsAddedSince[s.subject] = 0;
-        continue;
-      }
-      const from = s.records.length > 0 ? s.records[s.records.length - 1].blockNumber : 0;
       const logs = await provider.getLogs({
         address: ledger,
         topics: [TOPIC.RecordCommitted, s.subject],
-        fromBlock: from,
+        fromBlock: 0,
       });
-      const next = new Map<string, string>();
-      for (const l of logs) {
-        const e = ledgerInterface.parseLog(l)!;
-        next.set(lower(e.args.prev), lower(e.args.head));
-      }
-      let head = lower(s.head);
-      let added = 0;
-      while (next.has(head) && head !== lower(live)) {
-        head = next.get(head)!;
-        added++;
-      }
-      if (head === lower(live) && added > 0) found.recordsAddedSince[s.subject] = added;
-      else
+      logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
+      const label = `${s.role} chain ${short(s.subject)}`;
+      const upTo = logs.filter((l) => l.blockNumber <= at.blockNumber);
+      const later = logs.filter((l) => l.blockNumber > at.blockNumber);
+      const heads = upTo.map((l) => lower(ledgerInterface.parseLog(l)!.args.head as string));
+      const inBundle = new Set(s.records.map((r) => lower(r.head)));
+      const missing = upTo.filter((_, i) => !inBundle.has(heads[i]));
+      if (missing.length > 0) {
         errors.push(
-          `${s.role} chain ${short(s.subject)}: the live head ${short(live)} does not descend from the bundle's head ${short(s.head)}`,
+          `${label}: the bundle leaves out ${missing.length} record(s) committed at or before its export block ${at.blockNumber}: ${describeLogs(missing)}`,
         );
+      }
+      const live = new Set(heads);
+      for (const r of s.records)
+        if (!live.has(lower(r.head)))
+          errors.push(`${label}: record ${r.index} is not on the chain by the export block`);
+      found.recordsAddedSince[s.subject] = later.length;
+      if (later.length > 0) found.laterRecords[s.subject] = later.map(kindOfLog);
     }
 
     // Membership and modules: the bundle's history is the chain's, up to the export.
@@ -195,16 +284,12 @@ export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provide
         (m.type === "MemberRemoved" || lower(e.args.encryptionKey) === lower(m.encryptionKey ?? ""));
       if (!same) errors.push(`membership[${i}] (${m.type} ${m.account}) differs from the chain's membership history`);
     });
-    // Changes the bundle leaves out must all come after its last record, or the history hides one.
-    const last = all.reduce<Pos>(
-      (p, { r }) => (before(p, [r.blockNumber, r.logIndex]) ? [r.blockNumber, r.logIndex] : p),
-      [0, 0],
-    );
+    // Changes the bundle leaves out must all come after its export, or the history hides one.
     for (const l of memberLogs.slice(b.membership.length)) {
-      if (before([l.blockNumber, l.index], last)) {
+      if (l.blockNumber <= at.blockNumber) {
         const e = ledgerInterface.parseLog(l)!;
         errors.push(
-          `the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, before the bundle's last record`,
+          `the membership history omits ${e.name} ${e.args.account} at block ${l.blockNumber}, at or before the export block ${at.blockNumber}`,
         );
       }
     }
@@ -224,6 +309,9 @@ export async function checkAgainstChain(b: EvidenceBundle, rpc: string | Provide
     });
 
     if (b.case) await checkCaseOnChain(b, provider, errors);
+  } catch (e) {
+    if (e instanceof RpcUnavailableError) throw e;
+    throw new RpcUnavailableError(`the live chain${url ? ` ${url}` : ""} failed during the check: ${rpcReason(e)}`);
   } finally {
     if (own) (provider as JsonRpcProvider).destroy();
   }
@@ -255,4 +343,13 @@ async function checkCaseOnChain(b: EvidenceBundle, provider: Provider, errors: s
       awards[0].blockNumber === c.award.blockNumber;
     if (!sameAward) errors.push(`case ${c.caseId}: the bundle's award differs from the AwardIssued event on chain`);
   }
+}
+
+function kindOfLog(l: Log): { kind: string; blockNumber: number } {
+  return { kind: kindName(lower(l.topics[2])), blockNumber: l.blockNumber };
+}
+
+function describeLogs(logs: Log[]): string {
+  const shown = logs.slice(0, 8).map((l) => `${kindName(lower(l.topics[2]))} (block ${l.blockNumber})`);
+  return shown.join(", ") + (logs.length > shown.length ? `, and ${logs.length - shown.length} more` : "");
 }

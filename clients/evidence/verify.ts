@@ -1,16 +1,28 @@
-import { Transaction, getAddress, getBytes, hexlify } from "ethers";
+import { Transaction, TypedDataEncoder, getAddress, getBytes, hexlify } from "ethers";
 import type { Provider } from "ethers";
 import { attrsHash, contentHash as saltedHash, nextHead, recordHash } from "../core/records";
-import { Attestation, KIND_NAMES, Kind, ROLE_NAMES, Role, Subject, ZERO_HASH, kindName } from "../core/types";
+import {
+  Attestation,
+  KIND_NAMES,
+  Kind,
+  MembershipAction,
+  ROLE_NAMES,
+  Role,
+  Subject,
+  ZERO_HASH,
+  kindName,
+} from "../core/types";
 import { SELECTOR, ledgerInterface } from "./abi";
 import {
   BundleDocument,
   BundleReadError,
+  oneLine,
   BundleRecord,
   CaseInfo,
   DecodedAttrs,
   EncryptedDocument,
   EvidenceBundle,
+  MembershipChange,
   MembershipEvent,
   ModuleEvent,
   checkBundleShape,
@@ -19,6 +31,9 @@ import {
 } from "./bundle";
 import { EndorsementHasher, batchLeafHash, processProof, recoverCompact } from "./hashing";
 import { RpcFindings, RpcUnavailableError, checkAgainstChain } from "./rpc";
+import type { ConsortiumAnchor } from "./consortium";
+import { DISCLOSURE_SCHEME } from "./scheme";
+import { manifestHashOf } from "../store/manifest";
 
 export { RpcUnavailableError };
 export type { RpcFindings };
@@ -27,6 +42,20 @@ export type { RpcFindings };
 export type RowChain = "loan" | "case" | "subject" | "batch" | "batched";
 /** Whether a row's document was checked. */
 export type DocumentStatus = "verified" | "sealed" | "none" | "failed";
+/** The overall verdict: everything proven, nothing failed but something unproven offline, or failed. */
+export type VerdictStatus = "verified" | "unproven" | "failed";
+
+/**
+ * What the signatures prove about when a record was committed: `from`/`to` are the bounds the
+ * ledger enforced on the endorsers' signed times (directly, or through the hash chain: a record
+ * is after every earlier record of its chain and before every later one), null where no majority
+ * signature bounds it.
+ */
+export interface TimeProof {
+  from: number | null;
+  to: number | null;
+  proven: boolean;
+}
 
 /** The verdict on one record (a chain record, a batch root, or a batched record). */
 export interface RecordVerdict {
@@ -46,12 +75,23 @@ export interface RecordVerdict {
   document: DocumentStatus;
   /** Committed after the case was filed: not evidence of what was known at filing. */
   postFiling: boolean;
+  /** The record's time as far as signatures bound it. */
+  time: TimeProof;
   ok: boolean;
   reasons: string[];
+  /** What about this record cannot be proven offline (it does not fail, but it is not verified). */
+  unproven: string[];
 }
 
 export interface VerifyReport {
+  /** Nothing failed (true also when some things are only unproven: see `status`). */
   ok: boolean;
+  status: VerdictStatus;
+  /** Where the consortium (chain, ledger, founders) came from. */
+  anchor: "trust-file" | "bundle" | "live-chain";
+  /** What cannot be proven offline, each naming what and why. */
+  unproven: string[];
+  exportedAt: { blockNumber: number; timestamp: number } | null;
   chainId: string | null;
   ledger: string | null;
   caseId: string | null;
@@ -80,6 +120,10 @@ export interface VerifyOptions {
   rpc?: string | Provider;
   /** Opens sealed documents so they can be checked too. */
   decrypt?: DecryptHook;
+  /** The consortium file: the chain, ledger and founders the bundle is judged against. */
+  trust?: ConsortiumAnchor;
+  /** With `rpc` as a URL: give up on an unanswered request after this many ms (default 10 s). */
+  rpcTimeoutMs?: number;
 }
 
 type Pos = readonly [block: number, logIndex: number];
@@ -205,6 +249,202 @@ class ModuleTimeline {
   }
 }
 
+/** EIP-712 type of a membership change signed by the banks (INTERFACES item 2). */
+export const MEMBERSHIP_CHANGE_TYPES = {
+  MembershipChange: [
+    { name: "action", type: "uint8" },
+    { name: "account", type: "address" },
+    { name: "role", type: "uint8" },
+    { name: "data", type: "bytes32" },
+    { name: "epoch", type: "uint64" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+/** Which `MembershipAction` each history event is. */
+const ACTION_OF = (e: MembershipEvent | ModuleEvent): number =>
+  "type" in e
+    ? e.type === "MemberAdmitted"
+      ? MembershipAction.Admit
+      : MembershipAction.Remove
+    : e.enabled
+      ? MembershipAction.EnableModule
+      : MembershipAction.DisableModule;
+
+/**
+ * The consortium as proven from the trust anchor: founders and genesis modules from the consortium
+ * file, then every later membership or module change only if more than half of the banks of the
+ * proven membership signed it for its epoch. Changes without such signatures stay out of the
+ * proven timelines and are listed as unproven offline; forged or misplaced signed changes fail.
+ */
+class MembershipProver {
+  readonly members: MembershipTimeline;
+  readonly modules: ModuleTimeline;
+
+  constructor(
+    b: EvidenceBundle,
+    trust: ConsortiumAnchor,
+    domain: { name: string; version: string; chainId: string; verifyingContract: string },
+    errors: string[],
+    unproven: string[],
+  ) {
+    const sink: string[] = [];
+    if (b.chainId !== trust.chainId)
+      errors.push(`the bundle is for chain ${b.chainId}, the consortium file for chain ${trust.chainId}`);
+    if (lower(b.ledger) !== lower(trust.ledger))
+      errors.push(`the bundle's ledger ${b.ledger} is not the consortium's ledger ${trust.ledger}`);
+    const founders = trust.founders.length;
+    trust.founders.forEach((f, i) => {
+      const m = b.membership[i];
+      const where = `membership[${i}]`;
+      if (!m || m.type !== "MemberAdmitted") {
+        errors.push(`${where}: the consortium file's founder ${i + 1}, ${f.name} (${f.account}), is not admitted here`);
+        return;
+      }
+      if (lower(m.account) !== lower(f.account))
+        errors.push(`${where}: founder ${i + 1} is ${f.account} (${f.name}) in the consortium file, not ${m.account}`);
+      else {
+        if (m.role.id !== f.role.id)
+          errors.push(
+            `${where}: ${f.name} (${f.account}) founded the consortium as ${f.role.name}, not as ${m.role.name}`,
+          );
+        if (m.name !== f.name)
+          errors.push(
+            `${where}: ${f.account} is named ${JSON.stringify(m.name)} here but ${JSON.stringify(f.name)} in the consortium file (renamed member)`,
+          );
+        if (lower(m.encryptionKey ?? "") !== lower(f.encryptionKey))
+          errors.push(`${where}: ${f.name}'s encryption key is not the one in the consortium file`);
+      }
+      if (m.txHash !== b.membership[0].txHash)
+        errors.push(`${where}: a founder is admitted in the deployment transaction, not in ${short(m.txHash)}`);
+    });
+    if (b.membership.length > founders && b.membership[founders].txHash === b.membership[0].txHash)
+      errors.push(
+        `membership[${founders}]: ${b.membership[founders].account} is admitted at deployment but is no founder in the consortium file`,
+      );
+
+    // Signed changes, in epoch order with no gap.
+    const byTx = new Map<string, MembershipChange[]>();
+    b.changes.forEach((c, i) => {
+      if (c.epoch !== i) errors.push(`changes[${i}]: epoch ${c.epoch}, expected ${i}: a membership change is missing`);
+      const list = byTx.get(lower(c.txHash)) ?? [];
+      list.push(c);
+      byTx.set(lower(c.txHash), list);
+    });
+
+    type Ev = { pos: Pos; e: MembershipEvent | ModuleEvent; where: string; genesis: boolean };
+    const history: Ev[] = [
+      ...b.membership.map((e, i) => ({
+        pos: [e.blockNumber, e.logIndex] as Pos,
+        e,
+        where: `membership[${i}]`,
+        genesis: i < founders,
+      })),
+      ...b.modules.map((e, i) => ({
+        pos: [e.blockNumber, e.logIndex] as Pos,
+        e,
+        where: `modules[${i}]`,
+        genesis:
+          e.enabled &&
+          (trust.modules ?? []).some((m) => lower(m) === lower(e.module)) &&
+          !b.modules.slice(0, i).some((x) => lower(x.module) === lower(e.module)),
+      })),
+    ].sort((x, y) => (before(x.pos, y.pos) ? -1 : before(y.pos, x.pos) ? 1 : 0));
+
+    const provenMembers: MembershipEvent[] = [];
+    const provenModules: ModuleEvent[] = [];
+    let timeline = new MembershipTimeline([], sink);
+    const used = new Set<MembershipChange>();
+    for (const { pos, e, where, genesis } of history) {
+      const isModule = !("type" in e);
+      const account = isModule ? (e as ModuleEvent).module : (e as MembershipEvent).account;
+      const what = isModule
+        ? `${(e as ModuleEvent).enabled ? "enabling" : "disabling"} module ${account}`
+        : `${(e as MembershipEvent).type} ${account}`;
+      let proven = genesis;
+      if (!genesis) {
+        const change = (byTx.get(lower(e.txHash)) ?? []).find(
+          (c) => !used.has(c) && lower(c.account) === lower(account) && c.action === ACTION_OF(e),
+        );
+        if (!change || change.signatures === "0x") {
+          unproven.push(
+            `${where} (${what}, block ${e.blockNumber}): no signatures of the banks carry it: unproven offline (check with --rpc)`,
+          );
+        } else {
+          used.add(change);
+          const why = checkChange(change, e, pos, timeline, domain);
+          if (why) errors.push(`${where} (${what}): ${why}`);
+          else proven = true;
+        }
+      }
+      if (!proven) continue;
+      if (isModule) provenModules.push(e as ModuleEvent);
+      else {
+        provenMembers.push(e as MembershipEvent);
+        timeline = new MembershipTimeline(provenMembers, sink);
+      }
+    }
+    b.changes.forEach((c, i) => {
+      if (!used.has(c) && c.signatures !== "0x")
+        errors.push(
+          `changes[${i}] (epoch ${c.epoch}, ${c.account}): no membership or module event of the bundle is this change`,
+        );
+    });
+    this.members = timeline;
+    this.modules = new ModuleTimeline(provenModules, sink);
+  }
+}
+
+/** Why a signed membership change does not prove `e` at `pos`, or null if it does. */
+function checkChange(
+  c: MembershipChange,
+  e: MembershipEvent | ModuleEvent,
+  pos: Pos,
+  proven: MembershipTimeline,
+  domain: { name: string; version: string; chainId: string; verifyingContract: string },
+): string | null {
+  if (c.blockNumber !== pos[0]) return `its signed change is in block ${c.blockNumber}, the event in block ${pos[0]}`;
+  if ("type" in e && c.role !== e.role.id) return `its signed change is for role ${c.role}, not ${e.role.id}`;
+  const issuedAt = BigInt(c.issuedAt);
+  const deadline = BigInt(c.deadline);
+  if (BigInt(c.timestamp) < issuedAt || BigInt(c.timestamp) > deadline)
+    return `its block time ${c.timestamp} is outside the window its signers signed (${c.issuedAt}..${c.deadline})`;
+  const blob = getBytes(c.signatures);
+  const voting = proven.votingCountAt(pos);
+  const majority = Math.floor(voting / 2) + 1;
+  if (blob.length % 64 !== 0) return `signatures: ${blob.length} bytes is not a whole number of 64-byte signatures`;
+  if (blob.length / 64 > voting)
+    return `${blob.length / 64} signatures, but only ${voting} banks could sign: at most one per bank is accepted`;
+  const digest = TypedDataEncoder.hash(domain, MEMBERSHIP_CHANGE_TYPES, {
+    action: c.action,
+    account: c.account,
+    role: c.role,
+    data: c.data,
+    epoch: c.epoch,
+    issuedAt,
+    deadline,
+  });
+  let last = 0n;
+  let valid = 0;
+  for (let i = 0; i < blob.length; i += 64) {
+    let signer: string;
+    try {
+      signer = recoverCompact(digest, hexlify(blob.subarray(i, i + 64)));
+    } catch {
+      return `signature ${i / 64} is not a valid signature`;
+    }
+    if (BigInt(signer) <= last) return `signature ${i / 64} is repeated or out of order`;
+    last = BigInt(signer);
+    const why = proven.notVotingReason(getAddress(signer), pos);
+    if (why) return `signature ${i / 64} is not a proven bank's: ${why}`;
+    valid++;
+  }
+  if (valid < majority)
+    return `signed by ${valid} bank(s); more than half of the ${voting} proven banks (${majority}) must sign`;
+  return null;
+}
+
 // ---------------------------------------------------------------- entry point
 
 /**
@@ -220,6 +460,10 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
   if (schemaErrors.length > 0) {
     return {
       ok: false,
+      status: "failed",
+      anchor: opts.trust ? "trust-file" : "bundle",
+      unproven: [],
+      exportedAt: null,
       chainId: null,
       ledger: null,
       caseId: null,
@@ -240,16 +484,30 @@ export async function verifyBundle(input: unknown, opts: VerifyOptions = {}): Pr
         const clear = await opts.decrypt(d);
         opened.set(lower(d.contentHash), { salt: hexlify(clear.salt), document: clear.document });
       } catch (e) {
-        opened.set(lower(d.contentHash), { error: (e as Error).message });
+        opened.set(lower(d.contentHash), { error: oneLine((e as Error).message) });
       }
     }
   }
-  const report = new Verifier(bundle, opened).run();
+  const report = new Verifier(bundle, opened, opts.trust).run();
   if (opts.rpc !== undefined) {
-    report.rpc = await checkAgainstChain(bundle, opts.rpc);
+    report.rpc = await checkAgainstChain(bundle, opts.rpc, { timeoutMs: opts.rpcTimeoutMs });
     report.errors.push(...report.rpc.errors.map((e) => `live chain: ${e}`));
     report.ok = report.errors.length === 0;
+    if (report.ok && report.unproven.length > 0) {
+      // The live chain holds what offline verification could not prove: the blocks and their
+      // times, the membership and module histories, and every record up to the export.
+      report.notes.push(
+        `${report.unproven.length} point(s) unproven offline were checked against the live chain: ${report.unproven.map((u) => u.split(":")[0]).join("; ")}`,
+      );
+      report.unproven = [];
+      for (const r of report.records) {
+        r.unproven = [];
+        r.time.proven = true; // each block's time is the chain's
+      }
+      if (!opts.trust) report.anchor = "live-chain";
+    }
   }
+  report.status = report.errors.length > 0 ? "failed" : report.unproven.length > 0 ? "unproven" : "verified";
   report.stats.ms = performance.now() - started;
   return report;
 }
@@ -274,11 +532,17 @@ class Verifier {
   private readonly usedDocuments = new Set<string>();
   private readonly docCounts = { verified: 0, sealed: 0, failed: 0 };
   private readonly blocks = new Map<number, { hash: string; timestamp: number; where: string }>();
+  private readonly unproven: string[] = [];
+  /** The consortium proven from the trust anchor (absent without one: then nothing is proven). */
+  private readonly proven?: MembershipProver;
+  /** Time bounds each record's own signatures set, before the chain spreads them. */
+  private readonly ownTime = new Map<RecordVerdict, { from: number | null; to: number | null }>();
   private recoveries = 0;
 
   constructor(
     private readonly b: EvidenceBundle,
     private readonly opened: Map<string, Opened>,
+    private readonly trust?: ConsortiumAnchor,
   ) {
     this.chainId = BigInt(b.chainId);
     this.ledger = lower(b.ledger);
@@ -299,6 +563,12 @@ class Verifier {
     });
     this.membership = new MembershipTimeline(b.membership, this.errors);
     this.modules = new ModuleTimeline(b.modules, this.errors);
+    if (trust) this.proven = new MembershipProver(b, trust, this.hasher.domain, this.errors, this.unproven);
+    else {
+      this.unproven.push(
+        "consortium: the chain id, the ledger address and the founding members are the bundle's own word: pass --trust FILE (the consortium file published when it was formed) to prove them",
+      );
+    }
     b.documents.forEach((doc, i) => {
       const h = lower(doc.contentHash);
       if (this.documents.has(h)) this.errors.push(`documents[${i}]: a second document for contentHash ${h}`);
@@ -319,6 +589,9 @@ class Verifier {
     const frozen = b.case ? this.checkCase() : undefined;
     this.verifyBatches(subjects);
     this.checkBlockTimes();
+    this.checkExportPoint();
+    this.checkSealedDocuments();
+    this.checkDisclosures();
     b.documents.forEach((doc, i) => {
       if (!this.usedDocuments.has(lower(doc.contentHash))) {
         this.errors.push(`documents[${i}]: contentHash ${doc.contentHash} belongs to no record in the bundle`);
@@ -326,9 +599,15 @@ class Verifier {
     });
     for (const row of this.rows) {
       for (const r of row.reasons) this.errors.push(`${rowLabel(row)}: ${r}`);
+      if (row.reasons.length === 0) for (const u of row.unproven) this.unproven.push(`${rowLabel(row)}: ${u}`);
     }
+    this.summariseTimes();
     return {
       ok: this.errors.length === 0,
+      status: this.errors.length > 0 ? "failed" : this.unproven.length > 0 ? "unproven" : "verified",
+      anchor: this.trust ? "trust-file" : "bundle",
+      unproven: this.unproven,
+      exportedAt: { blockNumber: b.exportedAt.blockNumber, timestamp: b.exportedAt.timestamp },
       chainId: b.chainId,
       ledger: b.ledger,
       caseId: b.case?.caseId ?? null,
@@ -348,6 +627,198 @@ class Verifier {
     };
   }
 
+  // ------------------------------------------------ times, export point, sealed documents
+
+  /**
+   * Spreads the signed time bounds along a chain (a record comes after every earlier record of its
+   * chain and before every later one: the endorsers of a later record signed the head that holds
+   * it) and checks each record's stated block time against them.
+   */
+  private spreadTimes(rows: RecordVerdict[], records: BundleRecord[]): void {
+    let from: number | null = null;
+    rows.forEach((row) => {
+      const own = this.ownTime.get(row)!;
+      if (own.from !== null) from = from === null ? own.from : Math.max(from, own.from);
+      row.time.from = from;
+    });
+    let to: number | null = null;
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const own = this.ownTime.get(rows[i])!;
+      if (own.to !== null) to = to === null ? own.to : Math.min(to, own.to);
+      rows[i].time.to = to;
+    }
+    rows.forEach((row, i) => {
+      const t = records[i].timestamp;
+      const { from: lo, to: hi } = row.time;
+      if (lo !== null && t < lo) {
+        row.reasons.push(
+          `its block time ${isoTime(t)} is before ${isoTime(lo)}, the earliest time the endorsers of it or of an earlier record signed: the time was altered`,
+        );
+      }
+      if (hi !== null && t > hi) {
+        row.reasons.push(
+          `its block time ${isoTime(t)} is after ${isoTime(hi)}, the latest time the endorsers of it or of a later record allowed: the time was altered`,
+        );
+      }
+      row.time.proven = lo !== null && hi !== null;
+      row.ok = row.reasons.length === 0;
+    });
+  }
+
+  /** One line per chain for the records whose times no majority signature bounds on both sides. */
+  private summariseTimes(): void {
+    if (!this.trust) return; // the anchor itself is unproven: said once
+    const groups = new Map<string, number[]>();
+    for (const row of this.rows) {
+      if (row.chain === "batched" || row.time.proven || row.reasons.length > 0) continue;
+      const key = row.chain === "batch" ? "batch root" : `${row.chain} record`;
+      groups.set(key, [...(groups.get(key) ?? []), row.index]);
+    }
+    for (const [key, indexes] of groups) {
+      this.unproven.push(
+        `times: the block times of ${key}${indexes.length > 1 ? "s" : ""} ${ranges(indexes)} are the bundle's word: no majority signature bounds them on both sides (check with --rpc)`,
+      );
+    }
+  }
+
+  /** Everything in the bundle is from at or before the block it says it was exported at. */
+  private checkExportPoint(): void {
+    const at = this.b.exportedAt;
+    const seen = this.blocks.get(at.blockNumber);
+    if (seen && (seen.hash !== lower(at.blockHash) || seen.timestamp !== at.timestamp)) {
+      this.errors.push(`exportedAt: block ${at.blockNumber} has another hash or timestamp than in ${seen.where}`);
+    }
+    for (const [n, blk] of this.blocks) {
+      if (n > at.blockNumber) {
+        this.errors.push(`${blk.where}: block ${n} is after the block the bundle was exported at (${at.blockNumber})`);
+      } else if (blk.timestamp > at.timestamp) {
+        this.errors.push(`${blk.where}: its block time is after the export block's time ${isoTime(at.timestamp)}`);
+      }
+    }
+    const events = [...this.b.membership, ...this.b.modules, ...this.b.changes];
+    if (events.some((e) => e.blockNumber > at.blockNumber)) {
+      this.errors.push(`membership: a change is dated after the block the bundle was exported at (${at.blockNumber})`);
+    }
+    const c = this.b.case;
+    if (c && (c.openedBlock > at.blockNumber || (c.award && c.award.blockNumber > at.blockNumber))) {
+      this.errors.push(`case ${c.caseId}: dated after the block the bundle was exported at (${at.blockNumber})`);
+    }
+    this.unproven.push(
+      `completeness: that the bundle holds every record of its subjects up to block ${at.blockNumber} (its export) is the exporter's word offline (check with --rpc)`,
+    );
+  }
+
+  /**
+   * A document sealed to the arbitrator names the chain, the ledger, the court and the case, and is
+   * wrapped to the key the case's arbitrator registered: checked here, before anyone opens it.
+   */
+  private checkSealedDocuments(): void {
+    const c = this.b.case;
+    this.b.documents.forEach((d, i) => {
+      if (isPlainDocument(d)) return;
+      const e = d.encrypted;
+      const where = `documents[${i}] (sealed)`;
+      if (e.scheme !== DISCLOSURE_SCHEME) {
+        this.errors.push(
+          `${where}: sealed in scheme ${JSON.stringify(oneLine(String(e.scheme), 40))}, which this verifier cannot check (expected "${DISCLOSURE_SCHEME}")`,
+        );
+        return;
+      }
+      if (e.chainId !== this.b.chainId)
+        this.errors.push(
+          `${where}: sealed for chain ${oneLine(String(e.chainId), 80)}, not this bundle's chain ${this.b.chainId}`,
+        );
+      if (typeof e.ledger !== "string" || lower(e.ledger) !== this.ledger)
+        this.errors.push(
+          `${where}: sealed for ledger ${oneLine(String(e.ledger), 80)}, not this bundle's ledger ${this.b.ledger}`,
+        );
+      if (!c) {
+        this.errors.push(`${where}: a sealed document belongs to an arbitration case, and this bundle has none`);
+        return;
+      }
+      if (typeof e.court !== "string" || lower(e.court) !== lower(c.court))
+        this.errors.push(`${where}: sealed for another court than the case's ${c.court}`);
+      if (e.caseId !== c.caseId)
+        this.errors.push(`${where}: sealed for case ${oneLine(String(e.caseId), 80)}, not case ${c.caseId}`);
+      if (typeof e.arbitrator !== "string" || lower(e.arbitrator) !== lower(c.arbitrator))
+        this.errors.push(
+          `${where}: sealed for ${oneLine(String(e.arbitrator), 80)}, not the case's arbitrator ${c.arbitrator}`,
+        );
+      const registered = this.registeredKey(c.arbitrator);
+      const recipient = typeof e.key === "object" ? e.key.recipient : undefined;
+      if (!registered)
+        this.errors.push(
+          `${where}: the case's arbitrator ${c.arbitrator} registered no encryption key in the bundle's membership`,
+        );
+      else if (
+        typeof e.recipientKey !== "string" ||
+        lower(e.recipientKey) !== registered ||
+        typeof recipient !== "string" ||
+        lower(recipient) !== registered
+      )
+        this.errors.push(
+          `${where}: wrapped to a key that is not the one the arbitrator ${c.arbitrator} registered (${short(registered)})`,
+        );
+    });
+  }
+
+  /**
+   * Every disclosure of the case: its manifest hashes to a `Disclosure` record of the case chain,
+   * is addressed to this chain, ledger, court, case and the arbitrator's registered key, and every
+   * document it names is in the bundle. A Disclosure record without its manifest is unproven: which
+   * documents it disclosed cannot be told.
+   */
+  private checkDisclosures(): void {
+    const c = this.b.case;
+    const caseChain = c ? this.b.subjects.find((s) => s.role === "case") : undefined;
+    const records = (caseChain?.records ?? []).filter((r) => lower(r.kind.id) === lower(Kind.Disclosure));
+    const matched = new Set<number>();
+    this.b.disclosures.forEach((m, i) => {
+      const where = `disclosures[${i}]`;
+      if (!c)
+        return void this.errors.push(`${where}: a disclosure belongs to an arbitration case, and this bundle has none`);
+      const h = m.header;
+      const problems: string[] = [];
+      if (h.chainId !== this.b.chainId) problems.push(`chain ${h.chainId}`);
+      if (lower(h.ledger) !== this.ledger) problems.push(`ledger ${h.ledger}`);
+      if (lower(h.court) !== lower(c.court)) problems.push(`court ${h.court}`);
+      if (h.caseId !== c.caseId) problems.push(`case ${h.caseId}`);
+      if (lower(h.arbitrator) !== lower(c.arbitrator)) problems.push(`arbitrator ${h.arbitrator}`);
+      const registered = this.registeredKey(c.arbitrator);
+      if (!registered || lower(h.recipientKey) !== registered) problems.push("a key the arbitrator did not register");
+      if (problems.length > 0) this.errors.push(`${where}: addressed to ${problems.join(", ")}, not to this case`);
+      const hash = manifestHashOf(h, m.items);
+      const k = records.findIndex((r) => lower(r.contentHash) === hash);
+      if (k < 0) {
+        this.errors.push(`${where}: its manifest hash ${short(hash)} is on no Disclosure record of the case chain`);
+        return;
+      }
+      matched.add(k);
+      m.items.forEach((item) => {
+        if (!this.documents.has(lower(item.contentHash))) {
+          this.errors.push(
+            `${where}: document ${short(item.contentHash)} was disclosed in the case (case record ${records[k].index}) but is missing from the bundle`,
+          );
+        }
+      });
+    });
+    records.forEach((r, k) => {
+      if (!matched.has(k)) {
+        this.unproven.push(
+          `case record ${r.index} (Disclosure): the bundle carries no manifest for it, so whether every document it disclosed is here cannot be checked`,
+        );
+      }
+    });
+  }
+
+  /** The encryption key `account` registered at admission (from the consortium file for founders). */
+  private registeredKey(account: string): string | undefined {
+    const founder = this.trust?.founders.find((f) => lower(f.account) === lower(account));
+    if (founder) return lower(founder.encryptionKey);
+    const admitted = this.b.membership.find((m) => m.type === "MemberAdmitted" && lower(m.account) === lower(account));
+    return admitted?.encryptionKey ? lower(admitted.encryptionKey) : undefined;
+  }
+
   private checkSubjectId(role: string, id: string | undefined, subject: string): void {
     if (id === undefined || role === "subject") return;
     const expected = lower(role === "loan" ? Subject.loan(BigInt(id)) : Subject.arbitrationCase(BigInt(id)));
@@ -357,6 +828,7 @@ class Verifier {
   // ------------------------------------------------ chains
 
   private verifyChain(role: RowChain, subject: string, records: BundleRecord[], head: string): void {
+    const chainRows: RecordVerdict[] = [];
     let prevHead = ZERO_HASH;
     let prevPos: Pos = [-1, -1];
     records.forEach((r, i) => {
@@ -378,7 +850,9 @@ class Verifier {
       prevPos = pos;
       this.verifyRecord(row, subject, r);
       prevHead = lower(r.head);
+      chainRows.push(row);
     });
+    this.spreadTimes(chainRows, records);
     if (head !== prevHead) {
       this.errors.push(
         `${role} chain ${short(subject)}: its head ${short(head)} is not the last record's head ${short(prevHead)} (records missing at the end, or added)`,
@@ -400,10 +874,13 @@ class Verifier {
       quorum: null,
       document: "none",
       postFiling: false,
+      time: { from: null, to: null, proven: false },
       ok: true,
       reasons: [],
+      unproven: [],
     };
     this.rows.push(row);
+    this.ownTime.set(row, { from: null, to: null });
     return row;
   }
 
@@ -533,18 +1010,29 @@ class Verifier {
     if (deadline < BigInt(r.timestamp)) {
       row.reasons.push(`endorsement deadline ${r.deadline} passed before the record's block time ${r.timestamp}`);
     }
+    const issuedAt = BigInt(r.issuedAt);
+    if (issuedAt > BigInt(r.timestamp)) {
+      row.reasons.push(`signatures issued at ${r.issuedAt}, after the record's block time ${r.timestamp}`);
+    }
     const blob = getBytes(r.endorsements);
     const voting = this.membership.votingCountAt(pos);
     row.quorum = quorumFor(voting);
+    row.signers = 0;
     if (blob.length % 64 !== 0) {
       row.reasons.push(`endorsements: ${blob.length} bytes is not a whole number of 64-byte signatures`);
-      row.signers = 0;
       return;
     }
-    const digest = this.hasher.digest(fields, r.proposer, deadline);
+    // Bounded work: one signature per voting member at most, checked before any recovery.
+    if (blob.length / 64 > voting) {
+      row.reasons.push(
+        `${blob.length / 64} signatures, but only ${voting} voting members at block ${r.blockNumber}: at most one per member is accepted (none recovered)`,
+      );
+      return;
+    }
+    const digest = this.hasher.digest(fields, r.proposer, issuedAt, deadline);
     const proposer = lower(r.proposer);
     let last = 0n;
-    let valid = 0;
+    const signers: string[] = [];
     for (let i = 0; i * 64 < blob.length; i++) {
       let signer: string;
       try {
@@ -571,15 +1059,37 @@ class Verifier {
         row.reasons.push(`signature ${i} does not count: ${why} (forged, foreign or stale signature)`);
         continue;
       }
-      valid++;
+      signers.push(signer);
       row.endorsers.push(getAddress(signer));
     }
-    row.signers = valid;
-    if (valid < row.quorum) {
+    row.signers = signers.length;
+    if (signers.length < row.quorum) {
       row.reasons.push(
-        `${valid} valid endorsements; quorum at block ${r.blockNumber} is ${row.quorum} (${voting} voting members)`,
+        `${signers.length} valid endorsements; quorum at block ${r.blockNumber} is ${row.quorum} (${voting} voting members)`,
       );
     }
+    // The ledger refused any signature past its deadline: the block time is at most the deadline.
+    if (this.provenQuorum(row, r.proposer, signers, pos)) this.ownTime.get(row)!.to = Number(deadline);
+  }
+
+  /**
+   * Whether the record's endorsers are a quorum of the consortium proven from the trust anchor
+   * (with the larger of the bundle's and the proven member counts, so an unproven removal never
+   * lowers the quorum); says why not in `row.unproven`. Without a trust anchor nothing is proven.
+   */
+  private provenQuorum(row: RecordVerdict, proposer: string, signers: string[], pos: Pos): boolean {
+    const proven = this.proven?.members;
+    if (!proven) return false;
+    const quorum = quorumFor(Math.max(this.membership.votingCountAt(pos), proven.votingCountAt(pos)));
+    const counted = signers.filter((s) => proven.notVotingReason(getAddress(s), pos) === null).length;
+    const proposerWhy = proven.notVotingReason(getAddress(proposer), pos);
+    if (proposerWhy) row.unproven.push(`its proposer is not a member proven from the consortium file (${proposerWhy})`);
+    if (counted < quorum) {
+      row.unproven.push(
+        `${counted} of its endorsers are banks proven from the consortium file; it needs ${quorum}: the others rest on membership changes unproven offline`,
+      );
+    }
+    return proposerWhy === null && counted >= quorum;
   }
 
   /** A signed transaction of a trail: parsed, hash-checked, bound to this chain. */
@@ -652,6 +1162,13 @@ class Verifier {
       row.signers = 0;
       return;
     }
+    if (blob.length / 20 > voting) {
+      row.reasons.push(
+        `${blob.length / 20} endorsers listed, but only ${voting} voting members at the proposal: at most one vote per member is accepted (none checked)`,
+      );
+      row.signers = 0;
+      return;
+    }
     const endorsers: string[] = [];
     for (let i = 0; i < blob.length; i += 20) endorsers.push(lower(hexlify(blob.subarray(i, i + 20))));
     if (votes.endorsements.length !== endorsers.length) {
@@ -661,6 +1178,7 @@ class Verifier {
     }
     const expectedData = lower(SELECTOR.endorse + id.slice(2));
     const seen = new Set<string>();
+    const voters: string[] = [];
     let valid = 0;
     let committedByAVote = false;
     endorsers.forEach((endorser, i) => {
@@ -690,11 +1208,14 @@ class Verifier {
       if (admitted && !before(admitted, proposalPos)) fail(`joined after the proposal and may not vote on it`);
       if (ok) {
         valid++;
+        voters.push(endorser);
         row.endorsers.push(getAddress(endorser));
       }
     });
     if (!committedByAVote) row.reasons.push(`the record's transaction is none of its endorsement transactions`);
     row.signers = valid;
+    // Votes carry no signed time: the record's time is bounded only through its chain.
+    this.provenQuorum(row, r.proposer, voters, pos);
     if (valid < row.quorum) {
       row.reasons.push(`${valid} valid votes; quorum at the proposal was ${row.quorum} (${voting} voting members)`);
     }
@@ -708,6 +1229,10 @@ class Verifier {
     }
     if (!this.modules.enabledAt(fact.module, pos)) {
       row.reasons.push(`${fact.module} was not an enabled consortium module at block ${r.blockNumber}`);
+    } else if (this.proven && !this.proven.modules.enabledAt(fact.module, pos)) {
+      row.unproven.push(
+        `its module ${fact.module} was enabled by a change unproven offline (not a genesis module of the consortium file, and not signed by the banks)`,
+      );
     }
     const tx = this.parseTx(fact.tx, r.txHash, "fact.tx (the actor's transaction)", row);
     if (!tx) return;
@@ -846,6 +1371,7 @@ class Verifier {
         row.reasons.push(`leafCount ${batch.leafCount} does not match the root record's attrs (${BigInt(r.attrs)})`);
       }
       this.verifyRecord(row, subject, r);
+      this.spreadTimes([row], [r]);
       roots.set(`${subject}:${lower(r.contentHash)}`, { record: r, row });
     });
     this.b.batched.forEach((x, i) => {
@@ -864,8 +1390,10 @@ class Verifier {
         quorum: null,
         document: "none",
         postFiling: false,
+        time: { from: null, to: null, proven: false },
         ok: true,
         reasons: [],
+        unproven: [],
       };
       this.rows.push(row);
       if (!root)
@@ -877,6 +1405,7 @@ class Verifier {
         row.signers = rootRow.signers;
         row.endorsers = rootRow.endorsers;
         row.quorum = rootRow.quorum;
+        row.time = { ...rootRow.time };
         if (!rootRow.ok) row.reasons.push(`its batch root record failed verification`);
       }
       if (!subjects.has(row.subject))
@@ -913,4 +1442,21 @@ export function rowLabel(row: RecordVerdict): string {
   if (row.chain === "batched") return `batched record ${row.index} (${row.kind})`;
   if (row.chain === "batch") return `batch root ${row.index} of ${short(row.subject)}`;
   return `${row.chain} record ${row.index} (${row.kind})`;
+}
+
+const isoTime = (t: number): string => {
+  const d = new Date(t * 1000);
+  return Number.isNaN(d.getTime()) ? `t=${t}` : d.toISOString().replace(".000Z", "Z");
+};
+
+/** 0,1,2,5,7,8 → "0–2, 5, 7–8". */
+function ranges(xs: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < xs.length;) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
+    out.push(j === i ? `${xs[i]}` : `${xs[i]}–${xs[j]}`);
+    i = j + 1;
+  }
+  return out.join(", ");
 }

@@ -64,6 +64,7 @@ export interface BuiltBatch {
 export interface BatchProposal {
   record: RecordInput;
   proposer: string;
+  issuedAt: bigint;
   deadline: bigint;
   leaves: BatchLeaf[];
 }
@@ -260,8 +261,8 @@ export class BatchBuilder {
   }
 
   /** The proposal peers review: the batch record and all leaves. */
-  proposal(built: BuiltBatch, proposer: string, deadline: bigint): BatchProposal {
-    return { record: built.record, proposer, deadline, leaves: [...this.leaves] };
+  proposal(built: BuiltBatch, proposer: string, issuedAt: bigint, deadline: bigint): BatchProposal {
+    return { record: built.record, proposer, issuedAt, deadline, leaves: [...this.leaves] };
   }
 
   /**
@@ -272,12 +273,13 @@ export class BatchBuilder {
   async commit(
     proposer: LedgerNode,
     peers: LedgerNode[],
-    opts: { deadline?: bigint; reviewers?: Map<LedgerNode, BatchLeafReviewer> } = {},
+    opts: { issuedAt?: bigint; deadline?: bigint; reviewers?: Map<LedgerNode, BatchLeafReviewer> } = {},
   ): Promise<BatchCommitted> {
     const ledger = proposer.ledger;
     const built = this.build(await ledger.headOf(this.batchSubject));
-    const deadline = opts.deadline ?? (await proposer.now()) + 3_600n;
-    const proposal = this.proposal(built, await proposer.address(), deadline);
+    const issuedAt = opts.issuedAt ?? (await proposer.now());
+    const deadline = opts.deadline ?? issuedAt + 3_600n;
+    const proposal = this.proposal(built, await proposer.address(), issuedAt, deadline);
     const quorum = Number(await ledger.quorumFor(await ledger.votingMemberCount()));
     const collected = await collectBatchEndorsements(proposal, peers, quorum, opts.reviewers);
     const tx = await ledger.commitBatch(
@@ -285,6 +287,7 @@ export class BatchBuilder {
       built.root,
       built.leafCount,
       built.record.prev,
+      issuedAt,
       deadline,
       collected.signatures,
     );
@@ -324,7 +327,12 @@ export async function reviewBatch(
       }
     }
   }
-  const message: EndorsementMessage = { ...p.record, proposer: p.proposer, deadline: p.deadline };
+  const message: EndorsementMessage = {
+    ...p.record,
+    proposer: p.proposer,
+    issuedAt: p.issuedAt,
+    deadline: p.deadline,
+  };
   return signEndorsement(node.signer, node.domain(), message);
 }
 

@@ -1,6 +1,7 @@
 import { BaseContract, ContractTransactionReceipt, MaxUint256, Signer, encodeBytes32String } from "ethers";
+import { eventFragment, rawLogs } from "../core/receipts";
 import { AddressBook } from "../core/addressBook";
-import { Committed, LedgerNode, proposeAndCommit } from "../core/node";
+import { Committed, Endorser, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { LendingContracts, lendingContracts } from "./contracts";
@@ -54,11 +55,13 @@ export function useCategory(name: string): string {
 export function eventsOf(contract: BaseContract, receipt: ContractTransactionReceipt | null, name: string) {
   if (!receipt) throw new Error("transaction was dropped");
   const address = contract.target.toString().toLowerCase();
+  const event = eventFragment(contract.interface, name);
   const out = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = contract.interface.parseLog(log);
-    if (parsed?.name === name) out.push(parsed.args);
+  // The receipt's raw logs, matched by topic: decoding every log of a receipt against the whole
+  // ABI (what `receipt.logs` of a contract receipt does) costs a keccak per event per log.
+  for (const log of rawLogs(receipt)) {
+    if (log.address.toLowerCase() !== address || log.topics[0] !== event.topicHash) continue;
+    out.push(contract.interface.decodeEventLog(event.fragment, log.data, log.topics));
   }
   return out;
 }
@@ -140,7 +143,7 @@ export class BankNode extends LedgerNode {
    */
   async reportOutsideLoan(
     args: { pseudonym: string; institution: string; amount: bigint; active: boolean; source?: string },
-    peers: LedgerNode[],
+    peers: readonly Endorser[],
   ): Promise<{ institutions: bigint; exposure: bigint; record: Committed }> {
     const { registry } = this.lending;
     const attrs = outsideLoanAttrs(args.pseudonym, args.institution, args.amount, args.active);
@@ -164,6 +167,7 @@ export class BankNode extends LedgerNode {
             args.amount,
             args.active,
             p.record,
+            p.issuedAt,
             p.deadline,
             sigs,
           )
@@ -236,7 +240,7 @@ export class LeadBankNode extends BankNode {
     };
   }
 
-  private async decide(a: AdmissionParams, peers: LedgerNode[], reevaluation: boolean): Promise<Admitted> {
+  private async decide(a: AdmissionParams, peers: readonly Endorser[], reevaluation: boolean): Promise<Admitted> {
     const { registry } = this.lending;
     const inputs = await this.decisionInputs(a);
     const decision = decideCredit(inputs);
@@ -261,25 +265,25 @@ export class LeadBankNode extends BankNode {
       },
       async (p, sigs) =>
         (reevaluation
-          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.deadline, sigs)
-          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.deadline, sigs)
+          ? await registry.reevaluate(a.pseudonym, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
+          : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
         ).wait(),
     );
     return { pseudonym: a.pseudonym, account: a.account, limit: decision.limit, decision, record };
   }
 
   /** Scores a borrower with `decideCredit` and, if approved, whitelists it with the limit granted. */
-  async admit(a: AdmissionParams, peers: LedgerNode[]): Promise<Admitted> {
+  async admit(a: AdmissionParams, peers: readonly Endorser[]): Promise<Admitted> {
     return this.decide(a, peers, false);
   }
 
   /** Re-decides a borrower's line (new limit; reopens a closed line; re-admits a listed borrower). */
-  async reevaluate(a: AdmissionParams, peers: LedgerNode[]): Promise<Admitted> {
+  async reevaluate(a: AdmissionParams, peers: readonly Endorser[]): Promise<Admitted> {
     return this.decide(a, peers, true);
   }
 
   /** Closes a borrower's line. */
-  async closeLine(pseudonym: string, reason: string, peers: LedgerNode[]): Promise<Committed> {
+  async closeLine(pseudonym: string, reason: string, peers: readonly Endorser[]): Promise<Committed> {
     const { registry } = this.lending;
     return proposeAndCommit(
       this,
@@ -290,12 +294,12 @@ export class LeadBankNode extends BankNode {
         document: encodeDocument({ type: "CreditClosed", pseudonym, reason }),
         attrs: creditClosedAttrs(pseudonym),
       },
-      async (p, sigs) => (await registry.close(pseudonym, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await registry.close(pseudonym, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
   }
 
   /** Originates a loan, escrowing this bank's funding share. */
-  async originate(o: OriginationParams, peers: LedgerNode[]): Promise<Originated> {
+  async originate(o: OriginationParams, peers: readonly Endorser[]): Promise<Originated> {
     const { registry, loanBook } = this.lending;
     const line = await registry.creditLine(o.pseudonym);
     const loanId = await loanBook.nextLoanId();
@@ -330,7 +334,7 @@ export class LeadBankNode extends BankNode {
         document,
         attrs: loanContractAttrs(loanId, line.account, terms),
       },
-      async (p, sigs) => (await loanBook.originate(terms, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return {
       loanId,
@@ -373,7 +377,10 @@ export class LeadBankNode extends BankNode {
   }
 
   /** Declares default once the reminder went unanswered; the borrower is listed delinquent. */
-  async declareDefault(loanId: bigint, peers: LedgerNode[]): Promise<{ installment: bigint; record: Committed }> {
+  async declareDefault(
+    loanId: bigint,
+    peers: readonly Endorser[],
+  ): Promise<{ installment: bigint; record: Committed }> {
     const { loanBook } = this.lending;
     const loan = await loanBook.loanInfo(loanId);
     const dues = await loanBook.dues(loanId);
@@ -394,7 +401,7 @@ export class LeadBankNode extends BankNode {
         }),
         attrs: defaultNoticeAttrs(loanId, installmentIndex, loan.remindedAt),
       },
-      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.deadline, sigs)).wait(),
+      async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return { installment: installmentIndex, record };
   }

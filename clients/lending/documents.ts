@@ -44,6 +44,8 @@ export const FACT_ATTR_TYPES = {
   Classified: ["uint8", "uint8", "uint256"], // (from, to, daysPastDue)
   LoanSpend: ["address", "uint256", "bytes32", "bytes32"], // (payee, amount, purposeHash, category)
   DelinquencyListed: ["bytes32", "uint256", "uint32"], // (pseudonym, loanId, listings)
+  DefaultCured: ["uint256", "uint256"], // (loanId, installment now current)
+  DelinquencyCured: ["bytes32", "uint256", "uint32"], // (pseudonym, loanId, listings so far)
 } as const;
 
 const coder = AbiCoder.defaultAbiCoder();

@@ -1,5 +1,5 @@
 import { LoanClass } from "../core/types";
-import { installment, overdueInterest, schedule, splitBps, splitByWeights, surcharge } from "./math";
+import { BPS, installment, overdueInterest, periodInterest, schedule, splitByWeights, surcharge } from "./math";
 
 /**
  * A loan's repayment state in TypeScript, mirroring contracts/lending/LoanEngine.sol (waterfall,
@@ -91,9 +91,42 @@ interface Base {
   start: number;
   periods: number;
   principal: bigint;
+  /** Days of its first period already charged to the day by the early repayment that started it. */
+  offset: bigint;
+}
+
+/** The rows of one amortization (mirror of `LoanEngine.baseSchedule`). */
+function baseSchedule(base: Base, rate: bigint, periodDays: bigint): { principals: bigint[]; interests: bigint[] } {
+  const rows = schedule(base.principal, rate, base.periods, periodDays);
+  const interests = rows.map((r) => r.interest);
+  if (base.offset !== 0n) interests[0] = periodInterest(base.principal, rate, periodDays - base.offset);
+  return { principals: rows.map((r) => r.principal), interests };
 }
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/**
+ * What each funder (lead first) is due in all out of `cumPrincipal` and `cumIncome` credited so far
+ * (mirror of `LoanAccounting.targets`): principal by funding share, income `leadBps` to the lead
+ * and the rest to the partners by funding, each the floor of its exact share, or once `settled`
+ * the exact largest-remainder split of the income.
+ */
+export function fundersDue(
+  funded: readonly bigint[],
+  cumPrincipal: bigint,
+  cumIncome: bigint,
+  leadBps: bigint,
+  settled: boolean,
+): { principalTo: bigint[]; incomeTo: bigint[] } {
+  const total = funded.reduce((s, x) => s + x, 0n);
+  const partners = total - funded[0];
+  const weights = funded.map((f, i) => (i === 0 ? leadBps * partners : (BPS - leadBps) * f));
+  const principalTo = funded.map((f) => (cumPrincipal * f) / total);
+  const incomeTo = settled
+    ? splitByWeights(cumIncome, weights)
+    : weights.map((w) => (cumIncome * w) / (BPS * partners));
+  return { principalTo, incomeTo };
+}
 
 /** Repayment is over `amount` exceeding the payoff (mirror of `ILoanBook.Overpayment`). */
 export class OverpaymentError extends Error {
@@ -118,6 +151,9 @@ export class LoanModel {
   accruedDay = 0n;
   bases: Base[];
   totalRepaid = 0n;
+  /** Principal and income credited to the funders in all (mirror of `LoanAccounting.Credited`). */
+  creditedPrincipal = 0n;
+  creditedIncome = 0n;
 
   private principals: bigint[] = [];
   private interests: bigint[] = [];
@@ -127,7 +163,7 @@ export class LoanModel {
     readonly surchargeBps: bigint = 5_000n,
   ) {
     this.rows = terms.periods;
-    this.bases = [{ start: 0, periods: terms.periods, principal: terms.principal }];
+    this.bases = [{ start: 0, periods: terms.periods, principal: terms.principal, offset: 0n }];
     this.loadBase();
   }
 
@@ -142,9 +178,32 @@ export class LoanModel {
 
   private loadBase(): void {
     const base = this.bases[this.bases.length - 1];
-    const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
-    this.principals = rows.map((r) => r.principal);
-    this.interests = rows.map((r) => r.interest);
+    ({ principals: this.principals, interests: this.interests } = baseSchedule(
+      base,
+      this.terms.annualRateBps,
+      this.terms.periodDays,
+    ));
+  }
+
+  /**
+   * Interest of the current period's installment accrued to the day and unpaid (mirror of
+   * `LoanEngine.accruedToDay`): its opening balance at the daily rate (annual / 360) for the whole
+   * days since its period began (less days an early repayment already charged), less interest paid.
+   */
+  accruedToDay(time: bigint): { accrued: bigint; days: bigint } {
+    const k = this.dueCount(time);
+    if (k >= this.rows || k < this.cursor) return { accrued: 0n, days: 0n };
+    const i = k - this.baseStart;
+    const today = (time - this.disbursedAt) / DAY;
+    const days = today - BigInt(k) * this.terms.periodDays;
+    const charged = i === 0 ? this.bases[this.bases.length - 1].offset : 0n;
+    const opening = this.principals.slice(i).reduce((a, b) => a + b, 0n);
+    let accrued = days > charged ? periodInterest(opening, this.terms.annualRateBps, days - charged) : 0n;
+    if (k === this.cursor) {
+      const paidInterest = min(this.cursorPaid, this.interests[i]);
+      accrued = accrued > paidInterest ? accrued - paidInterest : 0n;
+    }
+    return { accrued, days };
   }
 
   /** Sets the funders (as on chain, lead first) and disburses at `at`. */
@@ -240,7 +299,7 @@ export class LoanModel {
       }
     }
     d.amountDue = d.surcharge + d.overdueInterest + d.interestDue + d.principalDue;
-    d.payoff = d.surcharge + d.overdueInterest + d.interestDue + d.currentInterest + this.outstanding;
+    d.payoff = d.surcharge + d.overdueInterest + d.interestDue + this.accruedToDay(time).accrued + this.outstanding;
     if (this.cursor < this.rows) {
       d.nextDueDate = this.dueDate(this.cursor);
       d.daysPastDue = this.daysPastDue(time);
@@ -259,7 +318,7 @@ export class LoanModel {
     Object.assign(this, next);
     const principal = allocation.principal + allocation.prepaid;
     const income = allocation.surcharge + allocation.overdueInterest + allocation.interest;
-    const { principalParts, incomeParts } = this.credit(principal, income);
+    const { principalParts, incomeParts } = this.credit(principal, income, this.outstanding === 0n);
     this.totalRepaid += amount;
     return { allocation, principalParts, incomeParts, reamortized, settled: this.outstanding === 0n };
   }
@@ -278,6 +337,25 @@ export class LoanModel {
     const end = due < this.rows ? due + 1 : this.rows;
     while (left > 0n && this.cursor < end) {
       const i = this.cursor - this.baseStart;
+      if (this.cursor === due) {
+        const { accrued, days } = this.accruedToDay(time);
+        const rest = this.interests[i] + this.principals[i] - this.cursorPaid;
+        if (left > rest || left === accrued + this.outstanding) {
+          // Early repayment: interest to the day, then principal.
+          a.interest += accrued;
+          left -= accrued;
+          const paidInterest = min(this.cursorPaid, this.interests[i]);
+          const scheduled = min(this.principals[i] - (this.cursorPaid - paidInterest), left);
+          a.principal += scheduled;
+          a.prepaid = left - scheduled;
+          this.outstanding -= left;
+          left = 0n;
+          this.cursorPaid = 0n;
+          const reamortized = this.outstanding !== 0n && this.reamortize(days);
+          if (this.outstanding === 0n) this.cursor = this.rows;
+          return { allocation: a, reamortized };
+        }
+      }
       const interest = this.interests[i];
       const total = interest + this.principals[i];
       let paid = this.cursorPaid;
@@ -303,14 +381,14 @@ export class LoanModel {
     if (left > 0n) {
       a.prepaid = left;
       this.outstanding -= left;
-      reamortized = this.reamortize();
+      reamortized = this.reamortize(0n);
     }
     if (this.outstanding === 0n) this.cursor = this.rows;
     return { allocation: a, reamortized };
   }
 
   /** Spreads the rest over the remaining installments, or makes it all due next if too small. */
-  private reamortize(): boolean {
+  private reamortize(offset: bigint): boolean {
     if (this.outstanding === 0n) return false;
     let periods = this.rows - this.cursor;
     try {
@@ -318,27 +396,37 @@ export class LoanModel {
     } catch {
       periods = 1;
     }
-    this.bases = [...this.bases, { start: this.cursor, periods, principal: this.outstanding }];
+    this.bases = [...this.bases, { start: this.cursor, periods, principal: this.outstanding, offset }];
     this.rows = this.cursor + periods;
     this.loadBase();
     return true;
   }
 
-  /** Splits one repayment among the funders and credits them (mirror of `LoanAccounting.credit`). */
-  private credit(principal: bigint, income: bigint): { principalParts: bigint[]; incomeParts: bigint[] } {
-    const n = this.funders.length;
-    const remaining = this.funders.map((f) => f.funded - f.principalReturned);
-    const principalParts = principal === 0n ? remaining.map(() => 0n) : splitByWeights(principal, remaining);
-    const { leadPart, partnersPart } = splitBps(income, this.terms.leadInterestBps);
-    const partnerParts = splitByWeights(
-      partnersPart,
-      this.funders.slice(1).map((f) => f.funded),
+  /**
+   * Credits one repayment to the funders (mirror of `LoanAccounting.credit`): each funder's
+   * cumulative principal and income are the floors of its exact shares of everything credited so
+   * far; once the loan is settled, income is split exactly by largest remainder.
+   */
+  private credit(
+    principal: bigint,
+    income: bigint,
+    settled: boolean,
+  ): { principalParts: bigint[]; incomeParts: bigint[] } {
+    this.creditedPrincipal += principal;
+    this.creditedIncome += income;
+    const { principalTo, incomeTo } = fundersDue(
+      this.funders.map((f) => f.funded),
+      this.creditedPrincipal,
+      this.creditedIncome,
+      this.terms.leadInterestBps,
+      settled,
     );
-    const incomeParts = [leadPart, ...partnerParts];
-    for (let i = 0; i < n; i++) {
-      this.funders[i].principalReturned += principalParts[i];
-      this.funders[i].incomeReceived += incomeParts[i];
-    }
+    const principalParts = this.funders.map((f, i) => principalTo[i] - f.principalReturned);
+    const incomeParts = this.funders.map((f, i) => incomeTo[i] - f.incomeReceived);
+    this.funders.forEach((f, i) => {
+      f.principalReturned = principalTo[i];
+      f.incomeReceived = incomeTo[i];
+    });
     return { principalParts, incomeParts };
   }
 
@@ -351,10 +439,10 @@ export class LoanModel {
       paid: 0n,
     }));
     for (const base of this.bases) {
-      const rows = schedule(base.principal, this.terms.annualRateBps, base.periods, this.terms.periodDays);
-      for (let k = 0; k < rows.length && base.start + k < this.rows; k++) {
-        out[base.start + k].principal = rows[k].principal;
-        out[base.start + k].interest = rows[k].interest;
+      const { principals, interests } = baseSchedule(base, this.terms.annualRateBps, this.terms.periodDays);
+      for (let k = 0; k < principals.length && base.start + k < this.rows; k++) {
+        out[base.start + k].principal = principals[k];
+        out[base.start + k].interest = interests[k];
       }
     }
     for (let k = 0; k < this.rows; k++) {

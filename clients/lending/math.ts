@@ -10,8 +10,8 @@
 
 /** Basis points in 100%. */
 export const BPS = 10_000n;
-/** Days in a year for interest accrual. */
-export const DAYS_PER_YEAR = 365n;
+/** Day count: daily rate = annual rate / 360 (Chinese practice, docs/MONEY.md). */
+export const DAYS_PER_YEAR = 360n;
 /** Denominator of every rate fraction: BPS * DAYS_PER_YEAR. */
 export const RATE_DENOMINATOR = BPS * DAYS_PER_YEAR;
 /** Extra fixed-point digits used for (1 + r)^n - 1. */

@@ -1,39 +1,39 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { isAddress } from "ethers";
 import { Role } from "../core/types";
-import { ARBITRATOR_NAME, LEAD_NAME, REGULATOR_NAME, partnerName } from "../sim/consortium";
-import { Applicant, makeApplicant, pseudonymOf } from "../sim/model";
-import { Rng } from "../sim/rng";
+import { ARBITRATOR_NAME, LEAD_NAME, partnerName } from "../sim/consortium";
+import type { ScenarioSize } from "./plan";
 
-/** One node of the network: which process runs it, with which key. */
+/** What a node process is. */
+export type NodeKind = "lead" | "partner" | "arbitrator" | "borrowers";
+
+/** One node process of the network, as everybody may know it (no secrets). */
 export interface NodeSpec {
-  /** Process name, also its store's file name: "lead", "partner-1", "arbitrator", "borrower-1". */
+  /** Process name, also its directory under `nodes/`: "lead", "partner-1", "arbitrator", "borrowers". */
   id: string;
+  kind: NodeKind;
   name: string;
-  role: Role | "borrower";
-  privateKey: string;
+  /** Loopback port of the node's endpoint (endorsements, applications, disclosures, status). */
+  port: number;
+  /** Member account (filled in at the first start, from the node's own key). */
+  address?: string;
+  /** Compressed secp256k1 key documents are disclosed to (members only). */
+  encryptionKey?: string;
 }
 
-/** A borrower the lead bank serves in network mode (identity stays off chain). */
-export interface BorrowerSpec {
-  id: string;
-  applicant: Applicant;
-  pseudonym: string;
-  loanId: number;
-}
-
-/** Everything a network is made of; written once to `<dir>/network.json` at the first start. */
+/**
+ * `<dir>/network.json`: public data only. Keys and store secrets stay in each node's own
+ * `nodes/<id>/secrets.json` (mode 0600); borrower identities in the borrowers process's file.
+ */
 export interface NetworkConfig {
-  version: 1;
-  seed: string;
+  version: 2;
+  scenario: ScenarioSize & { maxCases: number };
   port: number;
   blockTime: number;
-  confirmations: number;
   nodes: NodeSpec[];
-  borrowers: BorrowerSpec[];
-  /** Consortium secret for pseudonyms (kept by the members, never on chain). */
-  secret: string;
+  /** Chain time at which the scenario starts (set once the consortium is set up). */
+  t0?: number;
 }
 
 export function configFile(dir: string): string {
@@ -44,65 +44,66 @@ export function addressBookFile(dir: string): string {
   return path.join(dir, "addresses.json");
 }
 
-/** A new network's configuration: keys derived from the seed, borrowers the lead will serve. */
+export function nodeDir(dir: string, id: string): string {
+  return path.join(dir, "nodes", id);
+}
+
+export function memberRole(kind: NodeKind): Role | undefined {
+  return kind === "lead"
+    ? Role.LeadBank
+    : kind === "partner"
+      ? Role.PartnerBank
+      : kind === "arbitrator"
+        ? Role.Arbitrator
+        : undefined;
+}
+
+/** A new network's layout: the lead, `partners` partner banks, the arbitrator, the borrowers process. */
 export function newConfig(o: {
-  seed: string;
+  scenario: ScenarioSize & { maxCases: number };
   port: number;
   blockTime: number;
-  partners: number;
-  borrowers: number;
-  confirmations: number;
+  nodePorts: number[];
 }): NetworkConfig {
-  const key = (label: string): string => keccak256(toUtf8Bytes(`colend.network.${o.seed}.${label}`));
-  const nodes: NodeSpec[] = [{ id: "lead", name: LEAD_NAME, role: Role.LeadBank, privateKey: key("lead") }];
-  for (let i = 0; i < o.partners; i++) {
-    nodes.push({
-      id: `partner-${i + 1}`,
-      name: partnerName(i),
-      role: Role.PartnerBank,
-      privateKey: key(`partner.${i}`),
-    });
-  }
-  nodes.push({ id: "arbitrator", name: ARBITRATOR_NAME, role: Role.Arbitrator, privateKey: key("arbitrator") });
-  nodes.push({ id: "regulator", name: REGULATOR_NAME, role: Role.Regulator, privateKey: key("regulator") });
-  const secret = key("consortium-secret");
-  const rng = new Rng(`network.${o.seed}`);
-  const borrowers: BorrowerSpec[] = [];
-  for (let i = 0; borrowers.length < o.borrowers; i++) {
-    const a = makeApplicant(rng, i);
-    // Network borrowers are ones the lead will admit, with a good score.
-    a.score = Math.max(a.score, 700);
-    a.outsideLenders = Math.min(a.outsideLenders, 1);
-    a.outsideExposureCny = a.outsideLenders === 0 ? 0 : Math.min(a.outsideExposureCny, 5_000);
-    const id = `borrower-${borrowers.length + 1}`;
-    borrowers.push({ id, applicant: a, pseudonym: pseudonymOf(secret, a.identity), loanId: borrowers.length + 1 });
-    nodes.push({ id, name: `Borrower ${borrowers.length}`, role: "borrower", privateKey: key(id) });
-  }
+  const specs: Omit<NodeSpec, "port">[] = [{ id: "lead", kind: "lead", name: LEAD_NAME }];
+  for (let i = 0; i < o.scenario.partners; i++)
+    specs.push({ id: `partner-${i + 1}`, kind: "partner", name: partnerName(i) });
+  specs.push({ id: "arbitrator", kind: "arbitrator", name: ARBITRATOR_NAME });
+  specs.push({ id: "borrowers", kind: "borrowers", name: "Borrowers" });
+  if (o.nodePorts.length < specs.length) throw new Error(`need ${specs.length} node ports, got ${o.nodePorts.length}`);
   return {
-    version: 1,
-    seed: o.seed,
+    version: 2,
+    scenario: o.scenario,
     port: o.port,
     blockTime: o.blockTime,
-    confirmations: o.confirmations,
-    nodes,
-    borrowers,
-    secret,
+    nodes: specs.map((s, i) => ({ ...s, port: o.nodePorts[i] })),
   };
 }
 
+/** Reads `<dir>/network.json`, checking it; undefined if there is no network in `dir`. */
 export function readConfig(dir: string): NetworkConfig | undefined {
   const file = configFile(dir);
   if (!fs.existsSync(file)) return undefined;
-  const c = JSON.parse(fs.readFileSync(file, "utf8")) as NetworkConfig;
-  if (c.version !== 1) throw new Error(`${file}: unsupported version ${String(c.version)}`);
+  let c: NetworkConfig;
+  try {
+    c = JSON.parse(fs.readFileSync(file, "utf8")) as NetworkConfig;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (c.version !== 2)
+    throw new Error(`${file}: unsupported version ${String(c.version)} (expected 2; run \`npm run network -- reset\`)`);
+  if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new Error(`${file}: no nodes`);
+  for (const n of c.nodes) {
+    if (!Number.isInteger(n.port) || n.port < 1 || n.port > 65_535)
+      throw new Error(`${file}: node ${n.id} has no valid port`);
+    if (n.address !== undefined && !isAddress(n.address)) throw new Error(`${file}: node ${n.id} has a bad address`);
+  }
   return c;
 }
 
 export function writeConfig(dir: string, c: NetworkConfig): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(configFile(dir), JSON.stringify(c, null, 2) + "\n", { mode: 0o600 });
-}
-
-export function walletOf(spec: NodeSpec): Wallet {
-  return new Wallet(spec.privateKey);
+  const tmp = configFile(dir) + ".tmp";
+  fs.writeFileSync(tmp, JSON.stringify(c, null, 2) + "\n", { mode: 0o644 });
+  fs.renameSync(tmp, configFile(dir));
 }

@@ -1,32 +1,69 @@
-import { ChildProcess, fork } from "node:child_process";
+import { ChildProcess, execFile, fork } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { promisify } from "node:util";
+import { JsonRpcProvider, VoidSigner, Wallet } from "ethers";
 import { deployColend } from "../deploy";
 import { readAddressBook, writeAddressBook } from "../core/addressBook";
+import { formatTable } from "../sim/table";
 import { AnvilHandle, freePort, rpcCall, startAnvil } from "./anvil";
 import { REPO_ROOT, buildNodeBundle } from "./build";
-import { NetworkConfig, addressBookFile, newConfig, readConfig, writeConfig } from "./config";
+import {
+  NetworkConfig,
+  NodeSpec,
+  addressBookFile,
+  memberRole,
+  newConfig,
+  nodeDir,
+  readConfig,
+  writeConfig,
+} from "./config";
+import { call } from "./endpoint";
+import { NodeStatus, readStatus } from "./runtime";
+import { loadOrCreateSecrets } from "./secrets";
+import type { ScenarioSize } from "./plan";
 
 export interface StartOptions {
   dir: string;
+  /** First start: the scenario (later starts keep the network's). */
+  scenario?: ScenarioSize & { maxCases?: number };
   /** 0 = a free port (first start); later starts reuse the network's port unless given. */
   port?: number;
   blockTime?: number;
-  partners?: number;
-  borrowers?: number;
-  seed?: string;
-  confirmations?: number;
+  /** Seconds of chain time events may be grouped by when the clock advances (default 600). */
+  slack?: number;
   log?: (line: string) => void;
 }
 
-/** A running network: the chain and one process per node. */
+/** A node process as the supervisor keeps it. */
+interface Supervised {
+  spec: NodeSpec;
+  child?: ChildProcess;
+  restarts: number;
+  lastExit?: string;
+  startedAt: number;
+  /** Pending restart (after a crash, with back-off). */
+  timer?: NodeJS.Timeout;
+}
+
+/** What `pids.json` holds: the processes of a running network and their history. */
+export interface PidFile {
+  supervisor: number;
+  anvil: number;
+  url: string;
+  nodes: Record<string, { pid?: number; restarts: number; lastExit?: string }>;
+}
+
+/** A running network: the chain and one process per node, kept alive by the supervisor. */
 export interface NetworkHandle {
   dir: string;
   url: string;
   config: NetworkConfig;
   anvil: AnvilHandle;
-  nodes: Map<string, ChildProcess>;
+  /** The current process of each node (replaced after a restart). */
+  pid(id: string): number | undefined;
+  /** Plays the scenario to its end: advances chain time whenever every node is idle. */
+  runScenario(progress?: (line: string) => void): Promise<{ steps: number; seconds: number }>;
   /** Stops every node (SIGTERM, then SIGKILL after 10 s), then the chain (which saves its state). */
   stop(): Promise<void>;
 }
@@ -47,9 +84,12 @@ function installExitHook(): void {
   });
 }
 
+const NODE_ENV = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(REPO_ROOT, "node_modules") });
+
 /**
- * Starts (or restarts) a network in `dir`: anvil with its saved state, a one-time deployment on the
- * first start, and a process per node (lead, partners, arbitrator, regulator, borrowers).
+ * Starts (or restarts) a network in `dir`: anvil with its saved state; on the first start each
+ * node creates its own secrets and the consortium is deployed with their public keys; then a
+ * process per node, restarted with back-off whenever it dies.
  */
 export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
   installExitHook();
@@ -58,16 +98,21 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
   fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
   let config = readConfig(dir);
   if (!config) {
+    if (!o.scenario) throw new Error(`no network in ${dir} and no scenario to create one`);
+    const nodeCount = o.scenario.partners + 3;
+    const ports: number[] = [];
+    while (ports.length < nodeCount) {
+      const p = await freePort();
+      if (!ports.includes(p)) ports.push(p);
+    }
     config = newConfig({
-      seed: o.seed ?? "colend",
+      scenario: { ...o.scenario, maxCases: o.scenario.maxCases ?? 3 },
       port: o.port || (await freePort()),
       blockTime: o.blockTime ?? 0,
-      partners: o.partners ?? 6,
-      borrowers: o.borrowers ?? 3,
-      confirmations: o.confirmations ?? 0,
+      nodePorts: ports,
     });
     writeConfig(dir, config);
-    log(`new network in ${dir}: ${config.nodes.length} nodes`);
+    log(`new network in ${dir}: ${config.nodes.length} node processes, scenario ${describe(config)}`);
   } else {
     if (o.port) config.port = o.port;
     if (o.blockTime !== undefined) config.blockTime = o.blockTime;
@@ -83,50 +128,100 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
   log(
     `chain at ${anvil.url} (block time ${config.blockTime || "instant"}), state in ${path.join(dir, "chain-state.json")}`,
   );
+  // Compiled once per checkout (Hardhat's cache folder), shared by every network.
+  const entry = buildNodeBundle(path.join(REPO_ROOT, "cache", "network-nodes"));
   try {
-    await ensureDeployed(dir, config, anvil.url, log);
+    await ensureDeployed(dir, config, anvil.url, entry, log);
   } catch (e) {
     await anvil.stop();
     throw e;
   }
-  const nodes = new Map<string, ChildProcess>();
-  const entry = buildNodeBundle(path.join(dir, "build"));
-  for (const spec of config.nodes) {
-    const out = fs.openSync(path.join(dir, "logs", `${spec.id}.log`), "a");
-    const child = fork(entry, ["--dir", dir, "--node", spec.id, "--rpc", anvil.url], {
+  config = readConfig(dir)!;
+
+  const nodes = new Map<string, Supervised>();
+  let stopping = false;
+  const writePids = (): void => {
+    const pids: PidFile = {
+      supervisor: process.pid,
+      anvil: anvil.pid,
+      url: anvil.url,
+      nodes: Object.fromEntries(
+        [...nodes].map(([k, s]) => [k, { pid: s.child?.pid, restarts: s.restarts, lastExit: s.lastExit }]),
+      ),
+    };
+    fs.writeFileSync(pidFile(dir), JSON.stringify(pids, null, 2) + "\n");
+  };
+  const launch = (s: Supervised): void => {
+    const out = fs.openSync(path.join(dir, "logs", `${s.spec.id}.log`), "a");
+    const child = fork(entry, ["--dir", dir, "--node", s.spec.id, "--rpc", anvil.url], {
       execArgv: [],
       stdio: ["ignore", out, out, "ipc"],
-      // The compiled clients live outside the repository: resolve packages from its node_modules.
-      env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, "node_modules") },
+      env: NODE_ENV(),
     });
     fs.closeSync(out);
+    s.child = child;
+    s.startedAt = Date.now();
     live.add(child);
-    child.once("exit", () => live.delete(child));
-    nodes.set(spec.id, child);
-  }
-  const pids = {
-    supervisor: process.pid,
-    anvil: anvil.pid,
-    url: anvil.url,
-    nodes: Object.fromEntries([...nodes].map(([k, c]) => [k, c.pid])),
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      if (stopping) return;
+      s.lastExit = `${signal ? `killed by ${signal}` : `exit code ${code}`} at ${new Date().toISOString()}`;
+      s.child = undefined;
+      // Back-off: 0.5 s after a crash, doubling while it keeps crashing soon after a start (max 30 s).
+      const quick = Date.now() - s.startedAt < 60_000;
+      const delay = quick ? Math.min(30_000, 500 * 2 ** Math.min(6, s.restarts)) : 500;
+      s.restarts++;
+      log(
+        `node ${s.spec.id} (pid ${child.pid}) died: ${s.lastExit}; restarting in ${delay / 1000} s (restart ${s.restarts})`,
+      );
+      writePids();
+      s.timer = setTimeout(() => {
+        s.timer = undefined;
+        if (stopping) return;
+        launch(s);
+        log(`node ${s.spec.id} restarted as pid ${s.child?.pid}`);
+        writePids();
+      }, delay);
+    });
   };
-  fs.writeFileSync(pidFile(dir), JSON.stringify(pids, null, 2) + "\n");
+  for (const spec of config.nodes) {
+    const s: Supervised = { spec, restarts: 0, startedAt: Date.now() };
+    nodes.set(spec.id, s);
+    launch(s);
+  }
+  writePids();
   log(`started ${nodes.size} node processes; logs in ${path.join(dir, "logs")}`);
-  let stopped = false;
-  return {
+
+  const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  const handle: NetworkHandle = {
     dir,
     url: anvil.url,
     config,
     anvil,
-    nodes,
+    pid: (id) => nodes.get(id)?.child?.pid,
+    async runScenario(progress) {
+      const started = Date.now();
+      const clock = new Clock(anvil.url, provider, config!, o.slack ?? 600);
+      if (config!.t0 === undefined) {
+        await clock.quiescent();
+        config!.t0 = (await provider.getBlock("latest"))!.timestamp;
+        writeConfig(dir, config!);
+        log(`consortium set up; the scenario starts at chain time ${new Date(config!.t0 * 1000).toISOString()}`);
+      }
+      const steps = await clock.run(progress ?? log);
+      return { steps, seconds: (Date.now() - started) / 1000 };
+    },
     async stop() {
-      if (stopped) return;
-      stopped = true;
+      if (stopping) return;
+      stopping = true;
+      provider.destroy();
       await Promise.all(
         [...nodes.values()].map(
-          (c) =>
+          (s) =>
             new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              if (s.timer) clearTimeout(s.timer);
+              const c = s.child;
+              if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
               const timer = setTimeout(() => c.kill("SIGKILL"), 10_000);
               c.once("exit", () => {
                 clearTimeout(timer);
@@ -142,21 +237,102 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
       log("network stopped; chain state saved");
     },
   };
+  return handle;
+}
+
+function describe(c: NetworkConfig): string {
+  const s = c.scenario;
+  return `${s.loans} loans over ${s.months} months, ${s.partners} partners, seed "${s.seed}"`;
+}
+
+/**
+ * The scenario's clock. Chain time moves only when every node is idle: each has handled every
+ * block up to the head, has nothing queued, and the same activity count twice in a row. Then the
+ * clock jumps to the earliest time a node waits for (grouping what falls within `slack` seconds
+ * after it) and mines a block there, which wakes the nodes.
+ */
+class Clock {
+  constructor(
+    private readonly url: string,
+    private readonly provider: JsonRpcProvider,
+    private readonly config: NetworkConfig,
+    private readonly slack: number,
+  ) {}
+
+  private async statuses(): Promise<NodeStatus[] | undefined> {
+    try {
+      return await Promise.all(
+        this.config.nodes.map((n) => call<NodeStatus>(n.port, "GET", "/status", undefined, 5_000)),
+      );
+    } catch {
+      return undefined; // a node is down or restarting: wait for it
+    }
+  }
+
+  /** Waits until every node is idle at the head; returns their statuses. */
+  async quiescent(log?: (line: string) => void): Promise<NodeStatus[]> {
+    let previous: string | undefined;
+    let since = Date.now();
+    for (;;) {
+      const head = await this.provider.getBlockNumber();
+      const s = await this.statuses();
+      if (log && Date.now() - since > 30_000) {
+        since = Date.now();
+        const busy = s
+          ? s.filter((x) => x.busy || x.block < head).map((x) => `${x.id} (${x.waiting})`)
+          : ["a node is down"];
+        log(`still waiting for ${busy.join(", ") || "the nodes to settle"}`);
+      }
+      if (s && s.every((x) => !x.busy && x.block >= head)) {
+        const key = `${head}:${s.map((x) => `${x.pid}.${x.activity}`).join(",")}`;
+        if (key === previous) return s;
+        previous = key;
+        continue;
+      }
+      previous = undefined;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  async run(progress: (line: string) => void): Promise<number> {
+    const t0 = this.config.t0!;
+    const end = t0 + this.config.scenario.months * 30 * 86_400;
+    let steps = 0;
+    let lastReport = 0;
+    let stuck = 0;
+    let lastNext = 0;
+    for (;;) {
+      const s = await this.quiescent(progress);
+      const wakes = s.map((x) => x.wakeAt).filter((w): w is number => w !== undefined && w < end);
+      if (wakes.length === 0) return steps;
+      const now = (await this.provider.getBlock("latest"))!.timestamp;
+      const next = Math.min(...wakes);
+      stuck = next === lastNext && next <= now ? stuck + 1 : 0;
+      if (stuck > 20) throw new Error(`a node keeps asking for time ${next} it has already had; see the node logs`);
+      lastNext = next;
+      const group = wakes.filter((w) => w <= next + this.slack);
+      const target = Math.max(now + 1, ...group);
+      await rpcCall(this.url, "evm_setNextBlockTimestamp", [target]);
+      await rpcCall(this.url, "evm_mine", []);
+      steps++;
+      if (Date.now() - lastReport > 10_000) {
+        lastReport = Date.now();
+        const day = Math.floor((target - t0) / 86_400);
+        progress(`day ${day} of ${this.config.scenario.months * 30} (${steps} clock steps)`);
+      }
+    }
+  }
 }
 
 async function ensureDeployed(
   dir: string,
   config: NetworkConfig,
   url: string,
+  entry: string,
   log: (l: string) => void,
 ): Promise<void> {
   const file = addressBookFile(dir);
-  const provider = new JsonRpcProvider(url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 250,
-    // No response cache: two nonce reads in quick succession must both reach the node.
-    cacheTimeout: -1,
-  });
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
   try {
     if (fs.existsSync(file)) {
       const book = readAddressBook(file);
@@ -168,45 +344,56 @@ async function ensureDeployed(
       log(`resuming the deployment of block ${book.deployBlock} (ledger ${book.ledger})`);
       return;
     }
-    const deployer = new Wallet(keccak256(toUtf8Bytes(`colend.network.${config.seed}.deployer`)), provider);
-    for (const w of [deployer.address, ...config.nodes.map((n) => new Wallet(n.privateKey).address)]) {
-      await rpcCall(url, "anvil_setBalance", [w, "0x" + (10n ** 24n).toString(16)]);
-    }
+    // Each node creates its own secrets and tells the supervisor only its public keys.
+    const accounts: string[] = [];
+    const infos = await Promise.all(
+      config.nodes.map(async (spec) => {
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [entry, "--dir", dir, "--node", spec.id, "--init"],
+          { env: NODE_ENV(), maxBuffer: 64 * 1024 * 1024 },
+        );
+        return JSON.parse(stdout.trim().split("\n").pop()!) as {
+          address: string;
+          encryptionKey: string;
+          accounts: string[];
+        };
+      }),
+    );
+    config.nodes.forEach((spec, i) => {
+      spec.address = infos[i].address;
+      spec.encryptionKey = infos[i].encryptionKey;
+      accounts.push(infos[i].address, ...infos[i].accounts);
+    });
+    writeConfig(dir, config);
+    // The deployer (genesis administrator until genesis is sealed) is the supervisor's own key.
+    const { secrets } = loadOrCreateSecrets(path.join(dir, "supervisor"));
+    const deployer = new Wallet(secrets.privateKey, provider);
+    const hex = "0x" + (10n ** 24n).toString(16);
+    for (const a of [deployer.address, ...accounts]) await rpcCall(url, "anvil_setBalance", [a, hex]);
     const founders = config.nodes
-      .filter((n) => n.role !== "borrower")
-      .map((n) => {
-        const w = new Wallet(n.privateKey, provider);
-        return { name: n.name, role: n.role as number, signer: w, encryptionKey: w.signingKey.compressedPublicKey };
-      });
+      .filter((n) => memberRole(n.kind) !== undefined)
+      .map((n) => ({
+        name: n.name,
+        role: memberRole(n.kind)!,
+        signer: new VoidSigner(n.address!, provider),
+        encryptionKey: n.encryptionKey!,
+      }));
     const { book } = await deployColend(deployer, founders);
     writeAddressBook(file, book);
-    log(`deployed the ledger at ${book.ledger} in block ${book.deployBlock}`);
+    log(
+      `deployed the consortium at ${book.ledger} in block ${book.deployBlock}; ${accounts.length} accounts funded with gas`,
+    );
   } finally {
     provider.destroy();
   }
 }
 
-/** What `status` prints: the chain, and each node's process and progress from its store. */
+/** What `status` prints: the chain, and each node's process and progress. */
 export async function networkStatus(dir: string): Promise<string> {
   const config = readConfig(dir);
   if (!config) return `no network in ${dir} (start one with \`npm run network -- start\`)`;
-  const pids = fs.existsSync(pidFile(dir))
-    ? (JSON.parse(fs.readFileSync(pidFile(dir), "utf8")) as {
-        anvil: number;
-        url: string;
-        nodes: Record<string, number>;
-        supervisor: number;
-      })
-    : undefined;
-  const alive = (pid?: number): boolean => {
-    if (!pid) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const pids = fs.existsSync(pidFile(dir)) ? (JSON.parse(fs.readFileSync(pidFile(dir), "utf8")) as PidFile) : undefined;
   const url = pids?.url ?? `http://127.0.0.1:${config.port}`;
   let head = "unreachable";
   try {
@@ -214,39 +401,46 @@ export async function networkStatus(dir: string): Promise<string> {
   } catch {
     /* chain down */
   }
-  const { NodeStore } = await import("./store");
-  const { formatTable } = await import("../sim/table");
   const rows = config.nodes.map((n) => {
-    const dbFile = path.join(dir, "nodes", `${n.id}.db`);
-    let cursor = "-";
-    let processed = "-";
-    let actions = "-";
-    if (fs.existsSync(dbFile)) {
-      const s = new NodeStore(dbFile);
-      cursor = String(s.getCursor());
-      processed = String(s.processedCount());
-      actions = String(s.actions().length);
-      s.close();
-    }
-    const pid = pids?.nodes[n.id];
-    return [n.id, n.name, alive(pid) ? `up (${pid})` : "down", cursor, processed, actions];
+    const p = pids?.nodes[n.id];
+    const s = readStatus(nodeDir(dir, n.id));
+    const up = alive(p?.pid);
+    const process = up ? `up (pid ${p!.pid})` : pids && alive(pids.supervisor) ? "down, restarting" : "down";
+    const restarts = p ? `${p.restarts}${p.lastExit ? `, last ${p.lastExit}` : ""}` : "-";
+    const processed = s
+      ? Object.entries(s.processed)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")
+      : "-";
+    return [n.id, process, restarts, s ? String(s.block) : "-", processed || "-", s ? s.waiting : "-"];
   });
   const table = formatTable(
     [
       { header: "node" },
-      { header: "institution" },
       { header: "process" },
-      { header: "last block", align: "right" },
-      { header: "events", align: "right" },
-      { header: "actions", align: "right" },
+      { header: "restarts" },
+      { header: "block", align: "right" },
+      { header: "processed" },
+      { header: "waiting on" },
     ],
     rows,
   );
   return [
-    `network in ${dir}`,
+    `network in ${dir}: ${describe(config)}`,
     `  chain ${url}: ${alive(pids?.anvil) ? `up (pid ${pids?.anvil})` : "down"}, head block ${head}, block time ${config.blockTime || "instant"}`,
     `  supervisor: ${alive(pids?.supervisor) ? `up (pid ${pids?.supervisor})` : "down"}`,
     "",
     table,
   ].join("\n");
+}
+
+function alive(pid?: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

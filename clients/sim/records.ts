@@ -12,11 +12,14 @@ export function recordEndorsers(
   domain: TypedDataDomain,
   record: RecordInput,
   proposer: string,
+  issuedAt: bigint,
   deadline: bigint,
   attestation: Attestation,
   endorsements: string,
 ): string[] {
   if (attestation === Attestation.Votes) return unpackAddresses(endorsements);
   if (attestation === Attestation.Fact) return [];
-  return unpackSignatures(endorsements).map((sig) => recoverEndorser(domain, { ...record, proposer, deadline }, sig));
+  return unpackSignatures(endorsements).map((sig) =>
+    recoverEndorser(domain, { ...record, proposer, issuedAt, deadline }, sig),
+  );
 }

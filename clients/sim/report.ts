@@ -9,15 +9,16 @@ import { formatInt, formatMoney, formatPercent, formatTable } from "./table";
  * The keys are documented in docs/DEMO.md.
  */
 export interface SimReport {
-  version: 1;
+  version: 2;
   generatedAt: string;
+  /** Where the figures come from: the contracts, by address. */
+  source: string;
   options: {
     loans: number;
     partners: number;
     months: number;
     seed: string;
     network: string;
-    engine: "lending" | "ledger";
   };
   chain: { chainId: string; ledger: string; transactions: number; blocks: number };
   consortium: { name: string; role: string; address: string }[];
@@ -85,7 +86,8 @@ export function formatReport(r: SimReport): string {
   };
   out.push(
     `colend consortium simulation — seed "${r.options.seed}", ${r.options.loans} loans, ${r.options.months} months, ` +
-      `network ${r.options.network}, ${r.options.engine} engine`,
+      `network ${r.options.network}`,
+    `every figure below is read from ${r.source}`,
   );
 
   section("Consortium");

@@ -54,7 +54,15 @@ export async function verifyChain(args: {
     head = nextHead(head, recordHash(record, a.proposer));
     if (head !== a.head) return fail(`record ${n}: head mismatch`);
     const attestation = Number(a.attestation) as Attestation;
-    const endorsers = recordEndorsers(args.domain, record, a.proposer, a.deadline, attestation, a.endorsements);
+    const endorsers = recordEndorsers(
+      args.domain,
+      record,
+      a.proposer,
+      a.issuedAt,
+      a.deadline,
+      attestation,
+      a.endorsements,
+    );
     if (attestation !== Attestation.Fact) {
       const distinct = new Set(endorsers.map((e) => e.toLowerCase()));
       if (distinct.size !== endorsers.length) return fail(`record ${n}: an endorser signed twice`);

@@ -1,5 +1,4 @@
 import {
-  AbiCoder,
   SigningKey,
   getAddress,
   getBytes,
@@ -14,15 +13,20 @@ import {
 import { contentHash as saltedHash } from "../core/records";
 import { AuthenticationError, Sealed, concatBytes, hkdf, seal, unseal } from "./crypto";
 import { DocumentStore, documentAad } from "./documentStore";
+import { MANIFEST_LABEL, ManifestHeader, ManifestItem, manifestHashOf } from "./manifest";
 
 /** Format tag and version of a disclosure package (see docs/DISCLOSURE.md). */
 export const DISCLOSURE_FORMAT = "colend-disclosure";
-export const DISCLOSURE_VERSION = 1;
-const LABEL = "colend.disclosure.v1";
+export const DISCLOSURE_VERSION = 2;
+const LABEL = MANIFEST_LABEL;
 const SALT_BYTES = 32;
 
-/** What a wrapped value is bound to: the case, the document, and (implicitly) the recipient key. */
+/** What a wrapped value is bound to: the chain, the ledger, the case, the document, and (implicitly) the recipient key. */
 export interface DisclosureContext {
+  /** Chain id of the consortium's chain. */
+  chainId: bigint;
+  /** The consortium's EvidenceLedger. */
+  ledger: string;
   /** The court contract of the case. */
   court: string;
   caseId: bigint;
@@ -58,6 +62,8 @@ export interface DisclosurePackage {
   version: typeof DISCLOSURE_VERSION;
   /** Decimal chain id. */
   chainId: string;
+  /** The consortium's EvidenceLedger. */
+  ledger: string;
   court: string;
   /** Decimal case id. */
   caseId: string;
@@ -84,12 +90,10 @@ export class DisclosureError extends Error {
   }
 }
 
-const coder = AbiCoder.defaultAbiCoder();
-
 /**
  * Encrypts `plaintextOrKey` to `recipientPubKey` (33-byte compressed secp256k1): ephemeral ECDH,
- * HKDF-SHA256 over the shared x-coordinate (salt: the ephemeral key; info: label, court, case id,
- * content hash, recipient key), AES-256-GCM with that info as associated data.
+ * HKDF-SHA256 over the shared x-coordinate (salt: the ephemeral key; info: label, chain id, ledger,
+ * court, case id, content hash, recipient key), AES-256-GCM with that info as associated data.
  */
 export function wrapForRecipient(
   recipientPubKey: string | Uint8Array,
@@ -143,6 +147,7 @@ export function unwrapWithKey(privateKey: string, wrapped: WrappedKey, context: 
 export function buildDisclosure(args: {
   store: DocumentStore;
   chainId: bigint;
+  ledger: string;
   court: string;
   caseId: bigint;
   arbitrator: string;
@@ -157,7 +162,13 @@ export function buildDisclosure(args: {
     if (seen.has(h)) throw new DisclosureError(`document ${hash} is listed twice`);
     seen.add(h);
     const { sealed, dataKey } = args.store.sealedWithKey(hash);
-    const context = { court: args.court, caseId: args.caseId, contentHash: sealed.contentHash };
+    const context = {
+      chainId: args.chainId,
+      ledger: args.ledger,
+      court: args.court,
+      caseId: args.caseId,
+      contentHash: sealed.contentHash,
+    };
     return {
       contentHash: sealed.contentHash,
       subject: sealed.subject,
@@ -170,6 +181,7 @@ export function buildDisclosure(args: {
     format: DISCLOSURE_FORMAT,
     version: DISCLOSURE_VERSION,
     chainId: args.chainId.toString(),
+    ledger: getAddress(args.ledger),
     court: getAddress(args.court),
     caseId: args.caseId.toString(),
     arbitrator: getAddress(args.arbitrator),
@@ -178,35 +190,35 @@ export function buildDisclosure(args: {
   };
 }
 
-/**
- * Hash committing to everything in the package, in order: what `recordDisclosure` puts on chain.
- * keccak256(abi.encode(label, chainId, court, caseId, arbitrator, recipientKey,
- * (contentHash, subject, kind, keccak256(iv ‖ ciphertext ‖ tag), keccak256(ephemeralKey ‖ iv ‖ ciphertext ‖ tag))[])).
- */
+/** The package as its manifest commits to it: the header and each item's hashes. */
+export function manifestOf(pkg: DisclosurePackage): { header: ManifestHeader; items: ManifestItem[] } {
+  return {
+    header: {
+      chainId: pkg.chainId,
+      ledger: pkg.ledger,
+      court: pkg.court,
+      caseId: pkg.caseId,
+      arbitrator: pkg.arbitrator,
+      recipientKey: pkg.recipientKey,
+    },
+    items: pkg.items.map((i) => ({
+      contentHash: i.contentHash,
+      subject: i.subject,
+      kind: i.kind,
+      documentHash: keccak256(
+        concatBytes(getBytes(i.document.iv), getBytes(i.document.ciphertext), getBytes(i.document.tag)),
+      ),
+      keyHash: keccak256(
+        concatBytes(getBytes(i.key.ephemeralKey), getBytes(i.key.iv), getBytes(i.key.ciphertext), getBytes(i.key.tag)),
+      ),
+    })),
+  };
+}
+
+/** Hash committing to everything in the package, in order: what `recordDisclosure` puts on chain. */
 export function manifestHash(pkg: DisclosurePackage): string {
-  const items = pkg.items.map((i) => [
-    i.contentHash,
-    i.subject,
-    i.kind,
-    keccak256(concatBytes(getBytes(i.document.iv), getBytes(i.document.ciphertext), getBytes(i.document.tag))),
-    keccak256(
-      concatBytes(getBytes(i.key.ephemeralKey), getBytes(i.key.iv), getBytes(i.key.ciphertext), getBytes(i.key.tag)),
-    ),
-  ]);
-  return keccak256(
-    coder.encode(
-      [
-        "string",
-        "uint256",
-        "address",
-        "uint256",
-        "address",
-        "bytes",
-        "tuple(bytes32,bytes32,bytes32,bytes32,bytes32)[]",
-      ],
-      [LABEL, BigInt(pkg.chainId), pkg.court, BigInt(pkg.caseId), pkg.arbitrator, pkg.recipientKey, items],
-    ),
-  );
+  const { header, items } = manifestOf(pkg);
+  return manifestHashOf(header, items);
 }
 
 /**
@@ -218,7 +230,13 @@ export function openDisclosure(pkg: DisclosurePackage, privateKey: string): Open
   const checked = parseDisclosurePackage(pkg);
   const caseId = BigInt(checked.caseId);
   return checked.items.map((item, index) => {
-    const context = { court: checked.court, caseId, contentHash: item.contentHash };
+    const context = {
+      chainId: BigInt(checked.chainId),
+      ledger: checked.ledger,
+      court: checked.court,
+      caseId,
+      contentHash: item.contentHash,
+    };
     if (item.key.recipient.toLowerCase() !== checked.recipientKey.toLowerCase()) {
       throw new DisclosureError(`item ${index} is wrapped to ${item.key.recipient}, not the package's recipient`);
     }
@@ -261,9 +279,9 @@ export function parseDisclosurePackage(value: unknown): DisclosurePackage {
   if (v.format !== DISCLOSURE_FORMAT) fail(`format is ${String(v.format)}, expected ${DISCLOSURE_FORMAT}`);
   if (v.version !== DISCLOSURE_VERSION) fail(`unsupported version ${String(v.version)}`);
   for (const key of ["chainId", "caseId"]) {
-    if (typeof v[key] !== "string" || !/^[0-9]+$/.test(v[key] as string)) fail(`${key} must be a decimal string`);
+    if (typeof v[key] !== "string" || !/^[0-9]{1,78}$/.test(v[key] as string)) fail(`${key} must be a decimal string`);
   }
-  for (const key of ["court", "arbitrator"]) {
+  for (const key of ["ledger", "court", "arbitrator"]) {
     if (typeof v[key] !== "string" || !isAddress(v[key])) fail(`${key} is not an address`);
   }
   if (typeof v.recipientKey !== "string" || !isHexString(v.recipientKey, 33)) fail("recipientKey is not a 33-byte key");
@@ -297,11 +315,15 @@ function deriveKey(shared: string, ephemeralKey: string, recipient: string, cont
 
 function wrapInfo(recipient: string, context: DisclosureContext): Uint8Array {
   if (!isAddress(context.court)) throw new DisclosureError(`court ${context.court} is not an address`);
+  if (!isAddress(context.ledger)) throw new DisclosureError(`ledger ${context.ledger} is not an address`);
+  if (context.chainId <= 0n || context.chainId >= 1n << 256n) throw new DisclosureError("chain id out of range");
   if (!isHexString(context.contentHash, 32))
     throw new DisclosureError(`content hash ${context.contentHash} is not 32 bytes`);
   if (context.caseId < 0n) throw new DisclosureError("case id must not be negative");
   return concatBytes(
     toUtf8Bytes(LABEL),
+    getBytes(toBeHex(context.chainId, 32)),
+    getBytes(getAddress(context.ledger)),
     getBytes(getAddress(context.court)),
     getBytes(toBeHex(context.caseId, 32)),
     getBytes(context.contentHash),

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import Database from "better-sqlite3";
 import { getBytes, hexlify, isHexString, toUtf8Bytes } from "ethers";
 import { contentHash as saltedHash } from "../core/records";
@@ -8,7 +8,9 @@ import { AuthenticationError, Sealed, concatBytes, hkdf, newKey, seal, unseal } 
 
 /** Format of the database file; a store refuses to open a file of another version. */
 export const STORE_FORMAT = "colend-docstore";
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
+/** How long a writer waits for another process's write to finish before giving up. */
+export const BUSY_TIMEOUT_MS = 30_000;
 
 /** Salt length of a record's content hash (see `contentHash` in clients/core/records.ts). */
 const SALT_BYTES = 32;
@@ -17,7 +19,9 @@ const SALT_BYTES = 32;
 const LABEL = {
   storageKey: "colend.store.v1 storage key",
   keyCheck: "colend.store.v1 key check",
-  dataKeyAad: "colend.store.v1 data key",
+  dataKeyAad: "colend.store.v2 data key",
+  rowAad: "colend.store.v2 row",
+  rowCount: "colend.store.v2 row count",
   documentAad: "colend.doc.v1",
 } as const;
 
@@ -33,8 +37,8 @@ export interface PutDocument {
   salt: Uint8Array;
   /** keccak256(salt ‖ document); checked if given. */
   contentHash?: string;
-  /** Small JSON-serialisable labels (transaction hash, loan id...). Stored in clear but
-   *  authenticated: never put personal data here. */
+  /** Small JSON-serialisable labels (transaction hash, loan id...), at most 4 KiB. Encrypted
+   *  under the storage key and authenticated with the rest of the row. */
   meta?: Record<string, unknown>;
 }
 
@@ -77,7 +81,7 @@ export class WrongStoreSecret extends Error {
   }
 }
 
-/** A stored document failed authentication: the file was altered. */
+/** A stored document failed authentication, or rows were deleted: the file was altered. */
 export class StoreTampered extends Error {
   constructor(
     readonly contentHash: string,
@@ -99,7 +103,7 @@ interface Row {
   key_iv: Buffer;
   wrapped_key: Buffer;
   key_tag: Buffer;
-  meta: string;
+  meta: Buffer;
   created_at: number;
 }
 
@@ -119,7 +123,7 @@ CREATE TABLE IF NOT EXISTS documents (
   key_iv       BLOB NOT NULL CHECK (length(key_iv) = 12),
   wrapped_key  BLOB NOT NULL CHECK (length(wrapped_key) = 32),
   key_tag      BLOB NOT NULL CHECK (length(key_tag) = 16),
-  meta         TEXT NOT NULL,
+  meta         BLOB NOT NULL CHECK (length(meta) >= 28),
   created_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_by_subject ON documents (subject, id);
@@ -163,13 +167,14 @@ export class DocumentStore {
    */
   static open(file: string, secret: Uint8Array | string): DocumentStore {
     const ikm = secretBytes(secret);
-    if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new Database(file);
+    if (file !== ":memory:") createOwnerOnly(file);
+    // Another process may hold the write lock: wait for it (busy timeout) instead of failing.
+    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
       db.pragma("foreign_keys = ON");
-      const storageKey = db.transaction(() => initialise(db, file, ikm))();
+      const storageKey = db.transaction(() => initialise(db, file, ikm)).immediate();
       return new DocumentStore(file, db, storageKey);
     } catch (e) {
       db.close();
@@ -184,19 +189,24 @@ export class DocumentStore {
    */
   put(doc: PutDocument): string {
     this.checkOpen();
-    return this.db.transaction(() => this.insert(doc))();
+    return this.db.transaction(() => this.insert(doc)).immediate();
   }
 
   /** Stores several documents in one transaction (all or none). @returns their content hashes */
   putMany(docs: readonly PutDocument[]): string[] {
     this.checkOpen();
-    return this.db.transaction(() => docs.map((d) => this.insert(d)))();
+    return this.db.transaction(() => docs.map((d) => this.insert(d))).immediate();
   }
 
-  /** Whether a document with this content hash is stored. */
+  /**
+   * Whether a document with this content hash is stored. A miss is checked against the store's
+   * authenticated row count: a deleted row is reported (`StoreTampered`), not taken for absence.
+   */
   has(contentHash: string): boolean {
     this.checkOpen();
-    return this.stmts.exists.get(Buffer.from(bytes32(contentHash))) !== undefined;
+    if (this.stmts.exists.get(Buffer.from(bytes32(contentHash))) !== undefined) return true;
+    this.checkRowCount(contentHash);
+    return false;
   }
 
   /**
@@ -206,8 +216,11 @@ export class DocumentStore {
   get(contentHash: string): StoredDocument | undefined {
     this.checkOpen();
     const row = this.row(contentHash);
-    if (!row) return undefined;
-    const info = toInfo(row);
+    if (!row) {
+      this.checkRowCount(contentHash);
+      return undefined;
+    }
+    const info = this.info(row);
     const payload = this.openPayload(row, this.unwrapKey(row));
     const salt = payload.slice(0, SALT_BYTES);
     const document = payload.slice(SALT_BYTES);
@@ -224,16 +237,19 @@ export class DocumentStore {
     return doc;
   }
 
-  /** The documents stored for `subject`, oldest first, without decrypting them. */
+  /**
+   * The documents stored for `subject`, oldest first, without decrypting the documents; every
+   * column returned is authenticated (a relabelled or altered row throws `StoreTampered`).
+   */
   listBySubject(subject: string): DocumentInfo[] {
     this.checkOpen();
-    return (this.stmts.bySubject.all(Buffer.from(bytes32(subject))) as Row[]).map(toInfo);
+    return (this.stmts.bySubject.all(Buffer.from(bytes32(subject))) as Row[]).map((r) => this.info(r));
   }
 
-  /** Number of documents stored. */
+  /** Number of documents stored (authenticated: deleted or smuggled rows throw `StoreTampered`). */
   count(): number {
     this.checkOpen();
-    return (this.stmts.count.get() as { n: number }).n;
+    return this.checkRowCount();
   }
 
   /**
@@ -246,7 +262,7 @@ export class DocumentStore {
     if (!row) throw new Error(`document ${contentHash} is not in store ${this.file}`);
     const dataKey = this.unwrapKey(row);
     this.openPayload(row, dataKey);
-    const info = toInfo(row);
+    const info = this.info(row);
     return {
       sealed: {
         contentHash: info.contentHash,
@@ -288,13 +304,17 @@ export class DocumentStore {
   private prepare() {
     return {
       insert: this.db.prepare(
-        `INSERT INTO documents (content_hash, subject, kind, iv, ciphertext, tag, key_iv, wrapped_key, key_tag, meta, created_at)
-         VALUES (@content_hash, @subject, @kind, @iv, @ciphertext, @tag, @key_iv, @wrapped_key, @key_tag, @meta, @created_at)`,
+        `INSERT INTO documents (id, content_hash, subject, kind, iv, ciphertext, tag, key_iv, wrapped_key, key_tag, meta, created_at)
+         VALUES (@id, @content_hash, @subject, @kind, @iv, @ciphertext, @tag, @key_iv, @wrapped_key, @key_tag, @meta, @created_at)`,
       ),
       byHash: this.db.prepare(`SELECT * FROM documents WHERE content_hash = ?`),
       exists: this.db.prepare(`SELECT 1 FROM documents WHERE content_hash = ?`),
       bySubject: this.db.prepare(`SELECT * FROM documents WHERE subject = ? ORDER BY id`),
-      count: this.db.prepare(`SELECT count(*) AS n FROM documents`),
+      count: this.db.prepare(`SELECT count(*) AS n, coalesce(max(id), 0) AS top FROM documents`),
+      getMeta: this.db.prepare(`SELECT value FROM store_meta WHERE key = ?`),
+      setMeta: this.db.prepare(
+        `INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
       getCursor: this.db.prepare(`SELECT value FROM cursors WHERE name = ?`),
       setCursor: this.db.prepare(
         `INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
@@ -316,16 +336,25 @@ export class DocumentStore {
     const meta = metaJson(doc.meta);
     const existing = this.row(hash);
     if (existing) {
-      const info = toInfo(existing);
+      const info = this.info(existing);
       if (info.subject !== hexlify(subject) || info.kind !== hexlify(kind)) {
         throw new Error(`document ${hash} is already stored under subject ${info.subject}, kind ${info.kind}`);
       }
       return hash;
     }
+    // Rows are numbered 1, 2, 3... and the count is kept under a MAC: a deleted row shows.
+    const id = this.checkRowCount() + 1;
+    const createdAt = Math.floor(Date.now() / 1000);
     const dataKey = newKey();
     const payload = seal(dataKey, concatBytes(doc.salt, doc.document), documentAad(hash, doc.subject, doc.kind));
-    const wrapped = seal(this.storageKey, dataKey, dataKeyAad(hash, meta));
+    const wrapped = seal(this.storageKey, dataKey, dataKeyAad(hash));
+    const sealedMeta = seal(
+      this.storageKey,
+      toUtf8Bytes(meta),
+      rowAad(id, hash, subject, kind, createdAt, payload.ciphertext.length),
+    );
     this.stmts.insert.run({
+      id,
       content_hash: Buffer.from(getBytes(hash)),
       subject: Buffer.from(subject),
       kind: Buffer.from(kind),
@@ -335,10 +364,67 @@ export class DocumentStore {
       key_iv: Buffer.from(wrapped.iv),
       wrapped_key: Buffer.from(wrapped.ciphertext),
       key_tag: Buffer.from(wrapped.tag),
-      meta,
-      created_at: Math.floor(Date.now() / 1000),
+      meta: Buffer.concat([sealedMeta.iv, sealedMeta.tag, sealedMeta.ciphertext]),
+      created_at: createdAt,
     });
+    this.setRowCount(id);
     return hash;
+  }
+
+  /** The row's clear columns and its meta, every one authenticated under the storage key. */
+  private info(row: Row): DocumentInfo {
+    const contentHash = hexlify(row.content_hash);
+    const m = row.meta;
+    let meta: string;
+    try {
+      meta = Buffer.from(
+        unseal(
+          this.storageKey,
+          { iv: m.subarray(0, 12), tag: m.subarray(12, 28), ciphertext: m.subarray(28) },
+          rowAad(row.id, contentHash, row.subject, row.kind, row.created_at, row.ciphertext.length),
+          "row",
+        ),
+      ).toString("utf8");
+    } catch (e) {
+      if (e instanceof AuthenticationError) throw new StoreTampered(contentHash, e.message);
+      throw e;
+    }
+    return {
+      id: row.id,
+      contentHash,
+      subject: hexlify(row.subject),
+      kind: hexlify(row.kind),
+      meta: JSON.parse(meta) as Record<string, unknown>,
+      createdAt: row.created_at,
+      size: row.ciphertext.length,
+    };
+  }
+
+  /**
+   * The authenticated number of rows, checked against the table: fewer rows (or a gap in their
+   * numbering) means rows were deleted, more means rows were added outside the store.
+   */
+  private checkRowCount(missing?: string): number {
+    const stored = this.stmts.getMeta.get("rows") as { value: string } | undefined;
+    const mac = this.stmts.getMeta.get("rows_mac") as { value: string } | undefined;
+    const n = stored ? Number(stored.value) : 0;
+    if (!Number.isSafeInteger(n) || n < 0 || (n > 0 && (!mac || mac.value !== rowCountMac(this.storageKey, n)))) {
+      throw new StoreTampered(missing ?? "(store)", "the store's row count was altered");
+    }
+    const { n: rows, top } = this.stmts.count.get() as { n: number; top: number };
+    if (rows !== n || top !== n) {
+      const what =
+        rows < n
+          ? `${n - rows} of its ${n} documents were deleted from the file${missing ? ` (${missing} may be one)` : ""}`
+          : `it holds ${rows} rows but wrote ${n}`;
+      throw new StoreTampered(missing ?? "(store)", what);
+    }
+    return n;
+  }
+
+  private setRowCount(n: number): void {
+    this.stmts.setMeta.run("rows", String(n));
+    this.stmts.setMeta.run("rows_mac", rowCountMac(this.storageKey, n));
   }
 
   private row(contentHash: string): Row | undefined {
@@ -351,7 +437,7 @@ export class DocumentStore {
       return unseal(
         this.storageKey,
         { iv: row.key_iv, ciphertext: row.wrapped_key, tag: row.key_tag },
-        dataKeyAad(hash, row.meta),
+        dataKeyAad(hash),
         "data key",
       );
     } catch (e) {
@@ -421,27 +507,48 @@ function keyCheck(ikm: Uint8Array, kdfSalt: Uint8Array): string {
   return hexlify(hkdf(ikm, kdfSalt, toUtf8Bytes(LABEL.keyCheck)));
 }
 
-function dataKeyAad(contentHash: string, meta: string): Uint8Array {
-  const metaDigest = createHash("sha256").update(meta, "utf8").digest();
-  return concatBytes(toUtf8Bytes(LABEL.dataKeyAad), bytes32(contentHash), metaDigest);
+function dataKeyAad(contentHash: string): Uint8Array {
+  return concatBytes(toUtf8Bytes(LABEL.dataKeyAad), bytes32(contentHash));
 }
 
-function toInfo(row: Row): DocumentInfo {
-  return {
-    id: row.id,
-    contentHash: hexlify(row.content_hash),
-    subject: hexlify(row.subject),
-    kind: hexlify(row.kind),
-    meta: JSON.parse(row.meta) as Record<string, unknown>,
-    createdAt: row.created_at,
-    size: row.ciphertext.length,
-  };
+/** Binds every clear column of a row (its number, hashes, time and size) to its sealed meta. */
+function rowAad(
+  id: number,
+  contentHash: string,
+  subject: Uint8Array,
+  kind: Uint8Array,
+  createdAt: number,
+  size: number,
+): Uint8Array {
+  const nums = Buffer.alloc(24);
+  nums.writeBigUInt64BE(BigInt(id), 0);
+  nums.writeBigUInt64BE(BigInt(createdAt), 8);
+  nums.writeBigUInt64BE(BigInt(size), 16);
+  return concatBytes(toUtf8Bytes(LABEL.rowAad), bytes32(contentHash), subject, kind, nums);
 }
+
+function rowCountMac(storageKey: Uint8Array, n: number): string {
+  return createHmac("sha256", storageKey).update(`${LABEL.rowCount} ${n}`).digest("hex");
+}
+
+/** Creates the store's folder (0700) and file (0600) for the owner only, if they do not exist. */
+function createOwnerOnly(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+}
+
+const MAX_META_BYTES = 4096;
 
 function metaJson(meta: Record<string, unknown> | undefined): string {
   if (meta === undefined) return "{}";
   if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new Error("meta must be a JSON object");
-  return JSON.stringify(meta, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  const json = JSON.stringify(meta, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  if (Buffer.byteLength(json) > MAX_META_BYTES) throw new Error(`meta must be at most ${MAX_META_BYTES} bytes of JSON`);
+  return json;
 }
 
 function secretBytes(secret: Uint8Array | string): Uint8Array {

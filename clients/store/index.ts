@@ -1,3 +1,4 @@
 export * from "./crypto";
 export * from "./documentStore";
 export * from "./disclosure";
+export * from "./manifest";

@@ -30,6 +30,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         bytes32 frozenHead;
         bytes32 awardHash;
         uint256 amountOwed;
+        Outcome outcome;
     }
 
     /// @notice The evidence ledger this court writes to (it must enable the court as a module).
@@ -59,6 +60,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId) {
@@ -81,7 +83,7 @@ contract ArbitrationCourt is IArbitrationCourt {
         c.loanId = loanId;
         c.frozenHead = frozenHead;
 
-        ledger.commitFor(msg.sender, claim, deadline, signatures);
+        ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
         loanBook.onCaseOpened(loanId, caseId);
         emit CaseOpened(caseId, loanId, arbitrator, msg.sender, frozenHead, claim.contentHash);
     }
@@ -90,13 +92,14 @@ contract ArbitrationCourt is IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         StoredCase storage c = _openCase(caseId);
         if (!loanBook.isLender(c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
         _checkRecord(caseId, statement, Kinds.CASE_STATEMENT);
-        ledger.commitFor(msg.sender, statement, deadline, signatures);
+        ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
     }
 
@@ -130,11 +133,20 @@ contract ArbitrationCourt is IArbitrationCourt {
     /// @inheritdoc IArbitrationCourt
     /// @dev The award fact carries `attrs = keccak256(abi.encode(caseId, loanId, amountOwed))` on
     ///      both chains. An arbitrator removed from the consortium can no longer rule.
-    function issueAward(uint256 caseId, bytes32 awardHash, uint256 amountOwed) external {
+    ///      Rules: a dismissal owes 0, a partly upheld award more than 0, and no award exceeds what
+    ///      the loan book says the borrower owes now (its payoff); an award of 0 lists nobody.
+    function issueAward(uint256 caseId, bytes32 awardHash, Outcome outcome, uint256 amountOwed) external {
         StoredCase storage c = _openCase(caseId);
         if (msg.sender != c.arbitrator) revert NotAssignedArbitrator(caseId, c.arbitrator);
         if (IMembership(address(ledger)).roleOf(msg.sender) != Role.Arbitrator) revert NotArbitrator(msg.sender);
+        if (
+            outcome == Outcome.None ||
+            (outcome == Outcome.Dismissed && amountOwed != 0) ||
+            (outcome == Outcome.PartlyUpheld && amountOwed == 0)
+        ) revert InvalidOutcome(outcome, amountOwed);
         uint256 loanId = c.loanId;
+        uint256 payoff = loanBook.payoffOf(loanId);
+        if (amountOwed > payoff) revert AwardExceedsDebt(amountOwed, payoff);
         bytes32 caseSubject = Subjects.arbitrationCase(caseId);
         bytes32 loanSubject = Subjects.loan(loanId);
         // The award is the case chain's last fact: nothing needs to remember its hash.
@@ -145,12 +157,14 @@ contract ArbitrationCourt is IArbitrationCourt {
         c.state = CaseState.Awarded;
         c.awardHash = awardHash;
         c.amountOwed = amountOwed;
+        c.outcome = outcome;
 
         bytes32 attrs = keccak256(abi.encode(caseId, loanId, amountOwed));
         ledger.recordFact(msg.sender, caseSubject, Kinds.AWARD, awardHash, attrs);
         ledger.recordFact(msg.sender, loanSubject, Kinds.AWARD, awardHash, attrs);
         loanBook.onAward(loanId, caseId, amountOwed);
         emit AwardIssued(caseId, loanId, awardHash, amountOwed);
+        emit AwardReasoned(caseId, outcome);
     }
 
     // ---------------------------------------------------------------- views
@@ -168,7 +182,8 @@ contract ArbitrationCourt is IArbitrationCourt {
                 openedBlock: c.openedBlock,
                 frozenHead: c.frozenHead,
                 awardHash: c.awardHash,
-                amountOwed: c.amountOwed
+                amountOwed: c.amountOwed,
+                outcome: c.outcome
             });
     }
 

@@ -16,6 +16,14 @@ interface IArbitrationCourt {
     }
 
     /// @notice A case as stored.
+    /// @notice How the arbitrator ruled on the claim.
+    enum Outcome {
+        None, // not ruled yet
+        Upheld, // the claim as filed
+        PartlyUpheld, // less than claimed: the evidence supports only part of it
+        Dismissed // nothing owed: lists nobody
+    }
+
     struct Case {
         uint256 loanId; // the disputed loan
         address claimant; // the lender that filed it
@@ -26,6 +34,7 @@ interface IArbitrationCourt {
         bytes32 frozenHead; // the loan chain's head at filing: later records are not evidence of the past
         bytes32 awardHash; // salted hash of the award document (0 until awarded)
         uint256 amountOwed; // what the award says the borrower owes, in token units
+        Outcome outcome; // how the arbitrator ruled (None until awarded)
     }
 
     /// @notice Emitted when a case is filed.
@@ -46,6 +55,8 @@ interface IArbitrationCourt {
     event EvidenceDisclosed(uint256 indexed caseId, address indexed arbitrator, bytes32 manifestHash);
     /// @notice Emitted when the arbitrator rules.
     event AwardIssued(uint256 indexed caseId, uint256 indexed loanId, bytes32 awardHash, uint256 amountOwed);
+    /// @notice The award's outcome, emitted with `AwardIssued`.
+    event AwardReasoned(uint256 indexed caseId, Outcome outcome);
 
     /// @notice No case `caseId`, or it is not open.
     error CaseNotOpen(uint256 caseId);
@@ -72,6 +83,10 @@ interface IArbitrationCourt {
     error NotClaimant(uint256 caseId, address caller);
     /// @notice Content `contentHash` is already on case `caseId`'s chain (or, for an award, the loan's).
     error ContentAlreadyRecorded(uint256 caseId, bytes32 contentHash);
+    /// @notice The outcome does not fit the amount: a dismissal owes 0, a partial award more than 0.
+    error InvalidOutcome(Outcome outcome, uint256 amountOwed);
+    /// @notice The award is above everything the loan book says the borrower owes now.
+    error AwardExceedsDebt(uint256 amountOwed, uint256 payoff);
 
     /// @notice Files a case on defaulted loan `loanId`, naming `arbitrator`. The claim document is
     ///         an endorsed record (kind CaseOpened) on the case subject `Subjects.arbitrationCase(caseId)`
@@ -81,6 +96,7 @@ interface IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId);
@@ -89,6 +105,7 @@ interface IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
@@ -101,7 +118,7 @@ interface IArbitrationCourt {
 
     /// @notice The assigned arbitrator rules, once: a fact (kind Award) on the case and loan subjects;
     ///         the loan becomes Awarded and the borrower is listed delinquent.
-    function issueAward(uint256 caseId, bytes32 awardHash, uint256 amountOwed) external;
+    function issueAward(uint256 caseId, bytes32 awardHash, Outcome outcome, uint256 amountOwed) external;
 
     /// @notice Case `caseId`.
     function caseInfo(uint256 caseId) external view returns (Case memory);

@@ -87,6 +87,8 @@ library Kinds {
     bytes32 internal constant DELINQUENCY_LISTED = keccak256("colend.kind.DelinquencyListed.v1");
     bytes32 internal constant LOAN_CANCELLED = keccak256("colend.kind.LoanCancelled.v1");
     bytes32 internal constant DISCLOSURE = keccak256("colend.kind.Disclosure.v1");
+    bytes32 internal constant DEFAULT_CURED = keccak256("colend.kind.DefaultCured.v1");
+    bytes32 internal constant DELINQUENCY_CURED = keccak256("colend.kind.DelinquencyCured.v1");
 }
 
 /// @notice Subject identifiers shared by contracts and clients.

@@ -6,8 +6,11 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IEvidenceLedger} from "./IEvidenceLedger.sol";
+import {IMembership} from "../consortium/IMembership.sol";
 import {Membership} from "../consortium/Membership.sol";
+import {MembershipLib} from "../consortium/MembershipLib.sol";
 import {Attestation, Kinds, ProposalState, RecordInfo, RecordInput} from "../common/Types.sol";
+import {ZeroAddress} from "../common/Errors.sol";
 
 /// @title EvidenceLedger
 /// @notice The consortium's ledger: membership plus majority-endorsed, signed, timestamped,
@@ -15,7 +18,14 @@ import {Attestation, Kinds, ProposalState, RecordInfo, RecordInput} from "../com
 contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @notice EIP-712 type every endorser signs.
     bytes32 public constant ENDORSEMENT_TYPEHASH = keccak256(
-        "Endorsement(bytes32 subject,bytes32 kind,bytes32 contentHash,bytes32 attrs,bytes32 prev,address proposer,uint64 deadline)"
+        "Endorsement(bytes32 subject,bytes32 kind,bytes32 contentHash,bytes32 attrs,bytes32 prev,address proposer,uint64 issuedAt,uint64 deadline)"
+    );
+    /// @notice Longest a signature lives: from the time it was issued to its deadline. Every
+    ///         committed record's block time lies in [issuedAt, deadline], a window at most this long.
+    uint256 public constant MAX_SIGNATURE_WINDOW = 1 days;
+    /// @notice EIP-712 type the banks sign to change the membership (`executeChange`).
+    bytes32 public constant MEMBERSHIP_CHANGE_TYPEHASH = keccak256(
+        "MembershipChange(uint8 action,address account,uint8 role,bytes32 data,uint64 epoch,uint64 issuedAt,uint64 deadline)"
     );
     /// @notice Longest time a record may be put to an on-chain vote.
     uint256 public constant MAX_VOTING_PERIOD = 30 days;
@@ -48,20 +58,22 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @inheritdoc IEvidenceLedger
     function commit(
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32) {
-        return _commitSigned(msg.sender, record, deadline, signatures);
+        return _commitSigned(msg.sender, record, issuedAt, deadline, signatures);
     }
 
     /// @inheritdoc IEvidenceLedger
     function commitFor(
         address proposer,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external onlyModule returns (bytes32) {
-        return _commitSigned(proposer, record, deadline, signatures);
+        return _commitSigned(proposer, record, issuedAt, deadline, signatures);
     }
 
     /// @inheritdoc IEvidenceLedger
@@ -70,15 +82,16 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         bytes32 root,
         uint256 leafCount,
         bytes32 prev,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32 head) {
         if (leafCount == 0 || leafCount > MAX_BATCH_LEAVES) revert InvalidBatchSize(leafCount, MAX_BATCH_LEAVES);
         RecordInput memory record = RecordInput(subject, Kinds.BATCH, root, bytes32(leafCount), prev);
         _checkFields(record);
-        _checkProposerAndDeadline(msg.sender, deadline);
-        _checkSignatures(_digest(record, msg.sender, deadline), msg.sender, signatures);
-        head = _append(msg.sender, record, Attestation.Signatures, deadline, signatures, leafCount);
+        _checkProposerAndWindow(msg.sender, issuedAt, deadline);
+        _checkSignatures(_digest(record, msg.sender, issuedAt, deadline), msg.sender, issuedAt, signatures);
+        head = _append(msg.sender, record, Attestation.Signatures, issuedAt, deadline, signatures, leafCount);
         emit BatchCommitted(subject, root, leafCount);
     }
 
@@ -94,34 +107,57 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         _checkFields(record);
         // Facts are unique by construction (modules put a sequence number in the content), so
         // they skip the duplicate index and cost one storage write.
-        return _append(actor, record, Attestation.Fact, 0, abi.encodePacked(msg.sender), 0);
+        return _append(actor, record, Attestation.Fact, 0, 0, abi.encodePacked(msg.sender), 0);
     }
 
     function _commitSigned(
         address proposer,
         RecordInput calldata input,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) private returns (bytes32) {
         RecordInput memory record = input;
         _checkFields(record);
-        _checkProposerAndDeadline(proposer, deadline);
-        _checkSignatures(_digest(record, proposer, deadline), proposer, signatures);
-        return _append(proposer, record, Attestation.Signatures, deadline, signatures, 0);
+        _checkProposerAndWindow(proposer, issuedAt, deadline);
+        _checkSignatures(_digest(record, proposer, issuedAt, deadline), proposer, issuedAt, signatures);
+        return _append(proposer, record, Attestation.Signatures, issuedAt, deadline, signatures, 0);
     }
 
-    function _checkProposerAndDeadline(address proposer, uint64 deadline) private view {
+    /// @dev The proposer is a bank, and the signatures' window is open now and at most
+    ///      `MAX_SIGNATURE_WINDOW` long: `issuedAt <= block.timestamp <= deadline`.
+    function _checkProposerAndWindow(address proposer, uint64 issuedAt, uint64 deadline) private view {
         if (!_isVoting(proposer)) revert NotVotingMember(proposer);
         if (deadline < block.timestamp) revert EndorsementExpired(deadline, block.timestamp);
+        if (issuedAt > block.timestamp) revert IssuedInFuture(issuedAt, block.timestamp);
+        if (deadline - issuedAt > MAX_SIGNATURE_WINDOW) {
+            revert SignatureWindowTooLong(issuedAt, deadline, MAX_SIGNATURE_WINDOW);
+        }
     }
 
-    /// @dev Every signature must recover to a distinct active voting member other than the
-    ///      proposer, in ascending order; their number must meet the quorum.
-    function _checkSignatures(bytes32 digest, address proposer, bytes calldata signatures) private view {
+    /// @dev The signatures meet the quorum and each is valid (`_checkSigners`).
+    function _checkSignatures(
+        bytes32 digest,
+        address proposer,
+        uint64 issuedAt,
+        bytes calldata signatures
+    ) private view {
         if (signatures.length % 64 != 0) revert MalformedSignatures(signatures.length);
         uint256 count = signatures.length / 64;
         uint256 required = quorumFor(_votingMembers());
         if (count < required) revert QuorumNotMet(count, required);
+        _checkSigners(digest, proposer, issuedAt, signatures, count);
+    }
+
+    /// @dev Every signature must recover to a distinct active voting member other than `proposer`,
+    ///      admitted no later than `issuedAt`, in ascending order.
+    function _checkSigners(
+        bytes32 digest,
+        address proposer,
+        uint64 issuedAt,
+        bytes calldata signatures,
+        uint256 count
+    ) private view {
         address last = address(0);
         for (uint256 i = 0; i < count; i++) {
             bytes32 r;
@@ -135,7 +171,9 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
             if (err != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
             if (signer <= last) revert SignersNotSorted(i, signer);
             if (signer == proposer) revert ProposerCannotEndorse(proposer);
-            if (!_isVoting(signer)) revert UnknownSigner(i, signer);
+            Member storage m = _member(signer);
+            if (!m.active || !_isVotingRole(m.role)) revert UnknownSigner(i, signer);
+            if (issuedAt < m.admittedAt) revert SignedBeforeAdmission(i, signer, issuedAt, m.admittedAt);
             last = signer;
         }
     }
@@ -152,6 +190,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         address proposer,
         RecordInput memory record,
         Attestation attestation,
+        uint64 issuedAt,
         uint64 deadline,
         bytes memory endorsements,
         uint256 leafCount
@@ -178,9 +217,57 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
             current,
             head,
             attestation,
+            issuedAt,
             deadline,
             endorsements
         );
+    }
+
+    // ---------------------------------------------------------------- membership by signatures
+
+    /// @inheritdoc IMembership
+    function executeChange(
+        ChangeInput calldata change,
+        uint64 epoch,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external onlyVotingMember {
+        if (change.account == address(0)) revert ZeroAddress();
+        uint64 current = _m.epoch;
+        if (epoch != current) revert WrongEpoch(epoch, current);
+        _checkProposerAndWindow(msg.sender, issuedAt, deadline);
+        if (signatures.length % 64 != 0) revert MalformedSignatures(signatures.length);
+        uint256 count = signatures.length / 64;
+        uint256 required = MembershipLib.majorityOf(_votingMembers());
+        if (count < required) revert MajorityNotMet(count, required);
+        _checkSigners(_changeDigest(change, epoch, issuedAt, deadline), address(0), issuedAt, signatures, count);
+        MembershipLib.executeSigned(_m, change, issuedAt, deadline, signatures);
+    }
+
+    /// @inheritdoc IMembership
+    function membershipChangeDigest(
+        ChangeInput calldata change,
+        uint64 epoch,
+        uint64 issuedAt,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _changeDigest(change, epoch, issuedAt, deadline);
+    }
+
+    function _changeDigest(
+        ChangeInput calldata c,
+        uint64 epoch,
+        uint64 issuedAt,
+        uint64 deadline
+    ) private view returns (bytes32) {
+        bytes32 data = MembershipLib.changeData(c.action, c.name, c.encryptionKey);
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(MEMBERSHIP_CHANGE_TYPEHASH, c.action, c.account, c.role, data, epoch, issuedAt, deadline)
+                )
+            );
     }
 
     // ---------------------------------------------------------------- on-chain voting
@@ -205,7 +292,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         p.proposer = msg.sender;
         p.deadline = deadline;
         p.state = ProposalState.Open;
-        p.snapshotSeq = _seq;
+        p.snapshotSeq = _seq();
         p.quorum = uint32(quorum);
         p.eligible = uint32(voting - 1);
         emit RecordProposed(
@@ -273,27 +360,30 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     ///      every member is looked at again.
     function _settle(bytes32 id, Proposal storage p) private {
         uint256 endorsed = p.endorsed;
-        bool changed = _seq != p.snapshotSeq;
+        bool changed = _seq() != p.snapshotSeq;
         uint256 valid;
         uint256 undecided;
+        uint256 quorum = p.quorum;
         if (!changed) {
             valid = _popcount(endorsed);
             undecided = p.eligible - _popcount(endorsed | p.objected);
         } else {
             if (!_isVoting(p.proposer)) return _reject(id, p, RejectReason.QuorumUnreachable);
             (valid, undecided) = _tally(p, endorsed);
+            // The quorum is the one of the banks as they are when the record commits.
+            quorum = quorumFor(_votingMembers());
         }
-        if (valid >= p.quorum) {
+        if (valid >= quorum) {
             RecordInput memory record = p.record;
             if (
                 _heads[record.subject] != record.prev ||
                 _records[_recordKey(record.subject, record.contentHash)].blockNumber != 0
             ) return _reject(id, p, RejectReason.ChainMoved);
             p.state = ProposalState.Committed;
-            _append(p.proposer, record, Attestation.Votes, p.deadline, _endorsers(endorsed, changed), 0);
+            _append(p.proposer, record, Attestation.Votes, 0, p.deadline, _endorsers(endorsed, changed), 0);
             return;
         }
-        if (valid + undecided < p.quorum) _reject(id, p, RejectReason.QuorumUnreachable);
+        if (valid + undecided < quorum) _reject(id, p, RejectReason.QuorumUnreachable);
     }
 
     /// @dev Endorsements by current banks, and eligible current banks that have not voted yet.
@@ -364,9 +454,10 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     function endorsementDigest(
         RecordInput calldata record,
         address proposer,
+        uint64 issuedAt,
         uint64 deadline
     ) external view returns (bytes32) {
-        return _digest(record, proposer, deadline);
+        return _digest(record, proposer, issuedAt, deadline);
     }
 
     /// @inheritdoc IEvidenceLedger
@@ -395,7 +486,12 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         return _domainSeparatorV4();
     }
 
-    function _digest(RecordInput memory r, address proposer, uint64 deadline) private view returns (bytes32) {
+    function _digest(
+        RecordInput memory r,
+        address proposer,
+        uint64 issuedAt,
+        uint64 deadline
+    ) private view returns (bytes32) {
         return
             _hashTypedDataV4(
                 keccak256(
@@ -407,6 +503,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
                         r.attrs,
                         r.prev,
                         proposer,
+                        issuedAt,
                         deadline
                     )
                 )

@@ -18,6 +18,7 @@ interface IEvidenceLedger {
     /// @param prev the head before this record
     /// @param head the head after this record
     /// @param attestation how it was endorsed
+    /// @param issuedAt the time the signers signed (0 for votes and facts)
     /// @param deadline the endorsement deadline the signers signed (0 for facts)
     /// @param endorsements 64-byte compact signatures (Signatures), 20-byte endorser addresses in
     ///        member order (Votes), or the 20-byte reporting module (Fact)
@@ -30,6 +31,7 @@ interface IEvidenceLedger {
         bytes32 prev,
         bytes32 head,
         Attestation attestation,
+        uint64 issuedAt,
         uint64 deadline,
         bytes endorsements
     );
@@ -65,6 +67,14 @@ interface IEvidenceLedger {
 
     /// @notice The endorsement deadline `deadline` passed at `nowTime`.
     error EndorsementExpired(uint64 deadline, uint256 nowTime);
+    /// @notice The signatures claim to be made at `issuedAt`, after `nowTime`.
+    error IssuedInFuture(uint64 issuedAt, uint256 nowTime);
+    /// @notice A signature may live at most `maximum` seconds: from `issuedAt` to `deadline` is longer
+    ///         (or the deadline is before `issuedAt`).
+    error SignatureWindowTooLong(uint64 issuedAt, uint64 deadline, uint256 maximum);
+    /// @notice `signer` (signature `index`) was admitted at `admittedAt`, after the signatures were
+    ///         issued (`issuedAt`): a signature made before its signer was admitted does not count.
+    error SignedBeforeAdmission(uint256 index, address signer, uint64 issuedAt, uint64 admittedAt);
     /// @notice `count` valid endorsements were given; `required` are needed.
     error QuorumNotMet(uint256 count, uint256 required);
     /// @notice The signatures blob is not a whole number of 64-byte signatures.
@@ -100,11 +110,15 @@ interface IEvidenceLedger {
 
     /// @notice Commits a record endorsed off-chain by EIP-712 signatures, in one transaction.
     /// @param record the record; `record.prev` must be the subject's current head
-    /// @param deadline the deadline every endorser signed
+    /// @param issuedAt the time every endorser signed: `issuedAt <= block.timestamp`, and not before
+    ///        any signer's admission
+    /// @param deadline the deadline every endorser signed: `block.timestamp <= deadline` and
+    ///        `deadline - issuedAt <= MAX_SIGNATURE_WINDOW`
     /// @param signatures concatenated 64-byte compact (EIP-2098) signatures, ascending by signer
     /// @return head the subject's new head
     function commit(
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32 head);
@@ -114,6 +128,7 @@ interface IEvidenceLedger {
     /// @param root Merkle root (OpenZeppelin standard tree, sorted pairs) of the leaves
     /// @param leafCount how many leaves the tree holds
     /// @param prev the batch subject's current head
+    /// @param issuedAt the time every endorser signed (as for `commit`)
     /// @param deadline the deadline every endorser signed
     /// @param signatures as for `commit`
     /// @return head the batch subject's new head
@@ -122,6 +137,7 @@ interface IEvidenceLedger {
         bytes32 root,
         uint256 leafCount,
         bytes32 prev,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32 head);
@@ -130,6 +146,7 @@ interface IEvidenceLedger {
     function commitFor(
         address proposer,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32 head);
@@ -168,6 +185,7 @@ interface IEvidenceLedger {
     function endorsementDigest(
         RecordInput calldata record,
         address proposer,
+        uint64 issuedAt,
         uint64 deadline
     ) external view returns (bytes32);
 

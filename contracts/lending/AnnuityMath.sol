@@ -22,9 +22,10 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 ///      which fails only for a principal of a few units spread over many periods). Every function
 ///      that takes terms reverts with `InvalidTerms` on exactly the same set of invalid terms.
 library AnnuityMath {
-    /// 1 = 1 basis point of annual rate; rate per period = annualRateBps * periodDays / (10_000 * 365)
+    /// 1 = 1 basis point of annual rate; rate per period = annualRateBps * periodDays / (10_000 * 360)
     uint256 internal constant BPS = 10_000;
-    uint256 internal constant DAYS_PER_YEAR = 365;
+    /// @notice Day count: Chinese practice, daily rate = annual rate / 360 (docs/MONEY.md).
+    uint256 internal constant DAYS_PER_YEAR = 360;
     /// @notice Denominator of every rate fraction: BPS * DAYS_PER_YEAR.
     uint256 internal constant RATE_DENOMINATOR = BPS * DAYS_PER_YEAR;
     /// @notice Extra fixed-point digits beyond RATE_DENOMINATOR used for (1 + r)^n - 1.
@@ -61,6 +62,49 @@ library AnnuityMath {
     ) internal pure returns (uint256 amount) {
         amount = _installment(principal, annualRateBps, periods, periodDays);
         _walk(principal, annualRateBps, periods, periodDays, amount, periods);
+    }
+
+    /// Whether the terms amortize (`installment` would not revert), without reverting.
+    /// @dev The same range, growth and walk checks as `installment`, answered as a boolean, so a
+    ///      caller can fall back without an external call to catch the revert.
+    function amortizes(
+        uint256 principal,
+        uint256 annualRateBps,
+        uint256 periods,
+        uint256 periodDays
+    ) internal pure returns (bool) {
+        if (
+            principal == 0 ||
+            principal > MAX_PRINCIPAL ||
+            annualRateBps > MAX_RATE_BPS ||
+            periods == 0 ||
+            periods > MAX_PERIODS ||
+            periodDays == 0 ||
+            periodDays > MAX_PERIOD_DAYS
+        ) return false;
+        uint256 rateNumerator = annualRateBps * periodDays;
+        uint256 amount;
+        if (annualRateBps == 0) {
+            amount = Math.ceilDiv(principal, periods);
+        } else {
+            uint256 growth = _growth(rateNumerator * PRECISION, periods);
+            if (growth == 0) return false;
+            amount = Math.mulDiv(
+                principal * rateNumerator,
+                SCALE + growth,
+                RATE_DENOMINATOR * growth,
+                Math.Rounding.Ceil
+            );
+        }
+        uint256 balance = principal;
+        for (uint256 i = 0; i < periods; ++i) {
+            (uint256 part, ) = _row(balance, rateNumerator, amount, i + 1 == periods);
+            if (part == 0) return false;
+            unchecked {
+                balance -= part;
+            }
+        }
+        return true;
     }
 
     /// Interest owed for one period on `balance`: floor(balance * annualRateBps * periodDays / (BPS * DAYS_PER_YEAR)).

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Role, Subjects} from "../common/Types.sol";
 
 /// @title CreditRegistry
@@ -61,6 +61,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         address account,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external onlyRole(Role.LeadBank) {
@@ -73,7 +74,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         }
         _checkLimit(limit);
         _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, account, limit)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         _lines[pseudonym] = CreditLine({
@@ -96,13 +97,14 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         bytes32 pseudonym,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         _checkLimit(limit);
         _checkRecord(pseudonym, Kinds.CREDIT_DECISION, keccak256(abi.encode(pseudonym, line.account, limit)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         line.limit = uint128(limit);
@@ -116,13 +118,14 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
     function close(
         bytes32 pseudonym,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         CreditLine storage line = _heldLine(pseudonym);
         if (line.state != CreditState.Active) revert LineNotActive(pseudonym);
         _checkRecord(pseudonym, Kinds.CREDIT_CLOSED, keccak256(abi.encode(pseudonym)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         uint64 seq = ++_seq;
         line.state = CreditState.Closed;
@@ -136,6 +139,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
         uint256 amount,
         bool active,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
@@ -154,7 +158,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             keccak256(abi.encode(pseudonym, institution, amount, active)),
             record
         );
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         if (loan.active) _outsideExposure[pseudonym] -= loan.amount;
         else _outsideCount[pseudonym] += 1;
@@ -183,6 +187,22 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             keccak256(abi.encode(pseudonym, loanId, listings))
         );
         emit BorrowerListed(pseudonym, loanId, listings, seq);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function recordCure(bytes32 pseudonym, uint256 loanId, address actor) external {
+        if (msg.sender != address(loanBook) || msg.sender == address(0)) revert NotLoanBook(msg.sender);
+        CreditLine storage line = _lines[pseudonym];
+        uint64 seq = ++_seq;
+        bytes32 subject = Subjects.borrower(pseudonym);
+        ledger.recordFact(
+            actor,
+            subject,
+            Kinds.DELINQUENCY_CURED,
+            _factHash(subject, seq),
+            keccak256(abi.encode(pseudonym, loanId, line.listings))
+        );
+        emit BorrowerCured(pseudonym, loanId, seq);
     }
 
     // ---------------------------------------------------------------- views

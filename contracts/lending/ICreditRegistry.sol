@@ -65,6 +65,8 @@ interface ICreditRegistry {
     );
     /// @notice Emitted when the loan book lists a borrower as delinquent (失信名单).
     event BorrowerListed(bytes32 indexed pseudonym, uint256 indexed loanId, uint32 listings, uint64 seq);
+    /// @notice A listed borrower's default on `loanId` was cured.
+    event BorrowerCured(bytes32 indexed pseudonym, uint256 indexed loanId, uint64 seq);
     /// @notice Emitted when the loan book is bound at genesis.
     event LoanBookBound(address indexed loanBook);
 
@@ -97,6 +99,7 @@ interface ICreditRegistry {
     /// @param account the borrower's account
     /// @param limit credit limit, token units
     /// @param record the endorsed decision
+    /// @param issuedAt when the endorsers signed
     /// @param deadline the endorsement deadline
     /// @param signatures the endorsers' signatures
     function whitelist(
@@ -104,6 +107,7 @@ interface ICreditRegistry {
         address account,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
@@ -115,13 +119,20 @@ interface ICreditRegistry {
         bytes32 pseudonym,
         uint256 limit,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
 
     /// @notice The line's lead bank closes it through an endorsed record (kind CreditClosed,
     ///         attrs = keccak256(abi.encode(pseudonym))).
-    function close(bytes32 pseudonym, RecordInput calldata record, uint64 deadline, bytes calldata signatures) external;
+    function close(
+        bytes32 pseudonym,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external;
 
     /// @notice A bank reports the borrower's loan at an outside institution (or that it ended) through
     ///         an endorsed record (kind OutsideLoan, attrs = keccak256(abi.encode(pseudonym,
@@ -135,6 +146,7 @@ interface ICreditRegistry {
         uint256 amount,
         bool active,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;
@@ -144,6 +156,12 @@ interface ICreditRegistry {
     ///         listings))) on the borrower's chain.
     /// @param actor who caused the listing (the lead bank declaring default, or the court)
     function listDelinquent(bytes32 pseudonym, uint256 loanId, address actor) external;
+
+    /// @notice Records on the borrower's listing that its default on `loanId` was cured (all arrears
+    ///         paid): a DelinquencyCured fact on the borrower's chain. Only the bound loan book. The
+    ///         listing itself stays: a new drawdown still needs a credit decision after it.
+    /// @param actor the payer whose repayment cured the loan
+    function recordCure(bytes32 pseudonym, uint256 loanId, address actor) external;
 
     /// @notice Binds the loan book, once, before genesis is sealed.
     function bindLoanBook(address loanBook) external;

@@ -178,6 +178,8 @@ interface ILoanBook is ILoanCourtHooks {
     event ReminderRecorded(uint256 indexed loanId, uint256 installment, bytes32 noticeHash, uint64 remindedAt);
     /// @notice Emitted when the lead bank declares the loan in default.
     event LoanDefaulted(uint256 indexed loanId, bytes32 indexed pseudonym, uint256 installment);
+    /// @notice A defaulted loan's arrears were all paid: it performs again (its listing records the cure).
+    event LoanCured(uint256 indexed loanId, bytes32 indexed pseudonym, uint256 installment);
     /// @notice Emitted when a loan's classification changes.
     event LoanClassified(uint256 indexed loanId, LoanClass from, LoanClass to, uint256 daysPastDue);
     /// @notice Emitted when a case is opened on the loan.
@@ -251,6 +253,7 @@ interface ILoanBook is ILoanCourtHooks {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 loanId);
@@ -281,6 +284,7 @@ interface ILoanBook is ILoanCourtHooks {
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external;

@@ -26,4 +26,7 @@ interface ILoanCourtHooks {
     /// @param caseId the case
     /// @param amountOwed what the award says the borrower owes, in settlement-token units
     function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external;
+
+    /// @notice Everything the borrower of `loanId` owes now (the `dues` payoff; 0 once repaid).
+    function payoffOf(uint256 loanId) external view returns (uint256);
 }

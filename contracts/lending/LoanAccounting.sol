@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SplitMath} from "./SplitMath.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {LoanStatus} from "../common/Types.sol";
@@ -18,6 +19,12 @@ library LoanAccounting {
         uint128 nonPerforming; // the part of `outstanding` in non-performing loans
     }
 
+    /// @notice What a loan's repayments have credited so far, in all.
+    struct Credited {
+        uint128 principal;
+        uint128 income;
+    }
+
     /// @notice All of it.
     struct Book {
         mapping(uint256 loanId => ILoanBook.Funder[]) funders; // index 0 is the lead
@@ -25,7 +32,10 @@ library LoanAccounting {
         mapping(address account => Lender) lenders;
         uint128 totalOutstanding;
         uint128 totalNonPerforming;
+        mapping(uint256 loanId => Credited) credited;
     }
+
+    uint256 private constant BPS = 10_000;
 
     /// @notice Writes a new loan's terms, in Funding, and opens its funders with the lead's escrowed share.
     function open(
@@ -121,55 +131,91 @@ library LoanAccounting {
         b.totalOutstanding += uint128(principal);
     }
 
-    /// @notice Credits one repayment of loan `loanId` to its funders: `principal` by each funder's
-    ///         outstanding principal (its funding share, and never more than it lent), `income` by
-    ///         interest share: `leadBps` to the lead, the rest to the partners by funded amount.
+    /// @notice Credits one repayment of loan `loanId` to its funders so that, over the loan's life,
+    ///         each funder has received exactly the floor of its share of everything credited so
+    ///         far: principal by funding share, income (interest, overdue interest, surcharge)
+    ///         `leadBps` to the lead and the rest to the partners by funded amount. The few units
+    ///         the floors leave (fewer than the number of funders) wait in the loan until it is
+    ///         settled, when income is split by largest remainder and principal comes out exact, so
+    ///         the lead ends within one unit of its share however many repayments there were.
     /// @param nonPerforming whether the loan is classified non-performing
+    /// @param settled whether this repayment closed the loan
     function credit(
         Book storage b,
         uint256 loanId,
         uint256 principal,
         uint256 income,
         uint256 leadBps,
-        bool nonPerforming
+        bool nonPerforming,
+        bool settled
     ) external {
         ILoanBook.Funder[] storage fs = b.funders[loanId];
-        (uint256[] memory principalParts, uint256[] memory incomeParts) = _split(fs, principal, income, leadBps);
-        for (uint256 i = 0; i < principalParts.length; i++) {
-            uint256 p = principalParts[i];
-            uint256 inc = incomeParts[i];
-            if (p == 0 && inc == 0) continue;
+        (uint256[] memory principalTo, uint256[] memory incomeTo) = _cumulative(
+            b.credited[loanId],
+            fs,
+            principal,
+            income,
+            leadBps,
+            settled
+        );
+        for (uint256 i = 0; i < principalTo.length; i++) {
             ILoanBook.Funder storage f = fs[i];
-            f.principalReturned += uint128(p);
-            f.incomeReceived += uint128(inc);
+            uint256 p = principalTo[i] - f.principalReturned;
+            uint256 paid = p + incomeTo[i] - f.incomeReceived;
+            if (paid == 0) continue;
+            f.principalReturned = uint128(principalTo[i]);
+            f.incomeReceived = uint128(incomeTo[i]);
             Lender storage lender = b.lenders[f.account];
             lender.outstanding -= uint128(p);
             if (nonPerforming) lender.nonPerforming -= uint128(p);
-            lender.claimable += uint128(p + inc);
+            lender.claimable += uint128(paid);
         }
         b.totalOutstanding -= uint128(principal);
         if (nonPerforming) b.totalNonPerforming -= uint128(principal);
     }
 
-    function _split(
+    /// @dev Adds one repayment to the loan's credited totals and returns each funder's due in all.
+    function _cumulative(
+        Credited storage c,
         ILoanBook.Funder[] storage fs,
         uint256 principal,
         uint256 income,
-        uint256 leadBps
-    ) private view returns (uint256[] memory principalParts, uint256[] memory incomeParts) {
+        uint256 leadBps,
+        bool settled
+    ) private returns (uint256[] memory, uint256[] memory) {
+        uint256 cumPrincipal = c.principal + principal;
+        uint256 cumIncome = c.income + income;
+        c.principal = uint128(cumPrincipal);
+        c.income = uint128(cumIncome);
+        return targets(fs, cumPrincipal, cumIncome, leadBps, settled);
+    }
+
+    /// @notice Each funder's cumulative due out of `cumPrincipal` and `cumIncome` credited in all:
+    ///         floors of its exact shares, or, once `settled`, the exact split (largest remainder).
+    function targets(
+        ILoanBook.Funder[] storage fs,
+        uint256 cumPrincipal,
+        uint256 cumIncome,
+        uint256 leadBps,
+        bool settled
+    ) internal view returns (uint256[] memory principalTo, uint256[] memory incomeTo) {
         uint256 n = fs.length;
-        uint256[] memory remaining = new uint256[](n);
-        uint256[] memory partnerWeights = new uint256[](n - 1);
+        uint256[] memory funded = new uint256[](n);
+        uint256 total;
         for (uint256 i = 0; i < n; i++) {
-            remaining[i] = fs[i].funded - fs[i].principalReturned;
-            if (i > 0) partnerWeights[i - 1] = fs[i].funded;
+            funded[i] = fs[i].funded;
+            total += funded[i];
         }
-        principalParts = principal == 0 ? new uint256[](n) : SplitMath.splitByWeights(principal, remaining);
-        (uint256 leadIncome, uint256 partnersIncome) = SplitMath.splitBps(income, leadBps);
-        uint256[] memory partnerParts = SplitMath.splitByWeights(partnersIncome, partnerWeights);
-        incomeParts = new uint256[](n);
-        incomeParts[0] = leadIncome;
-        for (uint256 i = 1; i < n; i++) incomeParts[i] = partnerParts[i - 1];
+        uint256 partners = total - funded[0];
+        // Income weights: the lead leadBps of the whole, each partner (BPS - leadBps) x its funding share.
+        uint256[] memory weights = new uint256[](n);
+        weights[0] = leadBps * partners;
+        for (uint256 i = 1; i < n; i++) weights[i] = (BPS - leadBps) * funded[i];
+        principalTo = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) principalTo[i] = Math.mulDiv(cumPrincipal, funded[i], total);
+        if (settled) return (principalTo, SplitMath.splitByWeights(cumIncome, weights));
+        incomeTo = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) incomeTo[i] = Math.mulDiv(cumIncome, weights[i], BPS * partners);
     }
 
     /// @notice Moves loan `loanId`'s outstanding principal into (or out of) the non-performing buckets.

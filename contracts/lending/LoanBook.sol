@@ -8,7 +8,7 @@ import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanCourtHooks} from "./ILoanCourtHooks.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanEngine} from "./LoanEngine.sol";
 import {Kinds, LoanClass, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
@@ -89,6 +89,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     function originate(
         LoanTerms calldata terms,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external onlyRole(Role.LeadBank) returns (uint256 loanId) {
@@ -103,7 +104,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         uint256 leadAmount = LoanEngine.checkTerms(terms, _params);
         loanId = ++_loanCount;
         _checkRecord(loanId, Kinds.LOAN_CONTRACT, keccak256(abi.encode(loanId, borrower, terms)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
         Loan storage loan = _open(loanId, terms, borrower, leadAmount);
         emit LoanOriginated(loanId, terms.pseudonym, msg.sender, borrower, terms);
 
@@ -120,7 +121,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     ) private returns (Loan storage loan) {
         loan = _loans[loanId];
         LoanAccounting.open(_book, loan, loanId, terms, borrower, leadAmount);
-        _bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal)));
+        _bases[loanId].push(LoanEngine.Base(0, uint8(terms.periods), uint128(terms.principal), 0));
         _borrowers[terms.pseudonym].committed += uint128(terms.principal);
     }
 
@@ -202,10 +203,15 @@ contract LoanBook is LedgerModule, ILoanBook {
         if (amount == 0) revert ZeroAmount();
         uint256 payoff;
         bool reamortized;
-        (a, payoff, reamortized) = LoanEngine.repay(loan, _bases[loanId], amount, _params.surchargeBps, this);
+        (a, payoff, reamortized) = LoanEngine.repay(loan, _bases[loanId], amount, _params.surchargeBps);
         if (amount > payoff) revert Overpayment(loanId, amount, payoff);
         _bookRepayment(loanId, loan, a, amount);
         uint256 outstanding = loan.outstanding;
+        // Cure: every overdue installment and charge of a defaulted loan is paid.
+        bool cured =
+            loan.status == LoanStatus.Defaulted &&
+                (outstanding == 0 ||
+                    block.timestamp < LoanEngine.dueDate(loan.disbursedAt, loan.periodDays, loan.cursor));
         emit RepaymentApplied(loanId, msg.sender, amount, a, outstanding);
         if (reamortized) emit ScheduleRecomputed(loanId, loan.cursor, outstanding, loan.rows - loan.cursor);
         if (outstanding == 0) {
@@ -214,6 +220,14 @@ contract LoanBook is LedgerModule, ILoanBook {
             emit LoanSettled(loanId);
         }
         _reclassify(loanId, loan, loan.cursor < loan.rows ? _lateDays(loan, loan.cursor) : 0);
+        if (cured) {
+            // It performs again (or is repaid); the borrower's listing records the cure.
+            if (outstanding != 0) loan.status = LoanStatus.Active;
+            loan.remindedAt = 0;
+            _fact(loanId, loan, Kinds.DEFAULT_CURED, keccak256(abi.encode(loanId, loan.cursor)));
+            emit LoanCured(loanId, loan.pseudonym, loan.cursor);
+            registry.recordCure(loan.pseudonym, loanId, msg.sender);
+        }
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -226,7 +240,8 @@ contract LoanBook is LedgerModule, ILoanBook {
             principal,
             a.surcharge + a.overdueInterest + a.interest,
             loan.leadInterestBps,
-            loan.class_ >= LoanClass.Substandard
+            loan.class_ >= LoanClass.Substandard,
+            loan.outstanding == 0
         );
         loan.totalRepaid += uint128(amount);
         BorrowerBook storage bb = _borrowers[loan.pseudonym];
@@ -270,6 +285,7 @@ contract LoanBook is LedgerModule, ILoanBook {
     function declareDefault(
         uint256 loanId,
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
@@ -281,7 +297,7 @@ contract LoanBook is LedgerModule, ILoanBook {
         uint256 earliest = remindedAt + _params.reminderWindow;
         if (block.timestamp < earliest) revert DefaultTooEarly(loanId, earliest);
         _checkRecord(loanId, Kinds.DEFAULT_NOTICE, keccak256(abi.encode(loanId, installment, remindedAt)), record);
-        ledger.commitFor(msg.sender, record, deadline, signatures);
+        ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
 
         loan.status = LoanStatus.Defaulted;
         emit LoanDefaulted(loanId, loan.pseudonym, installment);
@@ -316,10 +332,20 @@ contract LoanBook is LedgerModule, ILoanBook {
         bool settled = loan.status == LoanStatus.Repaid && stored != 0;
         if (loan.status != LoanStatus.InArbitration && !settled) revert WrongStatus(loanId, loan.status);
         if (caseId + 1 != stored) revert CaseMismatch(loanId, caseId, stored - 1);
-        if (!settled) loan.status = LoanStatus.Awarded;
         loan.awardAmount = uint128(amountOwed);
         emit AwardRecorded(loanId, caseId, amountOwed);
+        // A dismissal or an award of nothing lists nobody; the loan performs under its contract again.
+        if (amountOwed == 0) {
+            if (!settled) loan.status = LoanStatus.Active;
+            return;
+        }
+        if (!settled) loan.status = LoanStatus.Awarded;
         registry.listDelinquent(loan.pseudonym, loanId, msg.sender);
+    }
+
+    /// @inheritdoc ILoanCourtHooks
+    function payoffOf(uint256 loanId) external view returns (uint256) {
+        return this.dues(loanId).payoff;
     }
 
     /// @inheritdoc ILoanCourtHooks

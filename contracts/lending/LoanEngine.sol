@@ -17,10 +17,13 @@ library LoanEngine {
 
     /// @notice One amortization: installments `start .. start + periods - 1` repay `principal`.
     ///         A loan starts with one; each early repayment appends the re-amortized rest.
+    ///         `offset` is the number of days of its first period already charged to the day by the
+    ///         early repayment that started it: its first row charges interest for the rest only.
     struct Base {
         uint8 start;
         uint8 periods;
         uint128 principal;
+        uint16 offset;
     }
 
     /// @notice A loan's repayment state, with the rows of its current amortization.
@@ -37,6 +40,7 @@ library LoanEngine {
         uint256 surcharge; // accrued, unpaid
         uint256 accruedDay; // whole days after disbursement up to which overdue interest accrued
         uint256 baseStart; // first installment of the current amortization
+        uint256 baseOffset; // days of its first period charged before it started
         uint256[] principals; // principal parts of the current amortization
         uint256[] interests; // interest parts of the current amortization
         bool reamortized; // an early repayment started a new amortization at `baseStart`
@@ -121,7 +125,6 @@ library LoanEngine {
     /// @notice Accrues a loan to now and applies `amount` by the waterfall, writing the new state
     ///         back. If `amount` exceeds the payoff nothing changes and the allocation is empty:
     ///         the caller reverts.
-    /// @param loanBook the contract whose `installmentOf` checks a re-amortization (the caller)
     /// @return a how the payment was applied
     /// @return payoff what would have closed the loan
     /// @return reamortized whether an early repayment started a new amortization
@@ -129,14 +132,13 @@ library LoanEngine {
         ILoanBook.Loan storage loan,
         Base[] storage bases,
         uint256 amount,
-        uint256 surchargeBps,
-        ILoanBook loanBook
+        uint256 surchargeBps
     ) external returns (ILoanBook.Allocation memory a, uint256 payoff, bool reamortized) {
         State memory s = load(loan, bases, surchargeBps);
         accrue(s, block.timestamp);
         payoff = dues(s, block.timestamp).payoff;
         if (amount > payoff) return (a, payoff, false);
-        a = applyPayment(s, amount, block.timestamp, loanBook);
+        a = applyPayment(s, amount, block.timestamp);
         loan.rows = uint8(s.rows);
         loan.cursor = uint8(s.cursor);
         loan.cursorPaid = uint128(s.cursorPaid);
@@ -145,7 +147,11 @@ library LoanEngine {
         loan.surcharge = uint128(s.surcharge);
         loan.accruedDay = uint32(s.accruedDay);
         reamortized = s.reamortized;
-        if (reamortized) bases.push(Base(uint8(s.baseStart), uint8(s.rows - s.baseStart), uint128(s.outstanding)));
+        if (reamortized) {
+            bases.push(
+                Base(uint8(s.baseStart), uint8(s.rows - s.baseStart), uint128(s.outstanding), uint16(s.baseOffset))
+            );
+        }
     }
 
     /// @notice The installments of a loan: every amortization's rows, later ones overriding from
@@ -159,11 +165,12 @@ library LoanEngine {
         out = new ILoanBook.Row[](count);
         for (uint256 b = 0; b < bases.length; b++) {
             Base memory base = bases[b];
-            (uint256[] memory p, uint256[] memory i) = AnnuityMath.schedule(
+            (uint256[] memory p, uint256[] memory i) = baseSchedule(
                 base.principal,
                 loan.annualRateBps,
                 base.periods,
-                periodDays
+                periodDays,
+                base.offset
             );
             for (uint256 k = 0; k < p.length && base.start + k < count; k++) {
                 out[base.start + k].principal = p[k];
@@ -199,7 +206,43 @@ library LoanEngine {
         s.accruedDay = loan.accruedDay;
         Base memory base = bases[bases.length - 1];
         s.baseStart = base.start;
-        (s.principals, s.interests) = AnnuityMath.schedule(base.principal, s.rate, base.periods, s.periodDays);
+        s.baseOffset = base.offset;
+        (s.principals, s.interests) = baseSchedule(base.principal, s.rate, base.periods, s.periodDays, base.offset);
+    }
+
+    /// @notice The rows of one amortization: the annuity of `principal` over `periods`, its first row
+    ///         charging interest only for the `periodDays - offset` days not yet charged.
+    function baseSchedule(
+        uint256 principal,
+        uint256 rate,
+        uint256 periods,
+        uint256 periodDays,
+        uint256 offset
+    ) internal pure returns (uint256[] memory principals, uint256[] memory interests) {
+        (principals, interests) = AnnuityMath.schedule(principal, rate, periods, periodDays);
+        if (offset != 0) interests[0] = AnnuityMath.periodInterest(principal, rate, periodDays - offset);
+    }
+
+    /// @notice Interest of the current period's installment (the first not yet due at `time`)
+    ///         accrued to the day and not yet paid: its opening balance at the daily rate
+    ///         (annual / 360) for the whole days since its period began (or since an early
+    ///         repayment already charged them), less interest already paid on it.
+    /// @return accrued unpaid interest to the day (0 if every installment is due)
+    /// @return elapsed whole days of the current period elapsed at `time`
+    function accruedToDay(State memory s, uint256 time) internal pure returns (uint256 accrued, uint256 elapsed) {
+        uint256 k = dueCount(s, time);
+        if (k >= s.rows || k < s.cursor) return (0, 0);
+        uint256 i = k - s.baseStart;
+        uint256 today = (time - s.disbursedAt) / DAY;
+        elapsed = today - k * s.periodDays;
+        uint256 charged = i == 0 ? s.baseOffset : 0;
+        uint256 opening = 0;
+        for (uint256 m = i; m < s.principals.length; m++) opening += s.principals[m];
+        accrued = elapsed > charged ? AnnuityMath.periodInterest(opening, s.rate, elapsed - charged) : 0;
+        if (k == s.cursor) {
+            uint256 paidInterest = s.cursorPaid < s.interests[i] ? s.cursorPaid : s.interests[i];
+            accrued = accrued > paidInterest ? accrued - paidInterest : 0;
+        }
     }
 
     /// @notice Installments whose due date has come by `time`.
@@ -249,7 +292,8 @@ library LoanEngine {
         d.overdueInterest = s.overdueInterest;
         d.amountDue = d.surcharge + d.overdueInterest + d.interestDue + d.principalDue;
         d.outstanding = s.outstanding;
-        d.payoff = d.surcharge + d.overdueInterest + d.interestDue + d.currentInterest + s.outstanding;
+        (uint256 accrued, ) = accruedToDay(s, time);
+        d.payoff = d.surcharge + d.overdueInterest + d.interestDue + accrued + s.outstanding;
         if (s.cursor < s.rows) {
             uint256 next = dueDate(s.disbursedAt, s.periodDays, s.cursor);
             d.nextDueDate = uint64(next);
@@ -258,13 +302,14 @@ library LoanEngine {
     }
 
     /// @notice Applies `amount` (at most the payoff): surcharge, overdue interest, installments due
-    ///         (interest then principal, oldest first), the current period's installment, then early
-    ///         repayment of principal, which re-amortizes the rest.
+    ///         (interest then principal, oldest first), then the current period: up to its whole
+    ///         installment pays it as scheduled; more than that, or exactly the payoff, pays the
+    ///         period's interest only to the day and everything else as principal (early repayment,
+    ///         which re-amortizes the rest, its first row charging the period's remaining days).
     function applyPayment(
         State memory s,
         uint256 amount,
-        uint256 time,
-        ILoanBook loanBook
+        uint256 time
     ) internal pure returns (ILoanBook.Allocation memory a) {
         uint256 left = amount;
         (a.surcharge, left) = take(left, s.surcharge);
@@ -276,6 +321,25 @@ library LoanEngine {
         uint256 end = due < s.rows ? due + 1 : s.rows;
         while (left > 0 && s.cursor < end) {
             uint256 i = s.cursor - s.baseStart;
+            if (s.cursor == due) {
+                (uint256 accrued, uint256 elapsed) = accruedToDay(s, time);
+                uint256 rest = s.interests[i] + s.principals[i] - s.cursorPaid;
+                if (left > rest || left == accrued + s.outstanding) {
+                    // Early repayment: interest to the day, then principal.
+                    a.interest += accrued;
+                    left -= accrued;
+                    uint256 paidInterest = s.cursorPaid < s.interests[i] ? s.cursorPaid : s.interests[i];
+                    uint256 scheduled = s.principals[i] - (s.cursorPaid - paidInterest);
+                    if (scheduled > left) scheduled = left;
+                    a.principal += scheduled;
+                    a.prepaid = left - scheduled;
+                    s.outstanding -= left;
+                    left = 0;
+                    s.cursorPaid = 0;
+                    if (s.outstanding != 0) reamortize(s, elapsed);
+                    break;
+                }
+            }
             uint256 interest = s.interests[i];
             uint256 total = interest + s.principals[i];
             uint256 paid = s.cursorPaid;
@@ -299,7 +363,7 @@ library LoanEngine {
         if (left > 0) {
             a.prepaid = left;
             s.outstanding -= left;
-            reamortize(s, loanBook);
+            reamortize(s, 0);
         }
         if (s.outstanding == 0) s.cursor = s.rows;
     }
@@ -307,24 +371,15 @@ library LoanEngine {
     /// @notice After an early repayment the rest is spread over the remaining installments (same
     ///         end date, smaller installments); if it is too small to spread it falls due in full
     ///         with the next installment.
-    function reamortize(State memory s, ILoanBook loanBook) internal pure {
+    function reamortize(State memory s, uint256 offset) internal pure {
         if (s.outstanding == 0) return;
         uint256 periods = s.rows - s.cursor;
-        try loanBook.installmentOf(s.outstanding, s.rate, periods, s.periodDays) returns (uint256) {} catch (
-            bytes memory reason
-        ) {
-            // Only "does not amortize" falls back; anything else (out of gas, say) fails the payment.
-            if (reason.length < 4 || bytes4(reason) != AnnuityMath.InvalidTerms.selector) {
-                assembly ("memory-safe") {
-                    revert(add(reason, 32), mload(reason))
-                }
-            }
-            periods = 1;
-        }
+        if (!AnnuityMath.amortizes(s.outstanding, s.rate, periods, s.periodDays)) periods = 1;
         s.reamortized = true;
         s.baseStart = s.cursor;
+        s.baseOffset = offset;
         s.rows = s.cursor + periods;
-        (s.principals, s.interests) = AnnuityMath.schedule(s.outstanding, s.rate, periods, s.periodDays);
+        (s.principals, s.interests) = baseSchedule(s.outstanding, s.rate, periods, s.periodDays, offset);
     }
 
     /// @notice Unpaid amount of installment `k` (k >= cursor).

@@ -5,7 +5,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "./LedgerModule.sol";
+import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Kinds, LoanStatus, Role, Subjects} from "../common/Types.sol";
 
 /// @title LoanUseAccount

@@ -36,10 +36,11 @@ contract EvidenceTestModule is IArbitrationCourt {
     /// @notice Commits a signed record with the caller as proposer.
     function commitVia(
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32) {
-        return ledger.commitFor(msg.sender, record, deadline, signatures);
+        return ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
     }
 
     /// @inheritdoc IArbitrationCourt
@@ -47,6 +48,7 @@ contract EvidenceTestModule is IArbitrationCourt {
         uint256 loanId,
         address arbitrator,
         RecordInput calldata claim,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId) {
@@ -56,7 +58,7 @@ contract EvidenceTestModule is IArbitrationCourt {
         bytes32 frozenHead = ledger.headOf(Subjects.loan(loanId));
         bytes32 expectedAttrs = keccak256(abi.encode(loanId, arbitrator, frozenHead));
         if (claim.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, claim.attrs);
-        ledger.commitFor(msg.sender, claim, deadline, signatures);
+        ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
         Case storage c = _cases[caseId];
         c.loanId = loanId;
         c.claimant = msg.sender;
@@ -72,11 +74,12 @@ contract EvidenceTestModule is IArbitrationCourt {
     function fileStatement(
         uint256 caseId,
         RecordInput calldata statement,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external {
         _open(caseId);
-        ledger.commitFor(msg.sender, statement, deadline, signatures);
+        ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
     }
 
@@ -94,12 +97,13 @@ contract EvidenceTestModule is IArbitrationCourt {
     }
 
     /// @inheritdoc IArbitrationCourt
-    function issueAward(uint256 caseId, bytes32 awardHash, uint256 amountOwed) external {
+    function issueAward(uint256 caseId, bytes32 awardHash, Outcome outcome, uint256 amountOwed) external {
         Case storage c = _open(caseId);
         if (msg.sender != c.arbitrator) revert NotAssignedArbitrator(caseId, c.arbitrator);
         c.state = CaseState.Awarded;
         c.awardHash = awardHash;
         c.amountOwed = amountOwed;
+        c.outcome = outcome;
         bytes32 attrs = keccak256(abi.encode(caseId, c.loanId, amountOwed));
         ledger.recordFact(msg.sender, Subjects.arbitrationCase(caseId), Kinds.AWARD, awardHash, attrs);
         ledger.recordFact(msg.sender, Subjects.loan(c.loanId), Kinds.AWARD, awardHash, attrs);

@@ -73,6 +73,27 @@ contract MockLoanBook is ILoanCourtHooks {
         return (b.account, b.pseudonym);
     }
 
+    mapping(uint256 loanId => uint256) private _payoff;
+    mapping(uint256 loanId => uint256) private _daysPastDue;
+
+    function setDaysPastDue(uint256 loanId, uint256 dpd) external {
+        _daysPastDue[loanId] = dpd;
+    }
+
+    /// @notice As `ILoanBook.daysPastDue`: what case reviewers check besides the status.
+    function daysPastDue(uint256 loanId) external view returns (uint256) {
+        return _daysPastDue[loanId];
+    }
+
+    function setPayoff(uint256 loanId, uint256 payoff) external {
+        _payoff[loanId] = payoff;
+    }
+
+    /// @inheritdoc ILoanCourtHooks
+    function payoffOf(uint256 loanId) external view returns (uint256) {
+        return _payoff[loanId];
+    }
+
     /// @inheritdoc ILoanCourtHooks
     function onCaseOpened(uint256 loanId, uint256 caseId) external {
         _move(loanId, LoanStatus.Defaulted, LoanStatus.InArbitration);
@@ -83,7 +104,7 @@ contract MockLoanBook is ILoanCourtHooks {
     function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external {
         _move(loanId, LoanStatus.InArbitration, LoanStatus.Awarded);
         awardedAmount[loanId] = amountOwed;
-        delinquent[_borrowers[loanId].pseudonym] = true;
+        if (amountOwed != 0) delinquent[_borrowers[loanId].pseudonym] = true;
         emit AwardReported(loanId, caseId, amountOwed);
     }
 

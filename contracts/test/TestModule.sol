@@ -21,10 +21,11 @@ contract TestModule {
     /// @notice Commits a signed record on behalf of the caller.
     function commitFor(
         RecordInput calldata record,
+        uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
     ) external returns (bytes32) {
-        return ledger.commitFor(msg.sender, record, deadline, signatures);
+        return ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
     }
 
     /// @notice Reports a fact whose content hash is this module's next sequence number.

@@ -9,8 +9,8 @@ import {Kinds, Subjects} from "../common/Types.sol";
 contract TypesHarness {
     /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
     function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
-        names = new string[](21);
-        ids = new bytes32[](21);
+        names = new string[](23);
+        ids = new bytes32[](23);
         (names[0], ids[0]) = ("Batch", Kinds.BATCH);
         (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
         (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
@@ -32,6 +32,8 @@ contract TypesHarness {
         (names[18], ids[18]) = ("DelinquencyListed", Kinds.DELINQUENCY_LISTED);
         (names[19], ids[19]) = ("LoanCancelled", Kinds.LOAN_CANCELLED);
         (names[20], ids[20]) = ("Disclosure", Kinds.DISCLOSURE);
+        (names[21], ids[21]) = ("DefaultCured", Kinds.DEFAULT_CURED);
+        (names[22], ids[22]) = ("DelinquencyCured", Kinds.DELINQUENCY_CURED);
     }
 
     /// @notice `Subjects.loan(loanId)`.

@@ -6,8 +6,9 @@ import { ArbitrationCourt__factory, MockLoanBook__factory } from "../../typechai
 import { proposeAndCommit } from "../../clients/core/node";
 import { newSalt } from "../../clients/core/records";
 import { Attestation, Kind, LoanStatus, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { Outcome } from "../../clients/arbitration/arbitratorNode";
 import { shouldBehaveLikeEndorsed } from "../helpers/behaviours";
-import { MembershipHelper } from "../helpers/consortium";
+import { MembershipHelper, issuedAtFor } from "../helpers/consortium";
 import {
   BORROWER_PSEUDONYM,
   CourtFixture,
@@ -83,7 +84,7 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
       const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+      await expect(court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")
         .withArgs(await court.getAddress());
     });
@@ -94,7 +95,9 @@ describe("ArbitrationCourt", function () {
       fixture: courtFixture,
       prepare: async (fx) => ({ record: await claimRecord(fx, LOAN, fx.arbitrator.address), proposer: fx.leadBank }),
       submit: (fx, e) =>
-        fx.court.connect(e.proposer).openCase(LOAN, fx.arbitrator.address, e.record, e.deadline, e.signatures),
+        fx.court
+          .connect(e.proposer)
+          .openCase(LOAN, fx.arbitrator.address, e.record, e.issuedAt, e.deadline, e.signatures),
     });
 
     it("files a case on a defaulted loan, freezing the loan head, and reports it to the loan book", async function () {
@@ -137,6 +140,7 @@ describe("ArbitrationCourt", function () {
           ZERO_HASH,
           head,
           Attestation.Signatures,
+          issuedAtFor(dl),
           dl,
           (v: string) => ethers.dataLength(v) === 4 * 64,
         );
@@ -165,7 +169,9 @@ describe("ArbitrationCourt", function () {
       const dl = await deadline();
       const signers = [fx.leadBank, ...fx.partners.slice(1, 4)];
       const sigs = await endorse(fx, claim, fx.partners[0].address, signers, dl);
-      await expect(fx.court.connect(fx.partners[0]).openCase(LOAN, fx.otherArbitrator.address, claim, dl, sigs))
+      await expect(
+        fx.court.connect(fx.partners[0]).openCase(LOAN, fx.otherArbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+      )
         .to.emit(fx.court, "CaseOpened")
         .withArgs(
           1n,
@@ -184,7 +190,9 @@ describe("ArbitrationCourt", function () {
         const claim = await claimRecord(fx, loanId, fx.arbitrator.address);
         const dl = await deadline();
         const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-        await expect(fx.court.connect(fx.leadBank).openCase(loanId, fx.arbitrator.address, claim, dl, sigs))
+        await expect(
+          fx.court.connect(fx.leadBank).openCase(loanId, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+        )
           .to.be.revertedWithCustomError(fx.court, "LoanNotDefaulted")
           .withArgs(loanId);
       }
@@ -192,7 +200,9 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
       const sigs = await endorse(fx, claim, fx.partners[0].address, [fx.leadBank, ...fx.partners.slice(1, 4)], dl);
-      await expect(fx.court.connect(fx.partners[0]).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+      await expect(
+        fx.court.connect(fx.partners[0]).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+      )
         .to.be.revertedWithCustomError(fx.court, "LoanNotDefaulted")
         .withArgs(LOAN);
     });
@@ -203,7 +213,7 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
       const sigs = await endorse(fx, claim, filer.address, [fx.leadBank, ...fx.partners.slice(0, 3)], dl);
-      await expect(fx.court.connect(filer).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+      await expect(fx.court.connect(filer).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "NotLender")
         .withArgs(LOAN, filer.address);
     });
@@ -214,7 +224,9 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const dl = await deadline();
       const sigs = await endorse(fx, claim, fx.outsider.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.outsider).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+      await expect(
+        fx.court.connect(fx.outsider).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
         .withArgs(fx.outsider.address);
 
@@ -222,7 +234,7 @@ describe("ArbitrationCourt", function () {
       await removeMember(fx, removed.address);
       const claim2 = await claimRecord(fx, LOAN, fx.arbitrator.address);
       const sigs2 = await endorse(fx, claim2, removed.address, [fx.leadBank, ...fx.partners.slice(3, 6)], dl);
-      await expect(fx.court.connect(removed).openCase(LOAN, fx.arbitrator.address, claim2, dl, sigs2))
+      await expect(fx.court.connect(removed).openCase(LOAN, fx.arbitrator.address, claim2, issuedAtFor(dl), dl, sigs2))
         .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
         .withArgs(removed.address);
     });
@@ -233,7 +245,7 @@ describe("ArbitrationCourt", function () {
         const claim = await claimRecord(fx, LOAN, named);
         const dl = await deadline();
         const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-        await expect(fx.court.connect(fx.leadBank).openCase(LOAN, named, claim, dl, sigs))
+        await expect(fx.court.connect(fx.leadBank).openCase(LOAN, named, claim, issuedAtFor(dl), dl, sigs))
           .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
           .withArgs(named);
       }
@@ -241,7 +253,9 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.otherArbitrator.address);
       const dl = await deadline();
       const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.otherArbitrator.address, claim, dl, sigs))
+      await expect(
+        fx.court.connect(fx.leadBank).openCase(LOAN, fx.otherArbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+      )
         .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
         .withArgs(fx.otherArbitrator.address);
     });
@@ -263,7 +277,7 @@ describe("ArbitrationCourt", function () {
         const claim = await claimRecord(fx, LOAN, arb, c.overrides);
         const dl = await deadline();
         const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-        await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, dl, sigs))
+        await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, issuedAtFor(dl), dl, sigs))
           .to.be.revertedWithCustomError(fx.court, c.error)
           .withArgs(...c.args);
       }
@@ -271,7 +285,7 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, arb, { prev });
       const dl = await deadline();
       const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, dl, sigs))
+      await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
         .withArgs(expected, prev, ZERO_HASH);
     });
@@ -289,7 +303,9 @@ describe("ArbitrationCourt", function () {
         const claim = await claimRecord(fx, LOAN, fx.arbitrator.address, { attrs });
         const dl = await deadline();
         const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-        await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+        await expect(
+          fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+        )
           .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
           .withArgs(claimAttrs(LOAN, fx.arbitrator.address, head), attrs);
       }
@@ -306,7 +322,9 @@ describe("ArbitrationCourt", function () {
         document: toUtf8Bytes("late record"),
       });
       const head = await fx.ledger.headOf(Subject.loan(LOAN));
-      await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs))
+      await expect(
+        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
+      )
         .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
         .withArgs(claimAttrs(LOAN, fx.arbitrator.address, head), claim.attrs);
     });
@@ -316,7 +334,9 @@ describe("ArbitrationCourt", function () {
       const claim = await claimRecord(fx, LOAN, fx.arbitrator.address);
       let dl = await deadline();
       const three = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 3), dl);
-      await expect(fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, three))
+      await expect(
+        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, three),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(3, 4);
       const withRegulator = await endorse(
@@ -327,13 +347,13 @@ describe("ArbitrationCourt", function () {
         dl,
       );
       await expect(
-        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, withRegulator),
+        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, withRegulator),
       ).to.be.revertedWithCustomError(fx.ledger, "UnknownSigner");
       dl = BigInt(await time.latest()) + 10n;
       const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await time.increase(60);
       await expect(
-        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, dl, sigs),
+        fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
       ).to.be.revertedWithCustomError(fx.ledger, "EndorsementExpired");
       expect(await fx.court.nextCaseId()).to.equal(1n);
       expect(await fx.loanBook.loanStatus(LOAN)).to.equal(LoanStatus.Defaulted);
@@ -344,7 +364,8 @@ describe("ArbitrationCourt", function () {
     shouldBehaveLikeEndorsed({
       fixture: openCaseFixture,
       prepare: async (fx) => ({ record: await statementRecord(fx, fx.caseId), proposer: fx.partners[1] }),
-      submit: (fx, e) => fx.court.connect(e.proposer).fileStatement(fx.caseId, e.record, e.deadline, e.signatures),
+      submit: (fx, e) =>
+        fx.court.connect(e.proposer).fileStatement(fx.caseId, e.record, e.issuedAt, e.deadline, e.signatures),
     });
 
     it("adds a lender's endorsed statement to the case chain", async function () {
@@ -359,7 +380,7 @@ describe("ArbitrationCourt", function () {
         [fx.leadBank, fx.partners[0], ...fx.partners.slice(2, 4)],
         dl,
       );
-      await expect(fx.court.connect(fx.partners[1]).fileStatement(caseId, record, dl, sigs))
+      await expect(fx.court.connect(fx.partners[1]).fileStatement(caseId, record, issuedAtFor(dl), dl, sigs))
         .to.emit(fx.court, "StatementFiled")
         .withArgs(caseId, fx.partners[1].address, record.contentHash);
       expect((await fx.ledger.recordInfo(record.subject, record.contentHash)).blockNumber).to.not.equal(0n);
@@ -373,7 +394,7 @@ describe("ArbitrationCourt", function () {
       const dl = await deadline();
       const filer = fx.partners[5];
       const sigs = await endorse(fx, record, filer.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(filer).fileStatement(caseId, record, dl, sigs))
+      await expect(fx.court.connect(filer).fileStatement(caseId, record, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "NotLender")
         .withArgs(LOAN, filer.address);
     });
@@ -388,12 +409,12 @@ describe("ArbitrationCourt", function () {
         prev: ZERO_HASH,
       };
       let sigs = await endorse(fx, other, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, other, dl, sigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, other, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "WrongSubject")
         .withArgs(Subject.arbitrationCase(caseId), other.subject);
       const award = await statementRecord(fx, caseId, Kind.Award);
       sigs = await endorse(fx, award, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, award, dl, sigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, award, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "WrongKind")
         .withArgs(Kind.CaseStatement, Kind.Award);
     });
@@ -404,12 +425,12 @@ describe("ArbitrationCourt", function () {
       const record = await statementRecord(fx, caseId);
       const dl = await deadline();
       const sigs = await endorse(fx, record, fx.leadBank.address, fx.partners.slice(0, 2), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, record, dl, sigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, record, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(2, 4);
       const stale = { ...record, prev: ZERO_HASH };
       const staleSigs = await endorse(fx, stale, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, stale, dl, staleSigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, stale, issuedAtFor(dl), dl, staleSigs))
         .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
         .withArgs(record.subject, ZERO_HASH, record.prev);
     });
@@ -420,13 +441,13 @@ describe("ArbitrationCourt", function () {
       const dl = await deadline();
       const ghost = await statementRecord(fx, 5n);
       const ghostSigs = await endorse(fx, ghost, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(5n, ghost, dl, ghostSigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(5n, ghost, issuedAtFor(dl), dl, ghostSigs))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(5n);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 12_345n);
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 12_345n);
       const late = await statementRecord(fx, caseId);
       const sigs = await endorse(fx, late, fx.leadBank.address, fx.partners.slice(0, 4), dl);
-      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, late, dl, sigs))
+      await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, late, issuedAtFor(dl), dl, sigs))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);
     });
@@ -452,6 +473,7 @@ describe("ArbitrationCourt", function () {
           prev,
           await fx.ledger.headOf(subject),
           Attestation.Fact,
+          0,
           0,
           (await fx.court.getAddress()).toLowerCase(),
         );
@@ -492,7 +514,7 @@ describe("ArbitrationCourt", function () {
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(1n);
       const { caseId } = await openDefaultCase(fx);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 1n);
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n);
       await expect(fx.court.connect(fx.borrower).respond(caseId, hashOf("x")))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);
@@ -541,7 +563,7 @@ describe("ArbitrationCourt", function () {
       const amount = 10_500_000_000n;
       const caseSubject = Subject.arbitrationCase(caseId);
       const loanSubject = Subject.loan(LOAN);
-      const tx = fx.court.connect(fx.arbitrator).issueAward(caseId, awardHash, amount);
+      const tx = fx.court.connect(fx.arbitrator).issueAward(caseId, awardHash, Outcome.Upheld, amount);
       await expect(tx).to.emit(fx.court, "AwardIssued").withArgs(caseId, LOAN, awardHash, amount);
       await expect(tx).to.emit(fx.loanBook, "AwardReported").withArgs(LOAN, caseId, amount);
       const c = await fx.court.caseInfo(caseId);
@@ -567,8 +589,8 @@ describe("ArbitrationCourt", function () {
     it("rejects a second award on the same case", async function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
-      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 100n);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("second award"), 1n))
+      await fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 100n);
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("second award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(caseId);
       expect((await fx.court.caseInfo(caseId)).amountOwed).to.equal(100n);
@@ -578,7 +600,7 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
       for (const who of [fx.otherArbitrator, fx.leadBank, fx.regulator, fx.borrower]) {
-        await expect(fx.court.connect(who).issueAward(caseId, hashOf("award"), 1n))
+        await expect(fx.court.connect(who).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n))
           .to.be.revertedWithCustomError(fx.court, "NotAssignedArbitrator")
           .withArgs(caseId, fx.arbitrator.address);
       }
@@ -588,26 +610,25 @@ describe("ArbitrationCourt", function () {
       const fx = await loadFixture(courtFixture);
       const { caseId } = await openDefaultCase(fx);
       await removeMember(fx, fx.arbitrator.address);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, hashOf("award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
         .withArgs(fx.arbitrator.address);
     });
 
     it("rejects an award on an unknown case, with an empty hash, or reusing a hash of the case", async function () {
       const fx = await loadFixture(courtFixture);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(0n, hashOf("award"), 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(0n, hashOf("award"), Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "CaseNotOpen")
         .withArgs(0n);
       const { caseId, claim } = await openDefaultCase(fx);
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, ZERO_HASH, 1n)).to.be.revertedWithCustomError(
-        fx.court,
-        "EmptyHash",
-      );
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, claim.contentHash, 1n))
+      await expect(
+        fx.court.connect(fx.arbitrator).issueAward(caseId, ZERO_HASH, Outcome.Upheld, 1n),
+      ).to.be.revertedWithCustomError(fx.court, "EmptyHash");
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, claim.contentHash, Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "ContentAlreadyRecorded")
         .withArgs(caseId, claim.contentHash);
       const loanRecord = fx.loanRecords[0].contentHash;
-      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, loanRecord, 1n))
+      await expect(fx.court.connect(fx.arbitrator).issueAward(caseId, loanRecord, Outcome.Upheld, 1n))
         .to.be.revertedWithCustomError(fx.court, "ContentAlreadyRecorded")
         .withArgs(caseId, loanRecord);
       expect((await fx.court.caseInfo(caseId)).state).to.equal(CaseState.Open);

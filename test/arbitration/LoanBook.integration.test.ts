@@ -66,7 +66,7 @@ describe("ArbitrationCourt with the real LoanBook", function () {
       );
       const review = await arbitrator.receiveDisclosure(pkg);
       expect(review.verified).to.equal(true);
-      const award = await arbitrator.issueAward(filed.caseId, toUtf8Bytes("award: 12,500 CNY"), cny(12_500));
+      const award = await arbitrator.issueAward(filed.caseId, toUtf8Bytes("award: 12,000 CNY"), cny(12_000));
       expect((await fx.arbitrationCourt.caseInfo(filed.caseId)).awardHash).to.equal(award.awardHash);
       console.log(`      gas with the real LoanBook: openCase ${filed.claim.gasUsed}, issueAward ${award.gasUsed}`);
     });
@@ -91,6 +91,7 @@ describe("ArbitrationCourt with the real LoanBook", function () {
           attrs: "0x" + "00".repeat(32),
           prev: "0x" + "00".repeat(32),
         },
+        0n,
         0n,
         "0x",
       ),

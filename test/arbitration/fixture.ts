@@ -13,6 +13,7 @@ import {
   encryptionWallet,
   endorseRecord,
   partnerName,
+  issuedAtFor,
 } from "../helpers/consortium";
 
 /** The defaulted loan of the fixture, its performing sibling, and one nobody lent to. */
@@ -30,6 +31,9 @@ export function encryptionPrivateKey(account: string): string {
  * book and the court deployed by `deployArbitration` during genesis, then sealed. Loan 1 is
  * defaulted, funded by the lead and partners 0–2, with two records on its chain; loan 2 performs.
  */
+/** What the mock loan book says the borrower of LOAN owes: the most an award may be. */
+export const LOAN_PAYOFF = 20_000_000_000n;
+
 export async function courtFixture() {
   const base = await deployLedgerFixture({ arbitrators: 2 });
   const { ledger, deployer, leadBank, partners, arbitrators, outsiders } = base;
@@ -55,6 +59,8 @@ export async function courtFixture() {
   for (const account of [leadBank, ...partners.slice(0, 3)]) await loanBook.setLender(LOAN, account.address, true);
   await loanBook.setBorrower(LOAN, borrower.address, BORROWER_PSEUDONYM);
   await loanBook.setStatus(LOAN, LoanStatus.Defaulted);
+  await loanBook.setPayoff(LOAN, LOAN_PAYOFF);
+  await loanBook.setDaysPastDue(LOAN, 31n);
   await loanBook.setLender(PERFORMING_LOAN, leadBank.address, true);
   await loanBook.setBorrower(PERFORMING_LOAN, borrower.address, BORROWER_PSEUDONYM);
   await loanBook.setStatus(PERFORMING_LOAN, LoanStatus.Active);
@@ -134,6 +140,6 @@ export async function openDefaultCase(fx: CourtFixture, arbitrator = fx.arbitrat
   const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
   const caseId = await fx.court.nextCaseId();
   const frozenHead = await fx.ledger.headOf(Subject.loan(LOAN));
-  const tx = await fx.court.connect(fx.leadBank).openCase(LOAN, arbitrator, claim, dl, sigs);
+  const tx = await fx.court.connect(fx.leadBank).openCase(LOAN, arbitrator, claim, issuedAtFor(dl), dl, sigs);
   return { caseId, claim, frozenHead, deadline: dl, tx, receipt: (await tx.wait())! };
 }

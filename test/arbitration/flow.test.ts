@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, toUtf8Bytes } from "ethers";
-import { EvidenceLedger__factory } from "../../typechain-types";
+import { evidenceLedgerFactory } from "../../clients/deploy";
 import { proposeAndCommit } from "../../clients/core/node";
 import { contentHash, newSalt } from "../../clients/core/records";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
@@ -98,6 +98,13 @@ describe("Arbitration flow (clients)", function () {
       claimHash: filed.claim.contentHash,
     });
     expect(await fx.otherNode.assignedCases()).to.deep.equal([]);
+  });
+
+  it("is refused by peers who find no arrears on a loan whose status still says Defaulted", async function () {
+    const fx = await setup();
+    await fx.loanBook.setDaysPastDue(LOAN, 0n);
+    await rejects(fileDefaultCase(fx), `loan ${LOAN} has no arrears (0 days past due)`);
+    expect(await fx.court.nextCaseId()).to.equal(1n);
   });
 
   it("is refused by peers when the claim is on a performing loan", async function () {
@@ -243,6 +250,7 @@ describe("Arbitration flow (clients)", function () {
     const pkg = buildDisclosure({
       store: fx.leadStore,
       chainId: BigInt(fx.book.chainId),
+      ledger: fx.book.ledger,
       court: fx.book.court!,
       caseId: filed.caseId,
       arbitrator: fx.arbitrator.address,
@@ -281,7 +289,9 @@ describe("Arbitration flow (clients)", function () {
   describe("deployArbitration", function () {
     it("skips binding a loan book that has no bindCourt", async function () {
       const fx = await setup();
-      const ledger = await new EvidenceLedger__factory(fx.deployer).deploy(
+      const ledger = await (
+        await evidenceLedgerFactory(fx.deployer)
+      ).deploy(
         await Promise.all(
           [fx.leadBank, ...fx.partners.slice(0, 2)].map(async (s, i) => ({
             account: s.address,
@@ -303,7 +313,9 @@ describe("Arbitration flow (clients)", function () {
         deployArbitration(fx.deployer, fx.ledger, await fx.loanBook.getAddress()),
         "is not the ledger's genesis administrator",
       );
-      const ledger = await new EvidenceLedger__factory(fx.deployer).deploy(
+      const ledger = await (
+        await evidenceLedgerFactory(fx.deployer)
+      ).deploy(
         await Promise.all(
           [fx.leadBank, ...fx.partners.slice(0, 2)].map(async (s, i) => ({
             account: s.address,

@@ -102,6 +102,8 @@ export async function consoleFixture() {
     principal: cny(48_000),
   });
   const forged = sealedItem({
+    chainId: BigInt(genuine.package.chainId),
+    ledger: genuine.package.ledger,
     court: book.court!,
     caseId: filed.caseId,
     contentHash: contract.args.contentHash,
@@ -163,6 +165,8 @@ export async function consoleFixture() {
 
 /** One disclosure item holding `document` (whatever it says) under `contentHash`, wrapped to `recipientKey`. */
 function sealedItem(a: {
+  chainId: bigint;
+  ledger: string;
   court: string;
   caseId: bigint;
   contentHash: string;
@@ -179,6 +183,12 @@ function sealedItem(a: {
     subject: a.subject,
     kind: a.kind,
     document: { iv: hexlify(sealed.iv), ciphertext: hexlify(sealed.ciphertext), tag: hexlify(sealed.tag) },
-    key: wrapForRecipient(a.recipientKey, dataKey, { court: a.court, caseId: a.caseId, contentHash: a.contentHash }),
+    key: wrapForRecipient(a.recipientKey, dataKey, {
+      chainId: a.chainId,
+      ledger: a.ledger,
+      court: a.court,
+      caseId: a.caseId,
+      contentHash: a.contentHash,
+    }),
   };
 }

@@ -1,15 +1,14 @@
 import { expect } from "chai";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { toUtf8Bytes } from "ethers";
 
 import { RunningConsole, startConsole } from "../../clients/console/server";
-import { BankDesk, networkDecisions } from "../../clients/console/adapter";
-import { recordHash } from "../../clients/core/records";
-import { Kind, LoanClass, Subject } from "../../clients/core/types";
-import { NodeStore } from "../../clients/network/store";
+import { BankDesk, storedDecisions } from "../../clients/console/adapter";
+import { LoanClass } from "../../clients/core/types";
+import { PartnerBankNode } from "../../clients/lending";
+import { REVIEWS_STATE, loadState, saveState } from "../../clients/network/runtime";
+import { DocumentStore } from "../../clients/store";
 import { verifyBundle } from "../../clients/evidence";
 import { ConsoleClient } from "./client";
 import { CLAIMED, consoleFixture } from "./fixture";
@@ -133,30 +132,26 @@ describe("console: what the pages show", function () {
     expect(page.body).to.contain(`Endorsement requests (${log.length})`);
   });
 
-  it("a network-mode bank reads its votes and their reasons from its node process's store", async function () {
+  it("a network-mode bank's console reads the decisions its node process keeps in its store", async function () {
     const f = await loadFixture(consoleFixture);
-    const proposal = await f.fx.lead.prepare({
-      subject: Subject.loan(f.loan2),
-      kind: Kind.Note,
-      document: toUtf8Bytes("a note proposed on the voting path"),
-    });
-    await (await f.fx.ledger.connect(f.fx.leadBank).propose(proposal.record, proposal.deadline)).wait();
-    const id = recordHash(proposal.record, await f.fx.lead.address());
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-node-"));
-    const file = path.join(dir, "partner-1.db");
-    const store = new NodeStore(file);
-    store.logAction("0xabc:1", "endorse", `${id} checks passed`);
-    store.logAction("0xabc:2", "object", `${id} Note: the borrower is not whitelisted, closed, or listed since`);
-    store.logAction(null, "proposed", "something else");
-    store.close();
-    const decisions = await new BankDesk(f.claimant, networkDecisions(file, f.fx.ledger)).decisions();
-    expect(decisions.map((d) => [d.kind, d.subject, d.proposer, d.signed, d.reason])).to.deep.equal([
-      ["Note", `loan ${f.loan2}`, "W Bank", false, "Note: the borrower is not whitelisted, closed, or listed since"],
-      ["Note", `loan ${f.loan2}`, "W Bank", true, "checks passed"],
-    ]);
-    expect(
-      await new BankDesk(f.claimant, networkDecisions(path.join(dir, "none.db"), f.fx.ledger)).decisions(),
-    ).to.deep.equal([]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    const store = DocumentStore.open(":memory:", "0x" + "42".repeat(32));
+    try {
+      // What node-main does after each decision, and on a restart.
+      saveState(store, REVIEWS_STATE, f.claimant.reviewDecisions());
+      const fromStore = await new BankDesk(f.claimant, storedDecisions(store)).decisions();
+      expect(fromStore).to.deep.equal(await f.bankDesk.decisions());
+      expect(fromStore[0].signed).to.equal(false);
+      const restarted = new PartnerBankNode("Partner 1", f.fx.partners[0], f.fx.book);
+      restarted.restoreReviewDecisions(loadState(store, REVIEWS_STATE, []));
+      expect(restarted.reviewDecisions()).to.deep.equal(f.claimant.reviewDecisions());
+      expect(
+        await new BankDesk(
+          f.claimant,
+          storedDecisions(DocumentStore.open(":memory:", "0x" + "43".repeat(32))),
+        ).decisions(),
+      ).to.deep.equal([]);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import path from "node:path";
 import { toUtf8Bytes } from "ethers";
 import { AddressBook, parseAddressBook, readAddressBook, writeAddressBook } from "../../clients/core/addressBook";
 import {
+  Endorser,
   EndorsementRefused,
   LedgerNode,
   Proposal,
@@ -135,6 +136,89 @@ describe("LedgerNode and endorsement collection", () => {
   });
 });
 
+/** An endorser outside this process, as network mode has them: it only answers `endorse`. */
+class RemoteEndorser implements Endorser {
+  calls = 0;
+  constructor(
+    readonly name: string,
+    private readonly claimed: string,
+    private readonly answer: (p: Proposal) => Promise<string>,
+  ) {}
+  async address(): Promise<string> {
+    return this.claimed;
+  }
+  async endorse(p: Proposal): Promise<string> {
+    this.calls++;
+    return this.answer(p);
+  }
+}
+
+describe("Endorser interface", () => {
+  it("commits with signatures from endorsers that are not nodes of this process", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const remotes = await Promise.all(
+      partners.map(async (n) => new RemoteEndorser(`remote ${n.name}`, await n.address(), (p) => n.endorse(p))),
+    );
+    const subject = Subject.loan(11);
+    const committed = await proposeAndCommit(lead, remotes, { subject, kind: Kind.Note, document: toUtf8Bytes("r") });
+    expect(committed.endorsers).to.have.length(4);
+    expect(await f.ledger.headOf(subject)).to.equal(committed.head);
+    // One round of 4 requests was enough: the fifth and sixth were never asked.
+    expect(remotes.map((r) => r.calls)).to.deep.equal([1, 1, 1, 1, 0, 0]);
+  });
+
+  it("counts a signature that does not recover to the endorser's address as a refusal", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    // The first remote claims partner 0's address but signs with partner 1's key.
+    const liar = new RemoteEndorser("liar", await partners[0].address(), (p) => partners[1].endorse(p));
+    const garbage = new RemoteEndorser("garbage", await partners[2].address(), async () => "0x1234");
+    const honest = partners.slice(3);
+    const p = await lead.prepare({ subject: Subject.loan(12), kind: Kind.Note, document: toUtf8Bytes("d") });
+    const collected = await collectEndorsements(p, [liar, garbage, ...honest], 3, lead.domain());
+    expect(collected.endorsers.map((a) => a.toLowerCase())).to.have.members(
+      await Promise.all(honest.map(async (n) => (await n.address()).toLowerCase())),
+    );
+    expect(collected.refusals.map((r) => r.node)).to.deep.equal(["liar", "garbage"]);
+    expect(collected.refusals[0].reason).to.match(/does not recover to its address/);
+    // Without enough honest endorsers the proposal fails and names both.
+    await expectRejection(
+      collectEndorsements(p, [liar, garbage, ...honest], 4, lead.domain()),
+      /3 of 4.*liar refused.*garbage refused/,
+    );
+  });
+
+  it("reports an endorser's refusal with its reason and asks the next one", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const refuser = new RemoteEndorser("refuser", await partners[0].address(), async () => {
+      throw new EndorsementRefused("refuser", "limit above the rule");
+    });
+    const p = await lead.prepare({ subject: Subject.loan(13), kind: Kind.Note, document: toUtf8Bytes("d") });
+    const collected = await collectEndorsements(p, [refuser, ...partners.slice(1)], 4, lead.domain());
+    expect(collected.endorsers).to.have.length(4);
+    expect(collected.refusals.map((r) => `${r.node}: ${r.reason}`)).to.deep.equal(["refuser: limit above the rule"]);
+  });
+
+  it("propagates an endorser's failure that is not a refusal (e.g. a broken connection)", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const broken = new RemoteEndorser("broken", await partners[0].address(), async () => {
+      throw new Error("connection reset");
+    });
+    const p = await lead.prepare({ subject: Subject.loan(14), kind: Kind.Note, document: toUtf8Bytes("d") });
+    await expectRejection(collectEndorsements(p, [broken, ...partners.slice(1)], 4), /connection reset/);
+  });
+
+  it("asks each member once even when it is listed twice", async () => {
+    const f = await loadLedgerFixture();
+    const { lead, partners } = await nodes(f);
+    const p = await lead.prepare({ subject: Subject.loan(15), kind: Kind.Note, document: toUtf8Bytes("d") });
+    await expectRejection(collectEndorsements(p, [partners[0], partners[0], partners[1]], 3), /2 of 3/);
+  });
+});
+
 describe("address book", () => {
   const good = (): AddressBook => ({
     version: 1,
@@ -166,5 +250,32 @@ describe("address book", () => {
     expect(() => readAddressBook(path.join(dir, "none.json"))).to.throw(/not found: deploy first/);
     fs.writeFileSync(path.join(dir, "bad.json"), "{");
     expect(() => readAddressBook(path.join(dir, "bad.json"))).to.throw(/not valid JSON/);
+  });
+});
+
+describe("endorsement digest", () => {
+  it("is the EIP-712 hash of the typed data, so a wallet's direct signature equals signTypedData's", async () => {
+    const { TypedDataEncoder, Wallet, Signature } = await import("ethers");
+    const { ENDORSEMENT_TYPES, endorsementDigest, ledgerDomain, signEndorsement } =
+      await import("../../clients/core/records");
+    const wallet = Wallet.createRandom();
+    const domain = ledgerDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    const message = {
+      subject: Subject.loan(1),
+      kind: Kind.Note,
+      contentHash: ZERO_HASH.replace(/0$/, "1"),
+      attrs: ZERO_HASH,
+      prev: ZERO_HASH,
+      proposer: wallet.address,
+      issuedAt: 1_699_990_000n,
+      deadline: 1_700_000_000n,
+    };
+    expect(endorsementDigest(domain, message)).to.equal(TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, message));
+    const direct = await signEndorsement(wallet, domain, message);
+    const typed = Signature.from(await wallet.signTypedData(domain, ENDORSEMENT_TYPES, message)).compactSerialized;
+    expect(direct.signature).to.equal(typed);
+    // Another domain (another ledger) gives another digest.
+    const other = ledgerDomain(31337n, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
+    expect(endorsementDigest(other, message)).to.not.equal(endorsementDigest(domain, message));
   });
 });

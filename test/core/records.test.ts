@@ -159,9 +159,10 @@ describe("clients/core: records and types mirror the chain", function () {
           record,
           address,
           fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
-          async (r, proposer, deadline) => {
-            const digest = TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, { ...r, proposer, deadline });
-            expect(digest).to.equal(await ledger.endorsementDigest(r, proposer, deadline));
+          fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+          async (r, proposer, issuedAt, deadline) => {
+            const digest = TypedDataEncoder.hash(domain, ENDORSEMENT_TYPES, { ...r, proposer, issuedAt, deadline });
+            expect(digest).to.equal(await ledger.endorsementDigest(r, proposer, issuedAt, deadline));
           },
         ),
         { numRuns: 25 },
@@ -193,12 +194,18 @@ describe("clients/core: records and types mirror the chain", function () {
 
     it("signs compact endorsements that recover to the signer", async function () {
       const { domain, banks } = await loadFixture(fixture);
-      const message = { ...makeRecord(testSubject("sign")), proposer: banks[0].address, deadline: 123n };
+      const message = {
+        ...makeRecord(testSubject("sign")),
+        proposer: banks[0].address,
+        issuedAt: 100n,
+        deadline: 123n,
+      };
       const e = await signEndorsement(banks[1], domain, message);
       expect(e.signer).to.equal(banks[1].address);
       expect(e.signature).to.match(/^0x[0-9a-f]{128}$/);
       expect(recoverEndorser(domain, message, e.signature)).to.equal(banks[1].address);
       expect(recoverEndorser(domain, { ...message, deadline: 124n }, e.signature)).to.not.equal(banks[1].address);
+      expect(recoverEndorser(domain, { ...message, issuedAt: 101n }, e.signature)).to.not.equal(banks[1].address);
     });
 
     it("hashes content as keccak256(salt ‖ document)", function () {

@@ -16,7 +16,7 @@ import {
 } from "../../clients/arbitration";
 import { EXIT, main } from "../../clients/evidence/cli";
 import { EncryptedDocument, OpaqueObject, serializeBundle } from "../../clients/evidence/bundle";
-import { disclosureDecrypter, sealedDocumentsOf } from "../../clients/evidence/disclosure";
+import { disclosureDecrypter, disclosureManifest, sealedDocumentsOf } from "../../clients/evidence/disclosure";
 import { exportLoanBundle } from "../../clients/evidence/export";
 import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../arbitration/fixture";
@@ -74,13 +74,14 @@ async function awardedCaseFixture() {
     arbitratorKey,
   );
   await arbitrator.receiveDisclosure(disclosed.package);
-  const awardDoc = text("Award: the borrower owes 12,500.00 CNY");
-  const award = await arbitrator.issueAward(filed.caseId, awardDoc, cny(12_500));
+  const awardDoc = text("Award: the borrower owes 12,000.00 CNY");
+  const award = await arbitrator.issueAward(filed.caseId, awardDoc, cny(12_000));
 
   // What the arbitrator exports: the case, its disclosed documents still sealed to its key, and
   // the documents it holds in clear (its award, the borrower's response).
   const bundle = await exportLoanBundle(ethers.provider, book, loanId, {
     caseId: filed.caseId,
+    disclosures: [disclosureManifest(disclosed.package)],
     documents: [
       ...sealedDocumentsOf(disclosed.package),
       { salt: award.salt, document: awardDoc },
@@ -100,7 +101,7 @@ describe("Evidence bundle of an arbitration case (real court and loan book)", fu
     });
     expect(bundle.case!.award).to.include({
       awardHash: award.awardHash.toLowerCase(),
-      amountOwed: cny(12_500).toString(),
+      amountOwed: cny(12_000).toString(),
     });
     expect(bundle.subjects[1].records.map((r) => r.kind.name)).to.deep.equal([
       "CaseOpened",
@@ -170,8 +171,11 @@ describe("Evidence bundle of an arbitration case (real court and loan book)", fu
       fs.writeFileSync(keyFile, arbitratorKey + "\n");
       let out = "";
       const io = { out: (t: string) => (out += t), err: (t: string) => (out += t) };
-      expect(await main(["verify", file, "--key-file", keyFile], io)).to.equal(EXIT.ok);
+      // Offline and without a trust file nothing fails, but the consortium is the bundle's word.
+      expect(await main(["verify", file, "--key-file", keyFile], io)).to.equal(EXIT.unproven);
       expect(out).to.include("documents: 4 verified, 0 sealed, 0 failed");
+      expect(out).to.include("consortium: the bundle's own word (no --trust file)");
+      expect(out).to.match(/^UNPROVEN: nothing in the \d+ records failed/m);
       expect(out).to.match(/case 1 on loan 1: claimant 0x[0-9a-fA-F]+, arbitrator 0x[0-9a-fA-F]+/);
       out = "";
       fs.writeFileSync(keyFile, "not a key");

@@ -138,11 +138,13 @@ describe("colend CLI", function () {
       const { code, stdout, stderr } = runs.good;
       expect(stderr).to.equal("");
       expect(code).to.equal(EXIT.ok);
-      expect(stdout).to.match(/^\s+#\s+kind\s+block\s+time \(UTC\)\s+attestation\s+signers\s+doc\s+verdict$/m);
       expect(stdout).to.match(
-        /^\s+0\s+LoanContract\s+\d+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+signatures\s+4\/4\s+✓\s+ok$/m,
+        /^\s+#\s+kind\s+block\s+time \(UTC\)\s+time proof\s+attestation\s+signers\s+doc\s+verdict$/m,
       );
-      expect(stdout).to.match(/^\s+2\s+LoanDisbursed\s+\d+\s+\S+\s+votes\s+4\/4\s+✓\s+ok$/m);
+      expect(stdout).to.match(
+        /^\s+0\s+LoanContract\s+\d+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+live chain\s+signatures\s+4\/4\s+✓\s+ok$/m,
+      );
+      expect(stdout).to.match(/^\s+2\s+LoanDisbursed\s+\d+\s+\S+\s+live chain\s+votes\s+4\/4\s+✓\s+ok$/m);
       expect(stdout).to.match(/^\s+6\s+Note\s+.*ok \(post-filing\)$/m);
       expect(stdout).to.match(/^\s+b0\s+RepaymentReceipt\s+.*batch\s+3\/3\s+✓\s+ok$/m);
       // Columns line up: in the loan table, every row's time and verdict start under their headers.
@@ -193,15 +195,19 @@ describe("colend CLI", function () {
       for (const args of [["--help"], ["verify", "-h"], ["help"]]) {
         const { code, stdout } = await inProcess(args);
         expect(code).to.equal(EXIT.ok);
-        expect(stdout).to.include("Usage:\n  colend verify <bundle.json> [--rpc URL] [--key-file FILE] [--json]");
+        expect(stdout).to.include(
+          "Usage:\n  colend verify <bundle.json> [--trust FILE] [--rpc URL [--rpc-timeout S]] [--key-file FILE]",
+        );
       }
     });
 
     it("prints the full report as JSON with --json", async function () {
       const { code, stdout } = await inProcess(["verify", files.good, "--json"]);
-      expect(code).to.equal(EXIT.ok);
+      expect(code).to.equal(EXIT.unproven);
       const report = JSON.parse(stdout);
       expect(report.ok).to.equal(true);
+      expect(report.status).to.equal("unproven");
+      expect(report.anchor).to.equal("bundle");
       expect(report.records).to.have.length(15);
     });
 
@@ -224,7 +230,7 @@ describe("colend CLI", function () {
       );
       const { code, stdout } = await inProcess(["verify", odd]);
       expect(code).to.equal(EXIT.failed);
-      expect(stdout).to.match(/^\s+3\s+Repayment\s+\d+\s+t=9007199254740991\s+fact/m);
+      expect(stdout).to.match(/^\s+3\s+Repayment\s+\d+\s+t=9007199254740991\s+unproven\s+fact/m);
       expect(stdout).to.match(
         /✗ block times go backwards: block \d+ \(loan record 3 \(Repayment\)\) at 9007199254740991, block \d+/,
       );

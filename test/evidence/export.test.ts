@@ -2,13 +2,14 @@ import { ethers } from "hardhat";
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { EvidenceLedger__factory, IArbitrationCourt__factory } from "../../typechain-types";
 import { proposeAndCommit } from "../../clients/core/node";
 import { nextHead, recordHash } from "../../clients/core/records";
 import { Attestation, Kind, Subject } from "../../clients/core/types";
 import { COURT_ABI, LEDGER_ABI, courtInterface, ledgerInterface } from "../../clients/evidence/abi";
-import { BATCH_LEAF_TYPES, serializeBundle } from "../../clients/evidence/bundle";
+import { BATCH_LEAF_TYPES, EvidenceBundle, OpaqueObject, serializeBundle } from "../../clients/evidence/bundle";
+import { DISCLOSURE_SCHEME } from "../../clients/evidence/scheme";
 import { ExportError, exportLoanBundle } from "../../clients/evidence/export";
 import { EndorsementHasher, batchLeafHash, domainSeparator, processProof } from "../../clients/evidence/hashing";
 import { RpcUnavailableError, quorumFor } from "../../clients/evidence/verify";
@@ -191,6 +192,7 @@ describe("Evidence bundle export", function () {
       const digest = hasher.digest(
         { ...first, subject: bundle.subjects[0].subject, kind: first.kind.id },
         first.proposer,
+        BigInt(first.issuedAt),
         BigInt(first.deadline),
       );
       const signers = (first.endorsements.slice(2).match(/.{128}/g) ?? []).map((s) =>
@@ -219,13 +221,7 @@ describe("Evidence bundle export", function () {
       const f = await loadFixture(exportedCaseFixture);
       const { documents } = f;
       const sealedHash = f.bundle.documents[0].contentHash;
-      const encrypted = {
-        ephemeralPublicKey: "0x02ab",
-        iv: "0x00",
-        ciphertext: "0xdead",
-        tag: "0xbeef",
-        wrappedKey: { iv: "0x01", ciphertext: "0x02" },
-      };
+      const encrypted = sealedHeader(f.bundle);
       const sealed = await exportLoanBundle(ethers.provider, f.book, LOAN_ID, {
         caseId: CASE_ID,
         documents: [{ contentHash: sealedHash, encrypted }, ...documents.filter((d) => d.contentHash !== sealedHash)],
@@ -245,6 +241,40 @@ describe("Evidence bundle export", function () {
         decrypt: () => ({ salt: new Uint8Array(32), document: toUtf8Bytes("forged") }),
       });
     });
+  });
+
+  describe("sealed documents: chain, ledger, case and the arbitrator's registered key", function () {
+    const cases: [string, (e: OpaqueObject, b: EvidenceBundle) => void, RegExp][] = [
+      ["another chain", (e) => (e.chainId = "1"), /sealed for chain 1, not this bundle's chain/],
+      [
+        "another ledger",
+        (e) => (e.ledger = "0x" + "11".repeat(20)),
+        /sealed for ledger 0x1111.*, not this bundle's ledger/,
+      ],
+      ["another case", (e) => (e.caseId = "2"), /sealed for case 2, not case 1/],
+      ["another court", (e) => (e.court = "0x" + "22".repeat(20)), /sealed for another court/],
+      [
+        "a key the arbitrator did not register",
+        (e) => {
+          const other = new Wallet(keccak256(toUtf8Bytes("not the arbitrator"))).signingKey.compressedPublicKey;
+          e.recipientKey = other;
+          (e.key as OpaqueObject).recipient = other;
+        },
+        /wrapped to a key that is not the one the arbitrator .* registered/,
+      ],
+      ["an unknown scheme", (e) => (e.scheme = "rot13"), /sealed in scheme "rot13", which this verifier cannot check/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      it(`rejects a document sealed for ${what}`, async function () {
+        const f = await loadFixture(exportedCaseFixture);
+        const bad = tampered(f.bundle, (b) => {
+          const encrypted = sealedHeader(b);
+          edit(encrypted, b);
+          b.documents[0] = { contentHash: b.documents[0].contentHash, encrypted };
+        });
+        await expectRejected(bad, [new RegExp(`^documents\\[0\\] \\(sealed\\): ${pattern.source}`)]);
+      });
+    }
   });
 
   describe("verification against the live chain", function () {
@@ -321,7 +351,8 @@ describe("Evidence bundle export", function () {
         changed,
         [
           /loan record 7: its transaction's RecordCommitted log differs/,
-          /loan chain .*: the live head .* does not descend/,
+          /loan chain .*: the bundle leaves out 1 record\(s\) committed at or before its export block \d+: Award \(block \d+\)/,
+          /loan chain .*: record 7 is not on the chain by the export block/,
         ],
         { rpc: ethers.provider },
       );
@@ -381,8 +412,8 @@ describe("Evidence bundle export", function () {
           attrs: r.attrs,
           prev: r.prev,
         };
-        expect(hasher.digest(fields, r.proposer, BigInt(r.deadline))).to.equal(
-          await ledger.endorsementDigest(fields, r.proposer, BigInt(r.deadline)),
+        expect(hasher.digest(fields, r.proposer, BigInt(r.issuedAt), BigInt(r.deadline))).to.equal(
+          await ledger.endorsementDigest(fields, r.proposer, BigInt(r.issuedAt), BigInt(r.deadline)),
         );
       }
     });
@@ -428,3 +459,22 @@ describe("Evidence bundle export", function () {
     });
   });
 });
+
+/** The clear header of a document sealed to the case's arbitrator (ciphertext fields are dummies). */
+function sealedHeader(b: EvidenceBundle): OpaqueObject {
+  const c = b.case!;
+  const key = b.membership.find((m) => m.account === c.arbitrator)!.encryptionKey!;
+  return {
+    scheme: DISCLOSURE_SCHEME,
+    chainId: b.chainId,
+    ledger: b.ledger,
+    court: c.court,
+    caseId: c.caseId,
+    arbitrator: c.arbitrator,
+    recipientKey: key,
+    subject: b.subjects[0].subject,
+    kind: b.subjects[0].records[0].kind.id,
+    document: { iv: "0x00", ciphertext: "0xdead", tag: "0xbeef" },
+    key: { recipient: key, ephemeralKey: "0x02ab", iv: "0x01", ciphertext: "0x02", tag: "0x03" },
+  };
+}

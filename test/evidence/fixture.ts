@@ -3,7 +3,8 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { Wallet, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import type { ContractTransactionReceipt } from "ethers";
-import { EvidenceLedger__factory, EvidenceTestModule__factory } from "../../typechain-types";
+import { EvidenceTestModule__factory } from "../../typechain-types";
+import { evidenceLedgerFactory } from "../../clients/deploy";
 import type { EvidenceLedger, EvidenceTestModule } from "../../typechain-types";
 import type { IMembership } from "../../typechain-types/contracts/ledger/EvidenceLedger";
 import { AddressBook } from "../../clients/core/addressBook";
@@ -12,6 +13,7 @@ import { contentHash, newSalt, packSignatures, recordHash, signEndorsement } fro
 import { Kind, MembershipAction, Role, Subject, ZERO_HASH } from "../../clients/core/types";
 import { AttrsInput, BatchProofInput, DocumentInput, batchProofsFromTree } from "../../clients/evidence/export";
 import { BATCH_LEAF_TYPES } from "../../clients/evidence/bundle";
+import { issuedAtFor } from "../helpers/consortium";
 
 export const LOAN_ID = 1n;
 export const CASE_ID = 1n;
@@ -52,7 +54,7 @@ export async function evidenceChainFixture() {
     })),
     { account: arbitrator.address, role: Role.Arbitrator, name: "Guangzhou Arbitration", encryptionKey: keyOf(99) },
   ];
-  const ledger: EvidenceLedger = await new EvidenceLedger__factory(deployer).deploy(founders);
+  const ledger: EvidenceLedger = await (await evidenceLedgerFactory(deployer)).deploy(founders);
   const deployReceipt = await ledger.deploymentTransaction()!.wait();
   const ledgerAddress = await ledger.getAddress();
   const module: EvidenceTestModule = await new EvidenceTestModule__factory(deployer).deploy(ledgerAddress);
@@ -83,7 +85,7 @@ export async function evidenceChainFixture() {
     return h;
   };
   const viaModule = (signer: HardhatEthersSigner) => async (p: Proposal, sigs: string) =>
-    (await module.connect(signer).commitVia(p.record, p.deadline, sigs)).wait();
+    (await module.connect(signer).commitVia(p.record, p.issuedAt, p.deadline, sigs)).wait();
   const signed = async (
     subject: string,
     kind: string,
@@ -163,6 +165,7 @@ export async function evidenceChainFixture() {
     attrs: toBeHex(leaves.length, 32),
     prev: ZERO_HASH,
     proposer: leadBank.address,
+    issuedAt: issuedAtFor(batchDeadline),
     deadline: batchDeadline,
   };
   const batchSigs = packSignatures(
@@ -171,7 +174,15 @@ export async function evidenceChainFixture() {
   await (
     await ledger
       .connect(leadBank)
-      .commitBatch(batchSubject, tree.root, leaves.length, ZERO_HASH, batchDeadline, batchSigs)
+      .commitBatch(
+        batchSubject,
+        tree.root,
+        leaves.length,
+        ZERO_HASH,
+        issuedAtFor(batchDeadline),
+        batchDeadline,
+        batchSigs,
+      )
   ).wait();
   const batchProofs: BatchProofInput[] = batchProofsFromTree(batchSubject, tree, [loan]);
 
@@ -184,21 +195,23 @@ export async function evidenceChainFixture() {
     peers: activePeers,
     attrs: { types: ["uint256", "address", "bytes32"], values: [LOAN_ID, arbitrator.address, frozenHead] },
     submit: async (p, sigs) =>
-      (await module.connect(leadBank).openCase(LOAN_ID, arbitrator.address, p.record, p.deadline, sigs)).wait(),
+      (
+        await module.connect(leadBank).openCase(LOAN_ID, arbitrator.address, p.record, p.issuedAt, p.deadline, sigs)
+      ).wait(),
   });
   // 6: a note added to the loan after the filing.
   await signed(loan, Kind.Note, "Note: borrower contacted by phone after filing", { peers: activePeers });
   await signed(caseSubject, Kind.CaseStatement, "Statement: repayment schedule and reminders attached", {
     peers: activePeers,
     submit: async (p, sigs) =>
-      (await module.connect(leadBank).fileStatement(CASE_ID, p.record, p.deadline, sigs)).wait(),
+      (await module.connect(leadBank).fileStatement(CASE_ID, p.record, p.issuedAt, p.deadline, sigs)).wait(),
   });
   const response = text("Response: the borrower disputes the surcharge");
   const responseHash = keep(response, newSalt());
   await (await module.connect(borrower).respond(CASE_ID, responseHash)).wait();
   const award = text("Award: the borrower owes 10,450.00 CNY");
   const awardHash = keep(award, newSalt());
-  await (await module.connect(arbitrator).issueAward(CASE_ID, awardHash, AWARD_OWED)).wait();
+  await (await module.connect(arbitrator).issueAward(CASE_ID, awardHash, 1n /* Upheld */, AWARD_OWED)).wait();
 
   return {
     ledger,

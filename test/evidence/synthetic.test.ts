@@ -58,10 +58,13 @@ describe("Synthetic evidence bundles", function () {
       attrs: ZERO_HASH,
       prev: keccak256(toUtf8Bytes("prev")),
       proposer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      issuedAt: 2n ** 63n + 5n,
       deadline: 2n ** 64n - 1n,
     };
     const expected = TypedDataEncoder.hash(ledgerDomain(31337n, domain.verifyingContract), ENDORSEMENT_TYPES, message);
-    expect(new EndorsementHasher(domain).digest(message, message.proposer, message.deadline)).to.equal(expected);
+    expect(
+      new EndorsementHasher(domain).digest(message, message.proposer, message.issuedAt, message.deadline),
+    ).to.equal(expected);
   });
 
   it("measures verification next to the bare signature recoveries", async function () {

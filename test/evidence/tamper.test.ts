@@ -21,6 +21,7 @@ function signaturesOf(b: EvidenceBundle, chain: number, index: number): { signer
   const digest = new EndorsementHasher(b.domain).digest(
     { ...r, subject: b.subjects[chain].subject, kind: r.kind.id },
     r.proposer,
+    BigInt(r.issuedAt),
     BigInt(r.deadline),
   );
   return (r.endorsements.slice(2).match(/.{128}/g) ?? []).map((s) => ({
@@ -46,6 +47,7 @@ async function replaceSignature(
     attrs: r.attrs,
     prev: r.prev,
     proposer: r.proposer,
+    issuedAt: BigInt(r.issuedAt),
     deadline: BigInt(r.deadline),
   });
   sigs[k] = { signer: e.signer.toLowerCase(), sig: e.signature.slice(2) };
@@ -528,9 +530,14 @@ describe("Evidence bundle tampering", function () {
         /not an evidence bundle: format is "eas-attestation"/,
       );
       await expectFailure(
-        verifyBundle({ ...bundle, version: 2 }),
+        verifyBundle({ ...bundle, version: 3 }),
         BundleReadError,
-        /unsupported bundle version 2: this verifier reads version 1/,
+        /unsupported bundle version 3: this verifier reads version 2/,
+      );
+      await expectFailure(
+        verifyBundle({ ...bundle, version: 1 }),
+        BundleReadError,
+        /bundle version 1 is no longer accepted: it does not state the block it was exported at/,
       );
       await expectFailure(verifyBundle([bundle]), BundleReadError, /not a JSON object/);
     });

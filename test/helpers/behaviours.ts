@@ -21,6 +21,7 @@ import {
   currentQuorum,
   othersOf,
   signEndorsements,
+  issuedAtFor,
 } from "./consortium";
 
 /** What the behaviours need from a suite's fixture: the consortium's ledger and actors. */
@@ -117,6 +118,7 @@ export function shouldBehaveLikeMemberGated<F extends ConsortiumActors>(opts: Me
 export interface Endorsed {
   record: RecordInput;
   proposer: Actor;
+  issuedAt: bigint;
   deadline: bigint;
   signatures: string;
 }
@@ -145,7 +147,7 @@ export function shouldBehaveLikeEndorsed<F extends ConsortiumActors>(opts: Endor
     const sign = async (signers: readonly Signer[], r: RecordInput = record, d = deadline) =>
       signEndorsements(fx.domain, r, proposer, signers, d);
     const submit = (signatures: string, d = deadline, r: RecordInput = record) =>
-      opts.submit(fx, { record: r, proposer, deadline: d, signatures });
+      opts.submit(fx, { record: r, proposer, issuedAt: issuedAtFor(d), deadline: d, signatures });
     return { fx, record, proposer, quorum, others, deadline, sign, submit };
   }
 
@@ -162,7 +164,7 @@ export function shouldBehaveLikeEndorsed<F extends ConsortiumActors>(opts: Endor
           record.contentHash,
           record.attrs,
           record.prev,
-          ...anyRest(4),
+          ...anyRest(5),
         );
     });
 
@@ -201,7 +203,7 @@ export function shouldBehaveLikeEndorsed<F extends ConsortiumActors>(opts: Endor
       const deadline = BigInt(await time.latest()) + 3_600n;
       const signers = byAddress([removed, ...others.slice(1, quorum)]);
       const signatures = packSignatures(await signEndorsements(fx.domain, record, proposer, signers, deadline));
-      await expect(opts.submit(fx, { record, proposer, deadline, signatures }))
+      await expect(opts.submit(fx, { record, proposer, issuedAt: issuedAtFor(deadline), deadline, signatures }))
         .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
         .withArgs(signers.indexOf(removed), removed.address);
     });
@@ -235,7 +237,7 @@ export function shouldBehaveLikeEndorsed<F extends ConsortiumActors>(opts: Endor
       const endorsements = await sign(byAddress(others.slice(0, quorum)), signed);
       const recovered = recoverEndorser(
         fx.domain,
-        { ...record, proposer: proposer.address, deadline },
+        { ...record, proposer: proposer.address, issuedAt: issuedAtFor(deadline), deadline },
         endorsements[0].signature,
       );
       await expect(submit(packSignatures(endorsements)))

@@ -15,6 +15,7 @@ export interface ChainEntry {
   proposer: string;
   head: string;
   attestation: Attestation;
+  issuedAt: bigint;
   deadline: bigint;
   /** Signers (Signatures), voters (Votes) or the reporting module (Fact), checksummed. */
   endorsers: string[];
@@ -42,7 +43,11 @@ export async function rebuildChain(
     const endorsers =
       attestation === Attestation.Signatures
         ? unpackSignatures(a.endorsements).map((sig) =>
-            recoverEndorser(domain, { ...record, proposer: a.proposer, deadline: a.deadline }, sig),
+            recoverEndorser(
+              domain,
+              { ...record, proposer: a.proposer, issuedAt: a.issuedAt, deadline: a.deadline },
+              sig,
+            ),
           )
         : unpackAddresses(a.endorsements).map((x) => getAddress(x));
     entries.push({
@@ -50,6 +55,7 @@ export async function rebuildChain(
       proposer: a.proposer,
       head: a.head,
       attestation,
+      issuedAt: a.issuedAt,
       deadline: a.deadline,
       endorsers,
       blockNumber: log.blockNumber,

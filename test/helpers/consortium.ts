@@ -26,7 +26,8 @@ import {
   toUtf8Bytes,
   zeroPadValue,
 } from "ethers";
-import { EvidenceLedger, EvidenceLedger__factory } from "../../typechain-types";
+import { EvidenceLedger } from "../../typechain-types";
+import { evidenceLedgerFactory } from "../../clients/deploy";
 import type { IMembership } from "../../typechain-types/contracts/ledger/EvidenceLedger";
 import {
   Endorsement,
@@ -151,7 +152,7 @@ export async function deployLedgerFixture(options: LedgerOptions = {}): Promise<
     ...arbitrators.map((a, i) => founder(a.address, Role.Arbitrator, arbitratorName(i))),
     ...regulators.map((r, i) => founder(r.address, Role.Regulator, regulatorName(i))),
   ];
-  const ledger = await new EvidenceLedger__factory(deployer).deploy(founders);
+  const ledger = await (await evidenceLedgerFactory(deployer)).deploy(founders);
   await ledger.waitForDeployment();
   if (o.seal) await (await ledger.sealGenesis()).wait();
 
@@ -250,15 +251,25 @@ export async function deadlineIn(seconds = 3_600n): Promise<bigint> {
   return BigInt(await time.latest()) + seconds;
 }
 
-/** Each endorser's compact EIP-712 signature over (record, proposer, deadline), in the order given. */
+/**
+ * The issue time the test helpers sign with for `deadline`: an hour before it, so the default
+ * deadline (`deadlineIn()`, an hour ahead) signs at the latest block time. Tests of the signature
+ * window pass their own issue time.
+ */
+export function issuedAtFor(deadline: bigint): bigint {
+  return deadline - 3_600n;
+}
+
+/** Each endorser's compact EIP-712 signature over (record, proposer, issuedAt, deadline), in the order given. */
 export async function signEndorsements(
   domain: TypedDataDomain,
   record: RecordInput,
   proposer: string | Actor,
   endorsers: readonly Signer[],
   deadline: bigint,
+  issuedAt: bigint = issuedAtFor(deadline),
 ): Promise<Endorsement[]> {
-  const message: EndorsementMessage = { ...record, proposer: addressOf(proposer), deadline };
+  const message: EndorsementMessage = { ...record, proposer: addressOf(proposer), issuedAt, deadline };
   const out: Endorsement[] = [];
   for (const e of endorsers) out.push(await signEndorsement(e, domain, message));
   return out;
@@ -275,9 +286,10 @@ export async function endorseRecord(
   proposer: string | Actor,
   endorsers: readonly Signer[],
   deadline?: bigint,
+  issuedAt?: bigint,
 ): Promise<string> {
   const d = deadline ?? BigInt((await ledger.runner!.provider!.getBlock("latest"))!.timestamp) + 3_600n;
-  return packSignatures(await signEndorsements(domain, record, proposer, endorsers, d));
+  return packSignatures(await signEndorsements(domain, record, proposer, endorsers, d, issuedAt));
 }
 
 /** The `count` first active voting members among `banks`, other than `proposer`. */
@@ -320,6 +332,7 @@ export function committedRecords(ledger: EvidenceLedger, receipt: ContractTransa
       prev: a.prev,
       head: a.head,
       attestation: Number(a.attestation),
+      issuedAt: a.issuedAt,
       deadline: a.deadline,
       endorsements: a.endorsements,
     });
@@ -333,6 +346,7 @@ export interface CommitResult {
   /** The subject's head after the commit. */
   head: string;
   signatures: string;
+  issuedAt: bigint;
   deadline: bigint;
 }
 
@@ -349,10 +363,11 @@ export async function commitRecord(
   const deadline = opts.deadline ?? (await deadlineIn());
   const endorsers = opts.endorsers ?? (await othersOf(ctx, proposer, await currentQuorum(ctx.ledger)));
   const signatures = await endorseRecord(ctx.ledger, ctx.domain, record, proposer, endorsers, deadline);
-  const tx = await ctx.ledger.connect(proposer).commit(record, deadline, signatures);
+  const issuedAt = issuedAtFor(deadline);
+  const tx = await ctx.ledger.connect(proposer).commit(record, issuedAt, deadline, signatures);
   const receipt = (await tx.wait())!;
   const [committed] = committedRecords(ctx.ledger, receipt);
-  return { tx, receipt, head: committed.head, signatures, deadline };
+  return { tx, receipt, head: committed.head, signatures, issuedAt, deadline };
 }
 
 /** Appends `count` records to `subject` (one-tx path, proposed by `proposer`); returns the last head. */
@@ -401,7 +416,9 @@ export class RecordFlow {
   /** One-transaction path: signs with `endorsers` (default: exactly a quorum) and commits. */
   async commit(endorsers?: readonly Signer[] | number): Promise<ContractTransactionResponse> {
     const signatures = await this.sign(endorsers);
-    return this.helper.ledger.connect(this.proposer).commit(this.record, this.deadline!, signatures);
+    return this.helper.ledger
+      .connect(this.proposer)
+      .commit(this.record, issuedAtFor(this.deadline!), this.deadline!, signatures);
   }
 
   /** Voting path: puts the record to a vote. */
@@ -536,11 +553,7 @@ export class MembershipHelper {
       if (Number(change.state) !== ChangeState.Open) return;
       if (skipped.has(bank.address.toLowerCase())) continue;
       if (!(await this.ledger.isVotingMember(bank.address))) continue;
-      if ((await this.ledger.memberInfo(bank.address)).admittedSeq > change.snapshotSeq) continue;
-      const voted = [...change.approvers, ...change.objectors].some(
-        (a) => a.toLowerCase() === bank.address.toLowerCase(),
-      );
-      if (voted) continue;
+      if (await this.ledger.hasVotedOnChange(id, bank.address)) continue;
       await (await this.ledger.connect(bank).voteChange(id, true)).wait();
     }
     if (Number((await this.ledger.changeInfo(id)).state) === ChangeState.Open)

@@ -8,6 +8,7 @@ import { deployColend } from "../../clients/deploy";
 import { EndorsementRefused, LedgerNode } from "../../clients/core/node";
 import { packSignatures, signEndorsement } from "../../clients/core/records";
 import { Kind, Role, Subject, ZERO_HASH } from "../../clients/core/types";
+import { issuedAtFor } from "../helpers/consortium";
 import {
   BatchBuilder,
   BatchInclusion,
@@ -79,7 +80,9 @@ describe("EvidenceLedger batches", function () {
   /** Signs `record` (as proposed by the lead bank) with `signers` and packs the signatures. */
   async function sign(nodes: LedgerNode[], record: ReturnType<typeof batchRecord>, proposer: string, deadline: bigint) {
     const endorsements = await Promise.all(
-      nodes.map((n) => signEndorsement(n.signer, n.domain(), { ...record, proposer, deadline })),
+      nodes.map((n) =>
+        signEndorsement(n.signer, n.domain(), { ...record, proposer, issuedAt: issuedAtFor(deadline), deadline }),
+      ),
     );
     return packSignatures(endorsements);
   }
@@ -104,7 +107,11 @@ describe("EvidenceLedger batches", function () {
       const deadline = (await leadBank.now()) + 600n;
       const proposer = await leadBank.address();
       const sigs = await sign(partners.slice(0, 4), built.record, proposer, deadline);
-      await expect(ledger.connect(leadBank.signer).commitBatch(batchSubject, built.root, 5, ZERO_HASH, deadline, sigs))
+      await expect(
+        ledger
+          .connect(leadBank.signer)
+          .commitBatch(batchSubject, built.root, 5, ZERO_HASH, issuedAtFor(deadline), deadline, sigs),
+      )
         .to.emit(ledger, "BatchCommitted")
         .withArgs(batchSubject, built.root, 5);
     });
@@ -214,7 +221,7 @@ describe("EvidenceLedger batches", function () {
       const commit = (sigs: string, leafCount = 16) =>
         f.ledger
           .connect(f.leadBank.signer)
-          .commitBatch(f.batchSubject, built.root, leafCount, ZERO_HASH, deadline, sigs);
+          .commitBatch(f.batchSubject, built.root, leafCount, ZERO_HASH, issuedAtFor(deadline), deadline, sigs);
       return { ...f, built, deadline, proposer, commit };
     }
 
@@ -242,7 +249,7 @@ describe("EvidenceLedger batches", function () {
       const sigs = await sign(partners.slice(1, 5), built.record, proposer, deadline);
       const other = ledger.connect(partners[0].signer);
       await expect(
-        other.commitBatch(batchSubject, built.root, 16, ZERO_HASH, deadline, sigs),
+        other.commitBatch(batchSubject, built.root, 16, ZERO_HASH, issuedAtFor(deadline), deadline, sigs),
       ).to.be.revertedWithCustomError(ledger, "UnknownSigner");
     });
 
@@ -261,7 +268,11 @@ describe("EvidenceLedger batches", function () {
       const stale = builderWith(batchSubject, 2, 50).build(ZERO_HASH);
       const deadline = (await leadBank.now()) + 600n;
       const sigs = await sign(partners.slice(0, 4), stale.record, await leadBank.address(), deadline);
-      await expect(ledger.connect(leadBank.signer).commitBatch(batchSubject, stale.root, 2, ZERO_HASH, deadline, sigs))
+      await expect(
+        ledger
+          .connect(leadBank.signer)
+          .commitBatch(batchSubject, stale.root, 2, ZERO_HASH, issuedAtFor(deadline), deadline, sigs),
+      )
         .to.be.revertedWithCustomError(ledger, "StaleHead")
         .withArgs(batchSubject, ZERO_HASH, first.head);
     });
@@ -281,7 +292,12 @@ describe("EvidenceLedger batches", function () {
       const { leadBank, partners, batchSubject } = await loadFixture(batchFixture);
       const batch = builderWith(batchSubject, 8);
       const built = batch.build(ZERO_HASH);
-      const proposal = batch.proposal(built, await leadBank.address(), (await leadBank.now()) + 600n);
+      const proposal = batch.proposal(
+        built,
+        await leadBank.address(),
+        await leadBank.now(),
+        (await leadBank.now()) + 600n,
+      );
       proposal.leaves[3] = Object.values(receipt(77)) as BatchInclusion["leaf"];
       const error = await rejection(reviewBatch(partners[0], proposal));
       expect(error).to.be.instanceOf(EndorsementRefused);

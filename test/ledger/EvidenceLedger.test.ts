@@ -13,7 +13,8 @@ import {
   toBeHex,
   zeroPadValue,
 } from "ethers";
-import { EvidenceLedger__factory, TestModule__factory } from "../../typechain-types";
+import { TestModule__factory } from "../../typechain-types";
+import { evidenceLedgerFactory } from "../../clients/deploy";
 import {
   ENDORSEMENT_TYPES,
   nextHead,
@@ -39,6 +40,7 @@ import {
   signEndorsements,
   testSubject,
   word,
+  issuedAtFor,
 } from "../helpers/consortium";
 import { shouldBehaveLikeEndorsed, shouldBehaveLikeMemberGated } from "../helpers/behaviours";
 import { rebuildChain } from "../helpers/chain";
@@ -83,20 +85,22 @@ describe("EvidenceLedger", function () {
       fixture,
       allowed: [Role.LeadBank, Role.PartnerBank],
       call: async (fx, caller) =>
-        fx.ledger.connect(caller).commit(makeRecord(testSubject("gate")), await deadlineIn(), "0x"),
+        fx.ledger
+          .connect(caller)
+          .commit(makeRecord(testSubject("gate")), issuedAtFor(await deadlineIn()), await deadlineIn(), "0x"),
     });
 
     shouldBehaveLikeEndorsed({
       fixture,
       prepare: async (fx) => ({ record: makeRecord(testSubject("endorsed")), proposer: fx.leadBank }),
-      submit: (fx, e) => fx.ledger.connect(e.proposer).commit(e.record, e.deadline, e.signatures),
+      submit: (fx, e) => fx.ledger.connect(e.proposer).commit(e.record, e.issuedAt, e.deadline, e.signatures),
     });
 
     it("commits a record endorsed by exactly a quorum: the proposer and 4 of the 6 other banks", async function () {
       const fx = await loadFixture(fixture);
       const { record, deadline, signatures } = await signedRecord(fx);
       const head = nextHead(ZERO_HASH, recordHash(record, fx.leadBank.address));
-      await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures))
+      await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures))
         .to.emit(fx.ledger, "RecordCommitted")
         .withArgs(
           record.subject,
@@ -107,6 +111,7 @@ describe("EvidenceLedger", function () {
           ZERO_HASH,
           head,
           Attestation.Signatures,
+          issuedAtFor(deadline),
           deadline,
           signatures,
         );
@@ -179,7 +184,7 @@ describe("EvidenceLedger", function () {
       const fx = await loadFixture(fixture);
       const { record, deadline, signatures } = await signedRecord(fx);
       await time.setNextBlockTimestamp(deadline);
-      await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures)).to.emit(
+      await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures)).to.emit(
         fx.ledger,
         "RecordCommitted",
       );
@@ -251,7 +256,7 @@ describe("EvidenceLedger", function () {
             others.slice(0, quorum - 1),
             deadline,
           );
-          await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, short))
+          await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, short))
             .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
             .withArgs(quorum - 1, quorum);
           const enough = await endorseRecord(
@@ -262,7 +267,7 @@ describe("EvidenceLedger", function () {
             others.slice(0, quorum),
             deadline,
           );
-          await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, enough)).to.emit(
+          await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, enough)).to.emit(
             fx.ledger,
             "RecordCommitted",
           );
@@ -278,7 +283,7 @@ describe("EvidenceLedger", function () {
           const record = { ...base, [field]: ZERO_HASH };
           const { deadline, signatures } = await signedRecord(fx, record);
           await expect(
-            fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures),
+            fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures),
           ).to.be.revertedWithCustomError(fx.ledger, "EmptyRecordField");
         }
       });
@@ -293,7 +298,9 @@ describe("EvidenceLedger", function () {
       it("rejects no endorsements at all", async function () {
         const fx = await loadFixture(fixture);
         const record = makeRecord(testSubject("none"));
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, await deadlineIn(), "0x"))
+        await expect(
+          fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(await deadlineIn()), await deadlineIn(), "0x"),
+        )
           .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
           .withArgs(0, 4);
       });
@@ -302,7 +309,7 @@ describe("EvidenceLedger", function () {
         const fx = await loadFixture(fixture);
         const record = makeRecord(testSubject("claims"), { prev: keccak256("0x03") });
         const { deadline, signatures } = await signedRecord(fx, record);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(record.subject, record.prev, ZERO_HASH);
       });
@@ -314,7 +321,7 @@ describe("EvidenceLedger", function () {
         const head2 = (await commitRecord(fx, makeRecord(subject, { prev: head1 }), fx.leadBank)).head;
         const record = makeRecord(subject, { prev: head1 });
         const { deadline, signatures } = await signedRecord(fx, record);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(subject, head1, head2);
       });
@@ -322,9 +329,9 @@ describe("EvidenceLedger", function () {
       it("rejects a replay of a committed record's transaction", async function () {
         const fx = await loadFixture(fixture);
         const { record, deadline, signatures } = await signedRecord(fx);
-        await fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures);
+        await fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures);
         const head = await fx.ledger.headOf(record.subject);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(record.subject, ZERO_HASH, head);
       });
@@ -332,14 +339,14 @@ describe("EvidenceLedger", function () {
       it("rejects replayed signatures on the next record of the subject", async function () {
         const fx = await loadFixture(fixture);
         const { record, deadline, signatures } = await signedRecord(fx);
-        await fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures);
+        await fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures);
         const replay = { ...record, prev: await fx.ledger.headOf(record.subject) };
         const recovered = recoverEndorser(
           fx.domain,
-          { ...replay, proposer: fx.leadBank.address, deadline },
+          { ...replay, proposer: fx.leadBank.address, issuedAt: issuedAtFor(deadline), deadline },
           unpackSignatures(signatures)[0],
         );
-        await expect(fx.ledger.connect(fx.leadBank).commit(replay, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(replay, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
           .withArgs(0, recovered);
       });
@@ -350,7 +357,7 @@ describe("EvidenceLedger", function () {
         const head = (await commitRecord(fx, first, fx.leadBank)).head;
         const again = makeRecord(first.subject, { prev: head, contentHash: first.contentHash, kind: Kind.Reminder });
         const { deadline, signatures } = await signedRecord(fx, again);
-        await expect(fx.ledger.connect(fx.leadBank).commit(again, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(again, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "DuplicateContent")
           .withArgs(first.subject, first.contentHash);
       });
@@ -359,7 +366,7 @@ describe("EvidenceLedger", function () {
         const fx = await loadFixture(fixture);
         const { record, deadline, signatures } = await signedRecord(fx);
         await time.setNextBlockTimestamp(deadline + 1n);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, signatures))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "EndorsementExpired")
           .withArgs(deadline, deadline + 1n);
       });
@@ -368,7 +375,7 @@ describe("EvidenceLedger", function () {
         const fx = await loadFixture(fixture);
         const { record, deadline, signatures } = await signedRecord(fx);
         for (const who of [fx.outsider, fx.arbitrator, fx.regulator, fx.deployer]) {
-          await expect(fx.ledger.connect(who).commit(record, deadline, signatures))
+          await expect(fx.ledger.connect(who).commit(record, issuedAtFor(deadline), deadline, signatures))
             .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
             .withArgs(who.address);
         }
@@ -381,10 +388,12 @@ describe("EvidenceLedger", function () {
         const submitter = fx.partners[5];
         const recovered = recoverEndorser(
           fx.domain,
-          { ...record, proposer: submitter.address, deadline },
+          { ...record, proposer: submitter.address, issuedAt: issuedAtFor(deadline), deadline },
           endorsements[0].signature,
         );
-        await expect(fx.ledger.connect(submitter).commit(record, deadline, packSignatures(endorsements)))
+        await expect(
+          fx.ledger.connect(submitter).commit(record, issuedAtFor(deadline), deadline, packSignatures(endorsements)),
+        )
           .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
           .withArgs(0, recovered);
       });
@@ -394,7 +403,7 @@ describe("EvidenceLedger", function () {
         const { record, deadline, signatures } = await signedRecord(fx);
         const bytes = getBytes(signatures);
         for (const blob of [bytes.slice(0, 65), bytes.slice(0, 63), concat([bytes, "0x00"]), bytes.slice(0, 255)]) {
-          await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+          await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
             .to.be.revertedWithCustomError(fx.ledger, "MalformedSignatures")
             .withArgs(getBytes(blob).length);
         }
@@ -413,7 +422,7 @@ describe("EvidenceLedger", function () {
         const malleated = concat([r, hex32(highS), parity === 0n ? "0x1c" : "0x1b"]);
         const rest = endorsements.slice(1).map((e) => e.signature);
         const blob = concat([malleated, ...rest]);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
           .to.be.revertedWithCustomError(fx.ledger, "MalformedSignatures")
           .withArgs(65 + 64 * 3);
       });
@@ -424,7 +433,7 @@ describe("EvidenceLedger", function () {
         const r = hexlify(getBytes(endorsements[0].signature).slice(0, 32));
         const highS = N / 2n + 1n; // below 2^255, so it fits the compact form
         const blob = concat([r, hex32(highS), ...endorsements.slice(1).map((e) => e.signature)]);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
           .to.be.revertedWithCustomError(fx.ledger, "InvalidSignature")
           .withArgs(0);
       });
@@ -436,7 +445,7 @@ describe("EvidenceLedger", function () {
         // r = 0, and r = 5 (not the x-coordinate of any curve point).
         for (const r of [0n, 5n]) {
           const blob = concat([hex32(r), hex32(12345n), ...rest]);
-          await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+          await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
             .to.be.revertedWithCustomError(fx.ledger, "InvalidSignature")
             .withArgs(0);
         }
@@ -446,10 +455,10 @@ describe("EvidenceLedger", function () {
         const fx = await loadFixture(fixture);
         const { record, deadline, endorsements } = await signedRecord(fx);
         const forged = hexlify(concat([hex32(1n), hex32(0x1234567890abcdefn)]));
-        const digest = await fx.ledger.endorsementDigest(record, fx.leadBank.address, deadline);
+        const digest = await fx.ledger.endorsementDigest(record, fx.leadBank.address, issuedAtFor(deadline), deadline);
         const recovered = recoverAddress(digest, forged);
         const blob = concat([forged, ...endorsements.slice(1).map((e) => e.signature)]);
-        await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+        await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
           .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
           .withArgs(0, recovered);
       });
@@ -459,7 +468,7 @@ describe("EvidenceLedger", function () {
         [
           "another ledger",
           async (fx: LedgerFixture) => {
-            const twin = await new EvidenceLedger__factory(fx.deployer).deploy(fx.founders);
+            const twin = await (await evidenceLedgerFactory(fx.deployer)).deploy(fx.founders);
             return { ...fx.domain, verifyingContract: await twin.getAddress() };
           },
         ],
@@ -471,14 +480,14 @@ describe("EvidenceLedger", function () {
           const signers = byAddress(await othersOf(fx, fx.leadBank, 4));
           const domain = await foreign(fx);
           const foreignSigs = await signEndorsements(domain, record, fx.leadBank, signers, deadline);
-          const message = { ...record, proposer: fx.leadBank.address, deadline };
+          const message = { ...record, proposer: fx.leadBank.address, issuedAt: issuedAtFor(deadline), deadline };
           // Valid where they were made...
           expect(recoverEndorser(domain, message, foreignSigs[0].signature)).to.equal(signers[0].address);
           // ...but here they recover to someone else.
           const recovered = recoverEndorser(fx.domain, message, foreignSigs[0].signature);
           expect(recovered).to.not.equal(signers[0].address);
           const blob = concat(foreignSigs.map((e) => e.signature));
-          await expect(fx.ledger.connect(fx.leadBank).commit(record, deadline, blob))
+          await expect(fx.ledger.connect(fx.leadBank).commit(record, issuedAtFor(deadline), deadline, blob))
             .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
             .withArgs(0, recovered);
         });
@@ -490,7 +499,7 @@ describe("EvidenceLedger", function () {
     shouldBehaveLikeEndorsed({
       fixture: moduleFixture,
       prepare: async (fx) => ({ record: makeRecord(testSubject("module-endorsed")), proposer: fx.partners[0] }),
-      submit: (fx, e) => fx.module.connect(e.proposer).commitFor(e.record, e.deadline, e.signatures),
+      submit: (fx, e) => fx.module.connect(e.proposer).commitFor(e.record, e.issuedAt, e.deadline, e.signatures),
     });
 
     it("commits a signed record on behalf of the module's caller", async function () {
@@ -506,7 +515,7 @@ describe("EvidenceLedger", function () {
         deadline,
       );
       const head = nextHead(ZERO_HASH, recordHash(record, fx.partners[0].address));
-      await expect(fx.module.connect(fx.partners[0]).commitFor(record, deadline, signatures))
+      await expect(fx.module.connect(fx.partners[0]).commitFor(record, issuedAtFor(deadline), deadline, signatures))
         .to.emit(fx.ledger, "RecordCommitted")
         .withArgs(
           record.subject,
@@ -517,6 +526,7 @@ describe("EvidenceLedger", function () {
           ZERO_HASH,
           head,
           Attestation.Signatures,
+          issuedAtFor(deadline),
           deadline,
           signatures,
         );
@@ -528,7 +538,9 @@ describe("EvidenceLedger", function () {
     it("rejects commitFor on behalf of a caller who is not a bank", async function () {
       const fx = await moduleFixture();
       const record = makeRecord(testSubject("for-outsider"));
-      await expect(fx.module.connect(fx.arbitrator).commitFor(record, await deadlineIn(), "0x"))
+      await expect(
+        fx.module.connect(fx.arbitrator).commitFor(record, issuedAtFor(await deadlineIn()), await deadlineIn(), "0x"),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
         .withArgs(fx.arbitrator.address);
     });
@@ -536,7 +548,11 @@ describe("EvidenceLedger", function () {
     it("rejects commitFor and recordFact from a member account", async function () {
       const fx = await moduleFixture();
       const record = makeRecord(testSubject("direct"));
-      await expect(fx.ledger.connect(fx.leadBank).commitFor(fx.leadBank.address, record, await deadlineIn(), "0x"))
+      await expect(
+        fx.ledger
+          .connect(fx.leadBank)
+          .commitFor(fx.leadBank.address, record, issuedAtFor(await deadlineIn()), await deadlineIn(), "0x"),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")
         .withArgs(fx.leadBank.address);
       await expect(
@@ -555,7 +571,11 @@ describe("EvidenceLedger", function () {
       await expect(rogue.connect(fx.leadBank).reportFact(testSubject("rogue"), Kind.Note, ZERO_HASH))
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")
         .withArgs(rogueAddress);
-      await expect(rogue.connect(fx.leadBank).commitFor(makeRecord(testSubject("rogue")), await deadlineIn(), "0x"))
+      await expect(
+        rogue
+          .connect(fx.leadBank)
+          .commitFor(makeRecord(testSubject("rogue")), issuedAtFor(await deadlineIn()), await deadlineIn(), "0x"),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")
         .withArgs(rogueAddress);
     });
@@ -587,6 +607,7 @@ describe("EvidenceLedger", function () {
           prev,
           head,
           Attestation.Fact,
+          0,
           0,
           fx.moduleAddress.toLowerCase(),
         );
@@ -662,7 +683,9 @@ describe("EvidenceLedger", function () {
         await othersOf(fx, fx.leadBank, 4),
         deadline,
       );
-      return fx.ledger.connect(fx.leadBank).commitBatch(fx.subject, tree.root, count, prev, deadline, signatures);
+      return fx.ledger
+        .connect(fx.leadBank)
+        .commitBatch(fx.subject, tree.root, count, prev, issuedAtFor(deadline), deadline, signatures);
     }
 
     it("commits a Merkle root as an endorsed record of kind Batch", async function () {
@@ -688,6 +711,7 @@ describe("EvidenceLedger", function () {
           ZERO_HASH,
           head,
           Attestation.Signatures,
+          anyValue,
           anyValue,
           anyValue,
         );
@@ -780,7 +804,15 @@ describe("EvidenceLedger", function () {
         await expect(
           fx.ledger
             .connect(fx.leadBank)
-            .commitBatch(fx.subject, fx.tree.root, count, ZERO_HASH, await deadlineIn(), "0x"),
+            .commitBatch(
+              fx.subject,
+              fx.tree.root,
+              count,
+              ZERO_HASH,
+              issuedAtFor(await deadlineIn()),
+              await deadlineIn(),
+              "0x",
+            ),
         )
           .to.be.revertedWithCustomError(fx.ledger, "InvalidBatchSize")
           .withArgs(count, max);
@@ -807,13 +839,13 @@ describe("EvidenceLedger", function () {
       const claimed = { ...signed, attrs: word(9) };
       const recovered = recoverEndorser(
         fx.domain,
-        { ...claimed, proposer: fx.leadBank.address, deadline },
+        { ...claimed, proposer: fx.leadBank.address, issuedAt: issuedAtFor(deadline), deadline },
         sigs[0].signature,
       );
       await expect(
         fx.ledger
           .connect(fx.leadBank)
-          .commitBatch(fx.subject, fx.tree.root, 9, ZERO_HASH, deadline, packSignatures(sigs)),
+          .commitBatch(fx.subject, fx.tree.root, 9, ZERO_HASH, issuedAtFor(deadline), deadline, packSignatures(sigs)),
       )
         .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
         .withArgs(0, recovered);
@@ -831,7 +863,17 @@ describe("EvidenceLedger", function () {
       const fx = await batchFixture();
       for (const who of [fx.arbitrator, fx.outsider]) {
         await expect(
-          fx.ledger.connect(who).commitBatch(fx.subject, fx.tree.root, 8, ZERO_HASH, await deadlineIn(), "0x"),
+          fx.ledger
+            .connect(who)
+            .commitBatch(
+              fx.subject,
+              fx.tree.root,
+              8,
+              ZERO_HASH,
+              issuedAtFor(await deadlineIn()),
+              await deadlineIn(),
+              "0x",
+            ),
         )
           .to.be.revertedWithCustomError(fx.ledger, "NotVotingMember")
           .withArgs(who.address);
@@ -841,7 +883,17 @@ describe("EvidenceLedger", function () {
     it("rejects a batch on an empty subject", async function () {
       const fx = await batchFixture();
       await expect(
-        fx.ledger.connect(fx.leadBank).commitBatch(ZERO_HASH, fx.tree.root, 8, ZERO_HASH, await deadlineIn(), "0x"),
+        fx.ledger
+          .connect(fx.leadBank)
+          .commitBatch(
+            ZERO_HASH,
+            fx.tree.root,
+            8,
+            ZERO_HASH,
+            issuedAtFor(await deadlineIn()),
+            await deadlineIn(),
+            "0x",
+          ),
       ).to.be.revertedWithCustomError(fx.ledger, "EmptyRecordField");
     });
   });
@@ -861,10 +913,10 @@ describe("EvidenceLedger", function () {
       const fx = await loadFixture(fixture);
       const record = makeRecord(testSubject("digest"), { prev: keccak256("0x05"), attrs: keccak256("0x06") });
       const deadline = 1_900_000_000n;
-      const message = { ...record, proposer: fx.partners[3].address, deadline };
-      expect(await fx.ledger.endorsementDigest(record, fx.partners[3].address, deadline)).to.equal(
-        TypedDataEncoder.hash(fx.domain, ENDORSEMENT_TYPES, message),
-      );
+      const message = { ...record, proposer: fx.partners[3].address, issuedAt: issuedAtFor(deadline), deadline };
+      expect(
+        await fx.ledger.endorsementDigest(record, fx.partners[3].address, issuedAtFor(deadline), deadline),
+      ).to.equal(TypedDataEncoder.hash(fx.domain, ENDORSEMENT_TYPES, message));
       expect(await fx.ledger.ENDORSEMENT_TYPEHASH()).to.equal(
         id(TypedDataEncoder.from(ENDORSEMENT_TYPES).encodeType("Endorsement")),
       );

@@ -14,6 +14,7 @@ import {
   othersOf,
   testSubject,
   word,
+  issuedAtFor,
 } from "../helpers/consortium";
 
 /**
@@ -101,7 +102,9 @@ describe("EvidenceLedger gas", function () {
     const record = makeRecord(subject, { kind: Kind.Batch, contentHash: tree.root, attrs: word(1_024) });
     const endorsers = await othersOf(fx, fx.leadBank, 4);
     const sigs = await endorseRecord(fx.ledger, fx.domain, record, fx.leadBank, endorsers, deadline);
-    const tx = await fx.ledger.connect(fx.leadBank).commitBatch(subject, tree.root, 1_024, record.prev, deadline, sigs);
+    const tx = await fx.ledger
+      .connect(fx.leadBank)
+      .commitBatch(subject, tree.root, 1_024, record.prev, issuedAtFor(deadline), deadline, sigs);
     const receipt = (await tx.wait())!;
     figures.push(["batch of 1,024, total", receipt.gasUsed]);
     figures.push(["batch of 1,024, per leaf", receipt.gasUsed / 1_024n]);

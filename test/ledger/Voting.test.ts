@@ -182,6 +182,7 @@ describe("EvidenceLedger: on-chain voting", function () {
           ZERO_HASH,
           head,
           Attestation.Votes,
+          0,
           flow.deadline,
           voters,
         );
@@ -363,10 +364,8 @@ describe("EvidenceLedger: on-chain voting", function () {
       const { ledger, partners, flow } = fx;
       await flow.endorseBy(partners.slice(0, 3));
       await MembershipHelper.from(fx).remove(partners[2].address);
-      // Three endorsements, one of them now void: the next makes three valid, not four.
-      await flow.endorse(partners[3]);
-      expect(await flow.state()).to.equal(ProposalState.Open);
-      await expect(flow.endorse(partners[4]))
+      // Three endorsements, one of them now void, among 6 banks (quorum 3): the next makes three valid.
+      await expect(flow.endorse(partners[3]))
         .to.emit(ledger, "RecordCommitted")
         .withArgs(
           flow.record.subject,
@@ -377,12 +376,13 @@ describe("EvidenceLedger: on-chain voting", function () {
           ZERO_HASH,
           nextHead(ZERO_HASH, recordHash(flow.record, fx.leadBank.address)),
           Attestation.Votes,
+          0,
           flow.deadline,
-          packed([0, 1, 3, 4].map((i) => partners[i].address)),
+          packed([0, 1, 3].map((i) => partners[i].address)),
         );
     });
 
-    it("keeps the quorum fixed at proposal time when a bank joins", async function () {
+    it("needs the quorum of the banks at commit time when banks joined since the proposal", async function () {
       const fx = await loadFixture(ledgerFixture({ banks: 6 }));
       const { ledger, partners, leadBank } = fx;
       const flow = await LedgerHelper.from(fx).next(testSubject("joined"), leadBank);
@@ -391,26 +391,49 @@ describe("EvidenceLedger: on-chain voting", function () {
       const late = fx.outsiders[1];
       await MembershipHelper.from(fx).admit(late.address, Role.PartnerBank, "Late Bank");
       expect(await ledger.quorumFor(await ledger.votingMemberCount())).to.equal(4);
-      await flow.endorseBy(partners.slice(0, 2));
-      await expect(flow.endorse(partners[2])).to.emit(ledger, "RecordCommitted");
+      // Three endorsements were the quorum at proposal; they are not enough among 7 banks.
+      await flow.endorseBy(partners.slice(0, 3));
+      expect(await flow.state()).to.equal(ProposalState.Open);
+      await expect(flow.endorse(partners[3])).to.emit(ledger, "RecordCommitted");
     });
 
-    it("keeps the quorum fixed at proposal time when a bank leaves", async function () {
+    it("commits a proposal made among 3 banks only with the quorum of the 7 banks there are now", async function () {
+      const fx = await loadFixture(ledgerFixture({ banks: 3 }));
+      const { ledger, partners, leadBank } = fx;
+      const flow = await LedgerHelper.from(fx).next(testSubject("grown"), leadBank);
+      await flow.propose();
+      expect((await ledger.proposalInfo(flow.id)).quorum).to.equal(2);
+      const helper = new MembershipHelper(ledger, [...fx.banks]);
+      for (let i = 0; i < 4; i++) {
+        await helper.admit(fx.outsiders[i].address, Role.PartnerBank, `Late ${i}`);
+        helper.banks.push(fx.outsiders[i]);
+      }
+      expect(await ledger.votingMemberCount()).to.equal(7);
+      // The two banks of the proposal (the quorum among 3) cannot make the quorum of 7 banks, 4.
+      await expect(flow.endorse(partners[0]))
+        .to.emit(ledger, "ProposalRejected")
+        .withArgs(flow.id, RejectReason.QuorumUnreachable)
+        .and.not.to.emit(ledger, "RecordCommitted");
+    });
+
+    it("lowers the quorum to the banks at commit time when a bank left", async function () {
       const fx = await proposedFixture();
       const { ledger, partners, flow } = fx;
       await MembershipHelper.from(fx).remove(partners[5].address);
       expect(await ledger.quorumFor(await ledger.votingMemberCount())).to.equal(3);
-      await flow.endorseBy(partners.slice(0, 3));
+      await flow.endorseBy(partners.slice(0, 2));
       expect(await flow.state()).to.equal(ProposalState.Open);
-      await expect(flow.endorse(partners[3])).to.emit(ledger, "RecordCommitted");
+      await expect(flow.endorse(partners[2])).to.emit(ledger, "RecordCommitted");
     });
 
     it("rejects the proposal when removals put quorum out of reach", async function () {
       const fx = await proposedFixture();
       const { ledger, partners, flow, id } = fx;
       await flow.objectBy(partners.slice(0, 2));
-      // Four undecided banks could still make quorum; removing one leaves three.
-      await MembershipHelper.from(fx).remove(partners[2].address);
+      // Four undecided banks could still make quorum 4; removing two leaves two undecided of 5
+      // banks, whose quorum is 3.
+      await MembershipHelper.from(fx).remove(partners[5].address);
+      await MembershipHelper.from(fx).remove(partners[4].address);
       await expect(flow.endorse(partners[3]))
         .to.emit(ledger, "ProposalRejected")
         .withArgs(id, RejectReason.QuorumUnreachable);

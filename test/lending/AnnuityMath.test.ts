@@ -4,6 +4,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { AnnuityMathHarness__factory } from "../../typechain-types";
 import {
+  DAYS_PER_YEAR,
   InvalidTermsError,
   MAX_PERIOD_DAYS,
   MAX_PERIODS,
@@ -157,16 +158,16 @@ describe("AnnuityMath", function () {
   describe("installment", function () {
     it("matches the hand-checked annuity for 10,000.00 CNY at 18% over 12 periods of 30 days", async function () {
       const { math } = await loadFixture(deployFixture);
-      // r = 1800 * 30 / 3,650,000; A = P r (1+r)^12 / ((1+r)^12 - 1) = 91,562.685... fen → 91,563.
-      expect(installment(parseCny("10,000.00"), 1800, 12, 30)).to.equal(91_563n);
-      expect(await math.installment(1_000_000n, 1800n, 12n, 30n)).to.equal(91_563n);
+      // r = 1800 * 30 / 3,600,000 = 1.5% exactly (360-day year); A = P r (1+r)^12 / ((1+r)^12 - 1) = 91,679.9929... fen → 91,680.
+      expect(installment(parseCny("10,000.00"), 1800, 12, 30)).to.equal(91_680n);
+      expect(await math.installment(1_000_000n, 1800n, 12n, 30n)).to.equal(91_680n);
     });
 
     it("rounds the exact annuity up to the unit for 1,000,000.00 CNY at 18% over 20 periods", async function () {
       const { math } = await loadFixture(deployFixture);
-      // exact: 5,812,782.258... fen
-      expect(await math.installment(100_000_000n, 1800n, 20n, 30n)).to.equal(5_812_783n);
-      expect(installment(100_000_000n, 1800n, 20n, 30n)).to.equal(5_812_783n);
+      // exact: 5,824,573.587... fen
+      expect(await math.installment(100_000_000n, 1800n, 20n, 30n)).to.equal(5_824_574n);
+      expect(installment(100_000_000n, 1800n, 20n, 30n)).to.equal(5_824_574n);
     });
 
     it("is ceil(P / n) at a 0% rate", async function () {
@@ -178,8 +179,8 @@ describe("AnnuityMath", function () {
 
     it("is principal plus one period's interest for a single period", async function () {
       const { math } = await loadFixture(deployFixture);
-      // one period: A = P (1 + r) exactly = 1,000,000 + 14,794.52... → 1,014,795
-      expect(await math.installment(1_000_000n, 1800n, 1n, 30n)).to.equal(1_014_795n);
+      // one period: A = P (1 + r) exactly = 1,000,000 + 15,000 (r = 1.5% exactly)
+      expect(await math.installment(1_000_000n, 1800n, 1n, 30n)).to.equal(1_015_000n);
     });
 
     it("works for a 10^30-unit principal at 360% over 20 periods", async function () {
@@ -201,20 +202,20 @@ describe("AnnuityMath", function () {
       expect(rows.map((r) => r.interest)).to.deep.equal([...interestParts]);
       expect(rows[11]).to.deep.equal({
         period: 12,
-        principal: 90_218n,
-        interest: 1_334n,
-        payment: 91_552n,
+        principal: 90_319n,
+        interest: 1_354n,
+        payment: 91_673n,
         balanceAfter: 0n,
       });
-      for (const r of rows.slice(0, 11)) expect(r.payment).to.equal(91_563n);
+      for (const r of rows.slice(0, 11)) expect(r.payment).to.equal(91_680n);
     });
 
     it("has the first row's interest equal to one period's interest on the principal", async function () {
       const { math } = await loadFixture(deployFixture);
       const [p, i, b] = await math.scheduleRow(1_000_000n, 1800n, 12n, 30n, 0n);
       expect(i).to.equal(await math.periodInterest(1_000_000n, 1800n, 30n));
-      expect(i).to.equal(14_794n);
-      expect(p).to.equal(91_563n - 14_794n);
+      expect(i).to.equal(15_000n);
+      expect(p).to.equal(91_680n - 15_000n);
       expect(b).to.equal(1_000_000n - p);
     });
 
@@ -255,17 +256,29 @@ describe("AnnuityMath", function () {
 
     it("accrues overdue interest per day at the annual rate, rounded down", async function () {
       const { math } = await loadFixture(deployFixture);
-      // 91,563 fen overdue 45 days at 27% (1.5 x 18%): 91,563 * 2700 * 45 / 3,650,000 = 3,047.9...
-      expect(await math.overdueInterest(91_563n, 2700n, 45n)).to.equal(3_047n);
-      expect(overdueInterest(91_563n, 2700n, 45n)).to.equal(3_047n);
-      expect(await math.overdueInterest(91_563n, 2700n, 0n)).to.equal(0n);
+      // 91,680 fen overdue 45 days at 27% (1.5 x 18%): 91,680 * 2700 * 45 / 3,600,000 = 3,094.2
+      expect(await math.overdueInterest(91_680n, 2700n, 45n)).to.equal(3_094n);
+      expect(overdueInterest(91_680n, 2700n, 45n)).to.equal(3_094n);
+      expect(await math.overdueInterest(91_680n, 2700n, 0n)).to.equal(0n);
     });
 
-    it("computes one period's interest as floor(balance * rate * days / 3,650,000)", async function () {
+    it("computes one period's interest as floor(balance * rate * days / 3,600,000)", async function () {
       const { math } = await loadFixture(deployFixture);
-      expect(await math.periodInterest(3_650_000n, 1n, 1n)).to.equal(1n);
-      expect(await math.periodInterest(3_649_999n, 1n, 1n)).to.equal(0n);
-      expect(periodInterest(3_649_999n, 1n, 1n)).to.equal(0n);
+      expect(await math.periodInterest(3_600_000n, 1n, 1n)).to.equal(1n);
+      expect(await math.periodInterest(3_599_999n, 1n, 1n)).to.equal(0n);
+      expect(periodInterest(3_599_999n, 1n, 1n)).to.equal(0n);
+    });
+
+    it("counts days on a 360-day year: a daily rate is the annual rate / 360", async function () {
+      const { math } = await loadFixture(deployFixture);
+      // 12% a year on 12,000.00 CNY: 1.2M fen * 0.12 / 360 = 400 fen (4.00 CNY) a day, 120.00 CNY in 30 days.
+      expect(DAYS_PER_YEAR).to.equal(360n);
+      expect(await math.periodInterest(1_200_000n, 1_200n, 1n)).to.equal(400n);
+      expect(periodInterest(1_200_000n, 1_200n, 1n)).to.equal(400n);
+      expect(periodInterest(1_200_000n, 1_200n, 30n)).to.equal(12_000n);
+      // a full 360-day year charges exactly the annual rate; 365 days charge 365/360 of it
+      expect(await math.overdueInterest(1_000_000n, 1_000n, 360n)).to.equal(100_000n);
+      expect(overdueInterest(1_000_000n, 1_000n, 365n)).to.equal(101_388n);
     });
   });
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress } from "ethers";
+import { issuedAtFor } from "../helpers/consortium";
 import { EndorsementRefused, collectEndorsements } from "../../clients/core/node";
 import { Kind, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
 import {
@@ -69,7 +70,7 @@ describe("CreditRegistry", function () {
       await expect(
         fx.registry
           .connect(fx.leadBank)
-          .whitelist(p, fx.borrowers[1].address, cny(1_000), record, deadline, signatures),
+          .whitelist(p, fx.borrowers[1].address, cny(1_000), record, issuedAtFor(deadline), deadline, signatures),
       )
         .to.emit(fx.registry, "CreditDecided")
         .withArgs(p, fx.borrowers[1].address, fx.leadBank.address, cny(1_000), 1n);
@@ -83,7 +84,7 @@ describe("CreditRegistry", function () {
         const r = await rawDecision(fx, p, fx.borrowers[i].address, limit);
         await fx.registry
           .connect(fx.leadBank)
-          .whitelist(p, fx.borrowers[i].address, limit, r.record, r.deadline, r.signatures);
+          .whitelist(p, fx.borrowers[i].address, limit, r.record, r.issuedAt, r.deadline, r.signatures);
         expect((await fx.registry.creditLine(p)).limit).to.equal(limit);
       }
     });
@@ -96,7 +97,7 @@ describe("CreditRegistry", function () {
         await expect(
           fx.registry
             .connect(fx.leadBank)
-            .whitelist(p, fx.borrowers[0].address, limit, r.record, r.deadline, r.signatures),
+            .whitelist(p, fx.borrowers[0].address, limit, r.record, r.issuedAt, r.deadline, r.signatures),
         )
           .to.be.revertedWithCustomError(fx.registry, "LimitOutOfBounds")
           .withArgs(limit, cny(500), cny(300_000));
@@ -110,7 +111,7 @@ describe("CreditRegistry", function () {
       const r = await rawDecision(fx, p, fx.borrowers[0].address, cny(3_000_000));
       await fx.registry
         .connect(fx.leadBank)
-        .whitelist(p, fx.borrowers[0].address, cny(3_000_000), r.record, r.deadline, r.signatures);
+        .whitelist(p, fx.borrowers[0].address, cny(3_000_000), r.record, r.issuedAt, r.deadline, r.signatures);
       expect((await fx.registry.creditLine(p)).limit).to.equal(cny(3_000_000));
     });
 
@@ -122,7 +123,7 @@ describe("CreditRegistry", function () {
         await expect(
           fx.registry
             .connect(who)
-            .whitelist(p, fx.borrowers[0].address, cny(1_000), r.record, r.deadline, r.signatures),
+            .whitelist(p, fx.borrowers[0].address, cny(1_000), r.record, r.issuedAt, r.deadline, r.signatures),
         )
           .to.be.revertedWithCustomError(fx.registry, "WrongRole")
           .withArgs(who.address, 1);
@@ -135,18 +136,28 @@ describe("CreditRegistry", function () {
       await expect(
         fx.registry
           .connect(fx.leadBank)
-          .whitelist(ZERO_HASH, fx.borrowers[1].address, cny(1_000), r.record, r.deadline, r.signatures),
+          .whitelist(ZERO_HASH, fx.borrowers[1].address, cny(1_000), r.record, r.issuedAt, r.deadline, r.signatures),
       ).to.be.revertedWithCustomError(fx.registry, "ZeroPseudonym");
       const p1 = pseudonym(1);
       const z = await rawDecision(fx, p1, ZeroAddress, cny(1_000));
       await expect(
-        fx.registry.connect(fx.leadBank).whitelist(p1, ZeroAddress, cny(1_000), z.record, z.deadline, z.signatures),
+        fx.registry
+          .connect(fx.leadBank)
+          .whitelist(p1, ZeroAddress, cny(1_000), z.record, z.issuedAt, z.deadline, z.signatures),
       ).to.be.revertedWithCustomError(fx.registry, "ZeroAddress");
       const again = await rawDecision(fx, fx.pseudonym, fx.borrowers[1].address, cny(1_000));
       await expect(
         fx.registry
           .connect(fx.leadBank)
-          .whitelist(fx.pseudonym, fx.borrowers[1].address, cny(1_000), again.record, again.deadline, again.signatures),
+          .whitelist(
+            fx.pseudonym,
+            fx.borrowers[1].address,
+            cny(1_000),
+            again.record,
+            again.issuedAt,
+            again.deadline,
+            again.signatures,
+          ),
       )
         .to.be.revertedWithCustomError(fx.registry, "AlreadyWhitelisted")
         .withArgs(fx.pseudonym);
@@ -162,7 +173,9 @@ describe("CreditRegistry", function () {
       ]) {
         const r = await rawDecision(fx, p1, account, cny(1_000));
         await expect(
-          fx.registry.connect(fx.leadBank).whitelist(p1, account, cny(1_000), r.record, r.deadline, r.signatures),
+          fx.registry
+            .connect(fx.leadBank)
+            .whitelist(p1, account, cny(1_000), r.record, r.issuedAt, r.deadline, r.signatures),
         )
           .to.be.revertedWithCustomError(fx.registry, "AccountTaken")
           .withArgs(account, owner);
@@ -176,7 +189,7 @@ describe("CreditRegistry", function () {
       await expect(
         fx.registry
           .connect(fx.leadBank)
-          .whitelist(p, fx.borrowers[0].address, cny(2_000), r.record, r.deadline, r.signatures),
+          .whitelist(p, fx.borrowers[0].address, cny(2_000), r.record, r.issuedAt, r.deadline, r.signatures),
       ).to.be.revertedWithCustomError(fx.registry, "AttrsMismatch");
     });
 
@@ -193,6 +206,7 @@ describe("CreditRegistry", function () {
             fx.borrowers[0].address,
             cny(1_000),
             wrongKind.record,
+            wrongKind.issuedAt,
             wrongKind.deadline,
             wrongKind.signatures,
           ),
@@ -208,6 +222,7 @@ describe("CreditRegistry", function () {
             fx.borrowers[0].address,
             cny(1_000),
             wrongSubject.record,
+            wrongSubject.issuedAt,
             wrongSubject.deadline,
             wrongSubject.signatures,
           ),
@@ -220,7 +235,9 @@ describe("CreditRegistry", function () {
       const r = await rawDecision(fx, p, fx.borrowers[0].address, cny(1_000));
       const two = r.signatures.slice(0, 2 + 2 * 64 * 2);
       await expect(
-        fx.registry.connect(fx.leadBank).whitelist(p, fx.borrowers[0].address, cny(1_000), r.record, r.deadline, two),
+        fx.registry
+          .connect(fx.leadBank)
+          .whitelist(p, fx.borrowers[0].address, cny(1_000), r.record, r.issuedAt, r.deadline, two),
       )
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(2, 3);
@@ -257,11 +274,15 @@ describe("CreditRegistry", function () {
       const fx = await loadFixture(admittedFixture);
       const attrs = creditClosedAttrs(fx.pseudonym);
       const r = await rawSigned(fx, fx.leadBank, Subject.borrower(fx.pseudonym), Kind.CreditClosed, attrs);
-      await expect(fx.registry.connect(fx.leadBank).close(fx.pseudonym, r.record, r.deadline, r.signatures))
+      await expect(fx.registry.connect(fx.leadBank).close(fx.pseudonym, r.record, r.issuedAt, r.deadline, r.signatures))
         .to.emit(fx.registry, "CreditClosed")
         .withArgs(fx.pseudonym, fx.leadBank.address, 2n);
       const again = await rawSigned(fx, fx.leadBank, Subject.borrower(fx.pseudonym), Kind.CreditClosed, attrs);
-      await expect(fx.registry.connect(fx.leadBank).close(fx.pseudonym, again.record, again.deadline, again.signatures))
+      await expect(
+        fx.registry
+          .connect(fx.leadBank)
+          .close(fx.pseudonym, again.record, again.issuedAt, again.deadline, again.signatures),
+      )
         .to.be.revertedWithCustomError(fx.registry, "LineNotActive")
         .withArgs(fx.pseudonym);
     });
@@ -270,7 +291,9 @@ describe("CreditRegistry", function () {
       const fx = await loadFixture(admittedFixture);
       const r = await rawDecision(fx, fx.pseudonym, fx.borrower.address, cny(1_000), fx.partners[0]);
       await expect(
-        fx.registry.connect(fx.partners[0]).reevaluate(fx.pseudonym, cny(1_000), r.record, r.deadline, r.signatures),
+        fx.registry
+          .connect(fx.partners[0])
+          .reevaluate(fx.pseudonym, cny(1_000), r.record, r.issuedAt, r.deadline, r.signatures),
       )
         .to.be.revertedWithCustomError(fx.registry, "NotLineHolder")
         .withArgs(fx.pseudonym, fx.leadBank.address);
@@ -281,7 +304,9 @@ describe("CreditRegistry", function () {
         Kind.CreditClosed,
         creditClosedAttrs(fx.pseudonym),
       );
-      await expect(fx.registry.connect(fx.partners[0]).close(fx.pseudonym, c.record, c.deadline, c.signatures))
+      await expect(
+        fx.registry.connect(fx.partners[0]).close(fx.pseudonym, c.record, c.issuedAt, c.deadline, c.signatures),
+      )
         .to.be.revertedWithCustomError(fx.registry, "NotLineHolder")
         .withArgs(fx.pseudonym, fx.leadBank.address);
     });
@@ -290,11 +315,13 @@ describe("CreditRegistry", function () {
       const fx = await loadFixture(lendingFixture);
       const p = pseudonym(2);
       const r = await rawDecision(fx, p, fx.borrowers[2].address, cny(1_000));
-      await expect(fx.registry.connect(fx.leadBank).reevaluate(p, cny(1_000), r.record, r.deadline, r.signatures))
+      await expect(
+        fx.registry.connect(fx.leadBank).reevaluate(p, cny(1_000), r.record, r.issuedAt, r.deadline, r.signatures),
+      )
         .to.be.revertedWithCustomError(fx.registry, "UnknownBorrower")
         .withArgs(p);
       const c = await rawSigned(fx, fx.leadBank, Subject.borrower(p), Kind.CreditClosed, creditClosedAttrs(p));
-      await expect(fx.registry.connect(fx.leadBank).close(p, c.record, c.deadline, c.signatures))
+      await expect(fx.registry.connect(fx.leadBank).close(p, c.record, c.issuedAt, c.deadline, c.signatures))
         .to.be.revertedWithCustomError(fx.registry, "UnknownBorrower")
         .withArgs(p);
     });
@@ -303,7 +330,11 @@ describe("CreditRegistry", function () {
       const fx = await loadFixture(admittedFixture);
       const limit = cny(300_001);
       const r = await rawDecision(fx, fx.pseudonym, fx.borrower.address, limit);
-      await expect(fx.registry.connect(fx.leadBank).reevaluate(fx.pseudonym, limit, r.record, r.deadline, r.signatures))
+      await expect(
+        fx.registry
+          .connect(fx.leadBank)
+          .reevaluate(fx.pseudonym, limit, r.record, r.issuedAt, r.deadline, r.signatures),
+      )
         .to.be.revertedWithCustomError(fx.registry, "LimitOutOfBounds")
         .withArgs(limit, cny(500), cny(300_000));
     });
@@ -373,7 +404,7 @@ describe("CreditRegistry", function () {
         await expect(
           fx.registry
             .connect(fx.leadBank)
-            .reportOutsideLoan(p, institution, amount, active, r.record, r.deadline, r.signatures),
+            .reportOutsideLoan(p, institution, amount, active, r.record, r.issuedAt, r.deadline, r.signatures),
         )
           .to.be.revertedWithCustomError(fx.registry, "InvalidOutsideLoan")
           .withArgs(institution, amount, active);
@@ -391,7 +422,11 @@ describe("CreditRegistry", function () {
         outsideLoanAttrs(p, bankA, 1n, true),
       );
       for (const who of [fx.arbitrator, fx.outsider]) {
-        await expect(fx.registry.connect(who).reportOutsideLoan(p, bankA, 1n, true, r.record, r.deadline, r.signatures))
+        await expect(
+          fx.registry
+            .connect(who)
+            .reportOutsideLoan(p, bankA, 1n, true, r.record, r.issuedAt, r.deadline, r.signatures),
+        )
           .to.be.revertedWithCustomError(fx.registry, "NotBank")
           .withArgs(who.address);
       }

@@ -99,7 +99,7 @@ describe("Lending gas", function () {
       "commitFunding (second partner)": 184_000n,
       "withdrawCommitment (partial)": 106_000n,
       "disburse (3 funders)": 276_000n,
-      "repay installment (3 funders)": 364_000n,
+      "repay installment (3 funders)": 369_000n,
       "repay partial": 241_000n,
       "repay early (re-amortizes)": 286_000n,
       "classify (changes class)": 60_000n,
@@ -108,7 +108,7 @@ describe("Lending gas", function () {
       claim: 67_000n,
       "disburse (5 funders, into loan-use account)": 344_000n,
       "spend (loan-use account)": 130_000n,
-      "repay installment (5 funders, 20 periods)": 388_000n,
+      "repay installment (5 funders, 20 periods)": 394_000n,
       remind: 61_000n,
       "declareDefault (3 endorsements, lists borrower)": 155_000n,
     };

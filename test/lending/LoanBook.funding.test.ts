@@ -23,7 +23,7 @@ async function originateRaw(fx: LendingFixture, terms: LoanTermsInput, caller = 
   const account = borrower ?? (await fx.registry.creditLine(terms.pseudonym)).account;
   const r = await rawLoanRecord(fx, loanId, Kind.LoanContract, loanContractAttrs(loanId, account, terms));
   await fx.token.connect(caller).approve(await fx.loanBook.getAddress(), terms.principal);
-  return fx.loanBook.connect(caller).originate(terms, r.record, r.deadline, r.signatures);
+  return fx.loanBook.connect(caller).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures);
 }
 
 describe("LoanBook: origination and funding", function () {
@@ -184,10 +184,14 @@ describe("LoanBook: origination and funding", function () {
       const r = await rawLoanRecord(fx, 1n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, other));
       await fx.token.connect(fx.leadBank).approve(await fx.loanBook.getAddress(), terms.principal);
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures),
+        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.issuedAt, r.deadline, r.signatures),
       ).to.be.revertedWithCustomError(fx.loanBook, "AttrsMismatch");
       const wrong = await rawLoanRecord(fx, 2n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, terms));
-      await expect(fx.loanBook.connect(fx.leadBank).originate(terms, wrong.record, wrong.deadline, wrong.signatures))
+      await expect(
+        fx.loanBook
+          .connect(fx.leadBank)
+          .originate(terms, wrong.record, wrong.issuedAt, wrong.deadline, wrong.signatures),
+      )
         .to.be.revertedWithCustomError(fx.loanBook, "RecordMismatch")
         .withArgs(Subject.loan(1n), Kind.LoanContract, Subject.loan(2n), Kind.LoanContract);
     });
@@ -197,7 +201,9 @@ describe("LoanBook: origination and funding", function () {
       const terms = standardTerms(fx.pseudonym);
       const r = await rawLoanRecord(fx, 1n, Kind.LoanContract, loanContractAttrs(1n, fx.borrower.address, terms));
       await expect(
-        fx.loanBook.connect(fx.leadBank).originate(terms, r.record, r.deadline, r.signatures.slice(0, 2 + 128)),
+        fx.loanBook
+          .connect(fx.leadBank)
+          .originate(terms, r.record, r.issuedAt, r.deadline, r.signatures.slice(0, 2 + 128)),
       )
         .to.be.revertedWithCustomError(fx.ledger, "QuorumNotMet")
         .withArgs(1, 3);

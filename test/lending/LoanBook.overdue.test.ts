@@ -49,7 +49,7 @@ describe("LoanBook: overdue, collection and classification", function () {
       const fx = await loadFixture(activeLoanFixture);
       await time.increaseTo(due(fx, 0) + 10n * DAY);
       const d = await fx.loanBook.dues(fx.loanId);
-      const odi = (A * 1_200n * 10n) / 3_650_000n;
+      const odi = (A * 1_200n * 10n) / 3_600_000n; // 360-day year
       expect(d.overdueInterest).to.equal(odi);
       expect(odi).to.equal(overdueInterest(A, 1_200, 10));
       expect(d.surcharge).to.equal(odi / 2n);
@@ -105,7 +105,12 @@ describe("LoanBook: overdue, collection and classification", function () {
       const sur = surcharge(odi, 5_000);
       const r = await repayBoth(fx, model, odi + sur, at);
       expect(r.incomeParts[0]).to.equal(((odi + sur) * 3_000n) / 10_000n);
-      expect(r.incomeParts.reduce((s, x) => s + x, 0n)).to.equal(odi + sur);
+      // each funder gets the floor of its share; the units left (fewer than the funders) wait in the loan
+      const credited = r.incomeParts.reduce((s, x) => s + x, 0n);
+      expect(odi + sur - credited).to.be.within(0n, 2n);
+      expect(r.incomeParts).to.deep.equal(
+        [3_000n * 9_600n, 7_000n * 5_760n, 7_000n * 3_840n].map((w) => ((odi + sur) * w) / (10_000n * 9_600n)),
+      );
     });
 
     it("accrues on the unpaid remainder after a partial payment, matching the model", async function () {
@@ -298,7 +303,9 @@ describe("LoanBook: overdue, collection and classification", function () {
       const at = await reminded(fx);
       const attrs = defaultNoticeAttrs(fx.loanId, 0n, at);
       const r = await rawLoanRecord(fx, fx.loanId, Kind.DefaultNotice, attrs);
-      await expect(fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r.record, r.deadline, r.signatures))
+      await expect(
+        fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r.record, r.issuedAt, r.deadline, r.signatures),
+      )
         .to.be.revertedWithCustomError(fx.loanBook, "DefaultTooEarly")
         .withArgs(fx.loanId, at + 86_400n);
       await time.increaseTo(at + 86_400n - 2n);
@@ -309,7 +316,9 @@ describe("LoanBook: overdue, collection and classification", function () {
       const fx = await loadFixture(activeLoanFixture);
       await time.increaseTo(due(fx, 0) + 5n * DAY);
       const r = await rawLoanRecord(fx, fx.loanId, Kind.DefaultNotice, defaultNoticeAttrs(fx.loanId, 0n, 0n));
-      await expect(fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r.record, r.deadline, r.signatures))
+      await expect(
+        fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r.record, r.issuedAt, r.deadline, r.signatures),
+      )
         .to.be.revertedWithCustomError(fx.loanBook, "NoUnansweredReminder")
         .withArgs(fx.loanId);
       const at = await reminded(fx, due(fx, 0) + 6n * DAY);
@@ -317,7 +326,9 @@ describe("LoanBook: overdue, collection and classification", function () {
       await fx.loanBook.connect(fx.borrower).repay(fx.loanId, d.amountDue + cny(1));
       await time.increaseTo(at + 2n * 86_400n);
       const r2 = await rawLoanRecord(fx, fx.loanId, Kind.DefaultNotice, defaultNoticeAttrs(fx.loanId, 0n, at));
-      await expect(fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r2.record, r2.deadline, r2.signatures))
+      await expect(
+        fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, r2.record, r2.issuedAt, r2.deadline, r2.signatures),
+      )
         .to.be.revertedWithCustomError(fx.loanBook, "NoUnansweredReminder")
         .withArgs(fx.loanId);
     });
@@ -337,17 +348,23 @@ describe("LoanBook: overdue, collection and classification", function () {
       await time.increaseTo(at + 86_400n);
       const bad = await rawLoanRecord(fx, fx.loanId, Kind.DefaultNotice, defaultNoticeAttrs(fx.loanId, 1n, at));
       await expect(
-        fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, bad.record, bad.deadline, bad.signatures),
+        fx.loanBook
+          .connect(fx.leadBank)
+          .declareDefault(fx.loanId, bad.record, bad.issuedAt, bad.deadline, bad.signatures),
       ).to.be.revertedWithCustomError(fx.loanBook, "AttrsMismatch");
       await expect(
-        fx.loanBook.connect(fx.partners[0]).declareDefault(fx.loanId, bad.record, bad.deadline, bad.signatures),
+        fx.loanBook
+          .connect(fx.partners[0])
+          .declareDefault(fx.loanId, bad.record, bad.issuedAt, bad.deadline, bad.signatures),
       )
         .to.be.revertedWithCustomError(fx.loanBook, "NotLoanLead")
         .withArgs(fx.partners[0].address, fx.leadBank.address);
       await fx.lead.declareDefault(fx.loanId, fx.partnerNodes);
       const again = await rawLoanRecord(fx, fx.loanId, Kind.DefaultNotice, defaultNoticeAttrs(fx.loanId, 0n, at));
       await expect(
-        fx.loanBook.connect(fx.leadBank).declareDefault(fx.loanId, again.record, again.deadline, again.signatures),
+        fx.loanBook
+          .connect(fx.leadBank)
+          .declareDefault(fx.loanId, again.record, again.issuedAt, again.deadline, again.signatures),
       )
         .to.be.revertedWithCustomError(fx.loanBook, "WrongStatus")
         .withArgs(fx.loanId, LoanStatus.Defaulted);

@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { LoanStatus, Subject } from "../../clients/core/types";
-import { BorrowerClient, DAY, cny, installment, schedule, splitBps } from "../../clients/lending";
+import {
+  BorrowerClient,
+  DAY,
+  cny,
+  installment,
+  periodInterest,
+  schedule,
+  splitBps,
+  splitByWeights,
+} from "../../clients/lending";
 import { activeLoanFixture, admittedFixture, chainKinds, openLoan, standardTerms } from "./fixtures";
 import { modelOf, repayBoth } from "./model";
 
@@ -106,10 +115,11 @@ describe("LoanBook: repayment", function () {
       for (const f of funders) expect(f.principalReturned, f.account).to.equal(f.funded);
       const interest = rows.reduce((s, r) => s + r.interest, 0n);
       expect(funders.reduce((s, f) => s + f.incomeReceived, 0n)).to.equal(interest);
-      // The lead's 30% is floored on each repayment, so it is the sum of the per-installment splits.
-      const leadIncome = rows.reduce((s, r) => s + splitBps(r.interest, 3_000).leadPart, 0n);
-      expect(funders[0].incomeReceived).to.equal(leadIncome);
-      expect(splitBps(interest, 3_000).leadPart - leadIncome).to.be.within(0n, 9n);
+      // Cumulative shares: over the loan's life the lead gets its 30% of all the interest to the unit
+      // (the exact largest-remainder split), not the sum of ten rounded-down splits.
+      const exact = splitByWeights(interest, [3_000n * 9_600n, 7_000n * 5_760n, 7_000n * 3_840n]);
+      expect(funders.map((f) => f.incomeReceived)).to.deep.equal(exact);
+      expect(funders[0].incomeReceived - splitBps(interest, 3_000).leadPart).to.be.within(0n, 1n);
       expect(await fx.loanBook.portfolio()).to.deep.equal([0n, 0n]);
       expect(await fx.loanBook.consortiumExposure(fx.pseudonym)).to.deep.equal([0n, 0n]);
       expect(await fx.loanBook.committedPrincipal(fx.pseudonym)).to.equal(0n);
@@ -122,21 +132,28 @@ describe("LoanBook: repayment", function () {
       const model = await modelOf(fx, fx.loanId);
       const [row] = schedule(cny(12_000), 1_200, 10, 30);
       await time.setNextBlockTimestamp(fx.disbursedAt + 10n * DAY);
-      const tx = fx.loanBook.connect(fx.borrower).repay(fx.loanId, row.payment + cny(3_000));
-      const outstanding = cny(12_000) - row.principal - cny(3_000);
-      await expect(tx).to.emit(fx.loanBook, "ScheduleRecomputed").withArgs(fx.loanId, 1n, outstanding, 9n);
-      const r = model.repay(row.payment + cny(3_000), fx.disbursedAt + 10n * DAY);
-      expect(r.allocation.prepaid).to.equal(cny(3_000));
+      const amount = row.payment + cny(3_000);
+      const tx = fx.loanBook.connect(fx.borrower).repay(fx.loanId, amount);
+      // Interest to the day: 12,000.00 CNY at 12% / 360 for 10 days = 40.00 CNY; the rest is principal.
+      const toDay = periodInterest(cny(12_000), 1_200, 10);
+      expect(toDay).to.equal(cny(40));
+      const outstanding = cny(12_000) - (amount - toDay);
+      await expect(tx).to.emit(fx.loanBook, "ScheduleRecomputed").withArgs(fx.loanId, 0n, outstanding, 10n);
+      const r = model.repay(amount, fx.disbursedAt + 10n * DAY);
+      expect(r.allocation).to.deep.include({ interest: toDay, principal: row.principal });
+      expect(r.allocation.prepaid).to.equal(amount - toDay - row.principal);
       const rows = await fx.loanBook.schedule(fx.loanId);
       expect(rows).to.have.length(10);
-      const rest = schedule(outstanding, 1_200, 9, 30);
-      for (let k = 1; k < 10; k++) {
-        expect([rows[k].principal, rows[k].interest], `row ${k}`).to.deep.equal([
-          rest[k - 1].principal,
-          rest[k - 1].interest,
+      const rest = schedule(outstanding, 1_200, 10, 30);
+      for (let k = 0; k < 10; k++) {
+        // the first row charges only the 20 days of the period not yet charged
+        const interest = k === 0 ? periodInterest(outstanding, 1_200, 20) : rest[k].interest;
+        expect([rows[k].principal, rows[k].interest, rows[k].paid], `row ${k}`).to.deep.equal([
+          rest[k].principal,
+          interest,
+          0n,
         ]);
       }
-      expect([rows[0].principal, rows[0].paid]).to.deep.equal([row.principal, row.payment]);
       expect(rowTotal(rows[1])).to.be.lessThan(row.payment);
       expect(rows[9].dueDate).to.equal(fx.disbursedAt + 300n * DAY);
       expect(model.schedule().map((x) => [x.principal, x.interest, x.paid])).to.deep.equal(
@@ -176,17 +193,16 @@ describe("LoanBook: repayment", function () {
       expect((await chainKinds(fx, Subject.loan(fx.loanId))).at(-1)).to.equal("Repayment");
     });
 
-    it("lets a tiny remaining balance fall due in full with the next installment", async function () {
+    it("lets a tiny remaining balance fall due in full with the current installment", async function () {
       const fx = await loadFixture(activeLoanFixture);
       const model = await modelOf(fx, fx.loanId);
-      const [row] = schedule(cny(12_000), 1_200, 10, 30);
       const leave = 3n;
-      const amount = row.payment + (cny(12_000) - row.principal - leave);
+      const amount = periodInterest(cny(12_000), 1_200, 1) + cny(12_000) - leave;
       const r = await repayBoth(fx, model, amount, fx.disbursedAt + DAY);
       expect(r.reamortized).to.equal(true);
       const rows = await fx.loanBook.schedule(fx.loanId);
-      expect(rows).to.have.length(2);
-      expect(rows[1].principal).to.equal(leave);
+      expect(rows).to.have.length(1);
+      expect([rows[0].principal, rows[0].dueDate]).to.deep.equal([leave, fx.disbursedAt + 30n * DAY]);
       const d = await fx.loanBook.dues(fx.loanId);
       expect(d.outstanding).to.equal(leave);
       await repayBoth(fx, model, d.payoff, fx.disbursedAt + 2n * DAY);
@@ -250,13 +266,15 @@ describe("LoanBook: repayment", function () {
       const [row] = schedule(cny(12_000), 1_200, 10, 30);
       const r = await repayBoth(fx, model, row.payment, fx.disbursedAt + 30n * DAY);
       // Funded 2,400 / 5,760 / 3,840 of 12,000: principal 20% / 48% / 32%.
+      // Each funder gets the floor of its exact share; the few units left wait for the next repayment.
       const exact = [2_400n, 5_760n, 3_840n].map((w) => (row.principal * w) / 12_000n);
-      r.principalParts.forEach((p, i) => expect(p - exact[i]).to.be.within(0n, 1n));
-      const { leadPart, partnersPart } = splitBps(row.interest, 3_000);
-      expect(r.incomeParts[0]).to.equal(leadPart);
-      expect(r.incomeParts[1] + r.incomeParts[2]).to.equal(partnersPart);
-      expect(r.incomeParts[1] - (partnersPart * 3n) / 5n).to.be.within(0n, 1n);
-      expect(r.principalParts.reduce((s, x) => s + x, 0n)).to.equal(row.principal);
+      expect(r.principalParts).to.deep.equal(exact);
+      expect(r.incomeParts[0]).to.equal(splitBps(row.interest, 3_000).leadPart);
+      // partners: 70% of the interest by funded amount (5,760 / 3,840 of 9,600)
+      expect(r.incomeParts.slice(1)).to.deep.equal(
+        [5_760n, 3_840n].map((w) => (row.interest * 7_000n * w) / (10_000n * 9_600n)),
+      );
+      expect(row.principal - r.principalParts.reduce((s, x) => s + x, 0n)).to.be.within(0n, 2n);
     });
 
     it("pays each funder its credited repayments on claim, once", async function () {

@@ -29,7 +29,15 @@ import {
 } from "../../clients/lending";
 import type { RecordAttrs } from "../../clients/core/node";
 import { ChainEntry, rebuildChain } from "../helpers/chain";
-import { Actor, LedgerFixture, byAddress, deployLedgerFixture, endorseRecord, makeRecord } from "../helpers/consortium";
+import {
+  Actor,
+  LedgerFixture,
+  byAddress,
+  deployLedgerFixture,
+  endorseRecord,
+  issuedAtFor,
+  makeRecord,
+} from "../helpers/consortium";
 
 /** The consortium secret of the test consortium (never on chain). */
 export const TEST_SECRET = keccak256(toUtf8Bytes("colend.test.consortium-secret"));
@@ -213,7 +221,7 @@ export async function rawSigned(
   subject: string,
   kind: string,
   attrs: RecordAttrs | string,
-): Promise<{ record: RecordInput; deadline: bigint; signatures: string }> {
+): Promise<{ record: RecordInput; issuedAt: bigint; deadline: bigint; signatures: string }> {
   const record = makeRecord(subject, {
     kind,
     prev: await fx.ledger.headOf(subject),
@@ -222,7 +230,7 @@ export async function rawSigned(
   const deadline = BigInt(await time.latest()) + 3_600n;
   const others = byAddress(fx.banks.filter((b) => b.address !== proposer.address)).slice(0, 3);
   const signatures = await endorseRecord(fx.ledger, fx.domain, record, proposer, others, deadline);
-  return { record, deadline, signatures };
+  return { record, issuedAt: issuedAtFor(deadline), deadline, signatures };
 }
 
 /** The loan subject's raw signed record for `kind`. */

@@ -2,30 +2,28 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { ethers, network } from "hardhat";
 import { JsonRpcProvider } from "ethers";
-import { EvidenceLedger__factory } from "../../typechain-types";
 import { readAddressBook } from "../../clients/core/addressBook";
-import { addressBookFile } from "../../clients/network/config";
-import { NodeStore } from "../../clients/network/store";
-import { NetworkHandle, startNetwork } from "../../clients/network/supervisor";
+import { LendingContracts, lendingContracts } from "../../clients/lending";
+import { addressBookFile, configFile, nodeDir, readConfig } from "../../clients/network/config";
+import { BookFigures, bookFigures } from "../../clients/network/figures";
+import { scenarioPlan } from "../../clients/network/plan";
+import { readStatus } from "../../clients/network/runtime";
+import { secretsFile } from "../../clients/network/secrets";
+import { NetworkHandle, networkStatus, startNetwork } from "../../clients/network/supervisor";
+import { LendingScenario } from "../../clients/sim/lendingScenario";
+import { DocumentStore } from "../../clients/store";
 
-/** Reads a node's store without disturbing the running node (SQLite WAL allows a reader). */
-function peek<T>(dir: string, id: string, fn: (s: NodeStore) => T): T | undefined {
-  const file = path.join(dir, "nodes", `${id}.db`);
-  if (!fs.existsSync(file)) return undefined;
-  const s = new NodeStore(file);
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
+// Nine loans over seven months: the forced defaulter (the third loan, in month 2) is 90 days past due
+// by the last month's close, so the lead takes it to arbitration.
+const SCENARIO = { seed: "net-test", loans: 9, months: 7, partners: 3, maxCases: 1 };
 
-async function waitFor(what: string, ms: number, check: () => boolean): Promise<void> {
+async function waitFor(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -39,86 +37,177 @@ function alive(pid: number | undefined): boolean {
   }
 }
 
-describe("network: separate node processes on a persistent anvil chain", function () {
-  this.timeout(300_000);
+describe("network: the lending scenario as separate node processes on a persistent anvil chain", function () {
+  this.timeout(400_000);
   let dir: string;
   let net: NetworkHandle | undefined;
-  const pids: number[] = [];
+  const pids = new Set<number>();
+  let figures: BookFigures;
+  let provider: JsonRpcProvider;
+  let lending: LendingContracts;
+  let killedPid = 0;
+  let statusWhileDown = "";
+  let restartedPid: number | undefined;
 
-  before(function () {
+  const remember = (): void => {
+    if (!net) return;
+    pids.add(net.anvil.pid);
+    for (const n of net.config.nodes) {
+      const p = net.pid(n.id);
+      if (p) pids.add(p);
+    }
+  };
+
+  before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-net-"));
+    net = await startNetwork({ dir, scenario: SCENARIO });
+    remember();
+    const run = net.runScenario(() => undefined);
+    // In the middle of a month with loans in flight: kill a partner that funds, hard.
+    await waitFor(
+      "the lead bank's second loan",
+      120_000,
+      () => (readStatus(nodeDir(dir, "lead"))?.processed.originated ?? 0) >= 2,
+    );
+    killedPid = net.pid("partner-1")!;
+    process.kill(killedPid, "SIGKILL");
+    await waitFor("the supervisor to notice", 10_000, () => !alive(killedPid) && net!.pid("partner-1") !== killedPid);
+    statusWhileDown = await networkStatus(dir);
+    await waitFor("partner-1 back up", 60_000, () => alive(net!.pid("partner-1")));
+    restartedPid = net.pid("partner-1");
+    remember();
+    await run;
+    remember();
+    provider = new JsonRpcProvider(net.url, undefined, { staticNetwork: true });
+    const book = readAddressBook(addressBookFile(dir));
+    figures = await bookFigures(provider, book);
+    lending = lendingContracts(book, provider as never);
   });
 
   after(async function () {
+    provider?.destroy();
     await net?.stop();
     for (const p of pids) if (alive(p)) process.kill(p, "SIGKILL");
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("resumes after a full stop and restart without losing or repeating any event", async function () {
-    const opts = { dir, partners: 2, borrowers: 2, seed: "net-test" };
-    net = await startNetwork(opts);
-    pids.push(net.anvil.pid, ...[...net.nodes.values()].map((c) => c.pid!));
-    // Stop in the middle of the workload: after the forged decision was refused and a few records committed.
-    await waitFor("the first records", 120_000, () => (peek(dir, "lead", (s) => Number(s.get("step") ?? 0)) ?? 0) >= 4);
-    await net.stop();
-    for (const p of pids) expect(alive(p), `process ${p} still running after stop`).to.equal(false);
-    const before = peek(dir, "partner-1", (s) => s.getCursor())!;
-    expect(before).to.be.greaterThan(0);
+  it("runs every node as its own OS process and stops them all", function () {
+    const ids = net!.config.nodes.map((n) => n.id);
+    expect(ids).to.deep.equal(["lead", "partner-1", "partner-2", "partner-3", "arbitrator", "borrowers"]);
+    const running = ids.map((id) => net!.pid(id));
+    expect(new Set(running).size).to.equal(ids.length);
+    for (const p of running) expect(p).to.not.equal(process.pid);
+  });
 
-    net = await startNetwork(opts);
-    pids.push(net.anvil.pid, ...[...net.nodes.values()].map((c) => c.pid!));
-    await waitFor("the whole workload and the arbitrator's verdict", 150_000, () => {
-      const done = peek(dir, "lead", (s) => s.get("done")) === "1";
-      const verdict = peek(dir, "arbitrator", (s) => s.actions().some((a) => a.action === "verdict")) ?? false;
-      return done && verdict;
-    });
-    // Let the watchers catch up with the last blocks.
-    const provider = new JsonRpcProvider(net.url, undefined, { staticNetwork: true });
-    const head = await provider.getBlockNumber();
-    await waitFor("every node at the head", 30_000, () =>
-      ["partner-1", "partner-2", "arbitrator", "borrower-1"].every(
-        (id) => (peek(dir, id, (s) => s.getCursor()) ?? -1) >= head,
-      ),
-    );
+  it("reports a SIGKILLed node in `status` and restarts it", async function () {
+    expect(statusWhileDown).to.match(/partner-1\s+(down, restarting|up \(pid \d+\))\s+1, last killed by SIGKILL/);
+    expect(restartedPid).to.be.a("number").and.not.equal(killedPid);
+    const after = await networkStatus(dir);
+    expect(after).to.match(new RegExp(`partner-1\\s+up \\(pid ${restartedPid}\\)\\s+1, last killed by SIGKILL`));
+    expect(fs.readFileSync(path.join(dir, "logs", "partner-1.log"), "utf8")).to.match(/resuming after block \d+/);
+  });
 
-    const book = readAddressBook(addressBookFile(dir));
-    const ledger = EvidenceLedger__factory.connect(book.ledger, provider);
-    const proposed = await ledger.queryFilter(ledger.filters.RecordProposed(), book.deployBlock);
-    const committed = await ledger.queryFilter(ledger.filters.RecordCommitted(), book.deployBlock);
-    const rejected = await ledger.queryFilter(ledger.filters.ProposalRejected(), book.deployBlock);
-    provider.destroy();
-
-    // The lead's plan: 2 borrowers × (decision, contract, disbursement) + repayment + reminder,
-    // default notice, case = 10 records, plus one forged decision refused.
-    const leadActions = peek(dir, "lead", (s) => s.actions())!;
-    expect(leadActions.filter((a) => a.action === "committed")).to.have.length(10);
-    expect(leadActions.filter((a) => a.action === "refused")).to.have.length(1);
-    expect(committed).to.have.length(10);
-    expect(rejected).to.have.length(1);
-
-    for (const id of ["partner-1", "partner-2"]) {
-      const { processed, actions } = peek(dir, id, (s) => ({
-        processed: proposed.map((e) => s.isProcessed(`${e.transactionHash}:${e.index}`)),
-        actions: s.actions(),
-      }))!;
-      // Nothing lost: every proposal was handled. Nothing twice: one vote per proposal at most.
-      expect(processed.every(Boolean), `${id} missed a proposal`).to.equal(true);
-      const votes = actions.filter((a) => a.event_id !== null).map((a) => a.event_id);
-      expect(new Set(votes).size, `${id} voted twice on a proposal`).to.equal(votes.length);
+  it("keeps each node's secrets in its own owner-only file and only public data in network.json", function () {
+    const shared = fs.readFileSync(configFile(dir), "utf8");
+    const borrowers = JSON.parse(fs.readFileSync(secretsFile(nodeDir(dir, "borrowers")), "utf8"));
+    for (const n of net!.config.nodes) {
+      const file = secretsFile(nodeDir(dir, n.id));
+      expect(fs.statSync(file).mode & 0o777, file).to.equal(0o600);
+      const s = JSON.parse(fs.readFileSync(file, "utf8"));
+      expect(shared).to.not.include(s.privateKey.slice(2));
+      expect(shared).to.not.include(s.storeSecret.slice(2));
     }
-    // The forged credit decision was objected to by the partners.
-    const objections = ["partner-1", "partner-2"].flatMap((id) =>
-      peek(dir, id, (s) => s.actions())!.filter((a) => a.action === "object"),
-    );
-    expect(objections.length).to.be.greaterThan(0);
-    expect(objections[0].detail).to.match(/credit limit/);
+    for (const b of Object.values(borrowers.borrowers) as { identity: string; privateKey: string }[]) {
+      expect(shared).to.not.include(b.identity);
+      expect(shared).to.not.include(b.privateKey.slice(2));
+    }
+    // The lead's store holds the applications, encrypted: no identity number in the file.
+    const leadDb = fs.readFileSync(path.join(nodeDir(dir, "lead"), "store.db"));
+    const first = Object.values(borrowers.borrowers)[0] as { identity: string };
+    expect(leadDb.includes(Buffer.from(first.identity))).to.equal(false);
+  });
 
-    const verdicts = peek(dir, "arbitrator", (s) => s.actions())!.filter((a) => a.action === "verdict");
-    expect(verdicts).to.have.length(1);
-    expect(JSON.parse(verdicts[0].detail)).to.include({ ok: true, caseId: 1 });
+  it("plays the whole lifecycle: refusal, whitelisting, origination, funding, repayments, reminders, default, case and award", async function () {
+    const lead = readStatus(nodeDir(dir, "lead"))!.processed;
+    expect(lead.originated).to.equal(SCENARIO.loans);
+    expect(lead.disbursed).to.equal(SCENARIO.loans);
+    expect(lead.reminders).to.be.greaterThan(0);
+    expect(lead.defaults).to.be.greaterThan(0);
+    expect(lead.cases).to.equal(1);
+    for (const id of ["partner-1", "partner-2", "partner-3"]) {
+      expect(readStatus(nodeDir(dir, id))!.processed.refused, `${id} refused the forged limit`).to.be.greaterThan(0);
+    }
+    expect(figures.cases).to.have.length(1);
+    expect(figures.cases[0].awarded).to.equal(true);
+    expect(BigInt(figures.cases[0].amountOwed)).to.be.greaterThan(0n);
+    const arbitrator = readStatus(nodeDir(dir, "arbitrator"))!.processed;
+    expect(arbitrator).to.include({ assigned: 1, disclosures: 1, awards: 1, dismissed: 0 });
+  });
 
-    const seen = peek(dir, "borrower-2", (s) => s.actions())!.map((a) => a.detail.split(" ")[0]);
-    expect(seen).to.deep.equal(["CreditDecision", "LoanContract", "DisbursementReceipt", "Reminder", "DefaultNotice"]);
+  it("loses nothing and handles nothing twice across the partner's crash; the money balances to the unit", async function () {
+    const plan = scenarioPlan(SCENARIO);
+    const funded = await lending.loanBook.queryFilter(lending.loanBook.filters.LoanFunded());
+    const book = readAddressBook(addressBookFile(dir));
+    const partnerAddress = (i: number): string =>
+      book.members.find((m) => m.name === net!.config.nodes.find((n) => n.id === `partner-${i + 1}`)!.name)!.address;
+    for (const a of plan.applications.filter((x) => x.loan)) {
+      const l = a.loan!;
+      for (const s of l.syndicate) {
+        const events = funded.filter(
+          (e) =>
+            Number(e.args.loanId) === l.loanId &&
+            e.args.funder.toLowerCase() === partnerAddress(s.partner).toLowerCase(),
+        );
+        expect(events, `loan ${l.loanId} partner ${s.partner + 1}`).to.have.length(1);
+        expect(events[0].args.amount).to.equal(s.amount);
+      }
+    }
+    // The restarted partner's cursor reached the head, in its own store.
+    const secrets = JSON.parse(fs.readFileSync(secretsFile(nodeDir(dir, "partner-1")), "utf8"));
+    const store = DocumentStore.open(path.join(nodeDir(dir, "partner-1"), "store.db"), secrets.storeSecret);
+    try {
+      expect(Number(store.getCursor("block"))).to.be.at.least(Number(readStatus(nodeDir(dir, "lead"))!.block) - 1);
+      expect(store.count()).to.be.greaterThan(0);
+    } finally {
+      store.close();
+    }
+    expect(figures.borrowersPaid).to.equal(figures.fundersReceived);
+    expect(BigInt(figures.borrowersPaid)).to.be.greaterThan(0n);
+    const disbursed = figures.loans.reduce((s, l) => s + BigInt(l.principal), 0n);
+    expect(figures.funders.reduce((s, f) => s + BigInt(f.funded), 0n)).to.equal(disbursed);
+  });
+
+  it("gives the same loans, classes and money as the in-process demo with the same seed", async function () {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "colend-net-inproc-"));
+    try {
+      const report = await new LendingScenario(
+        { provider: ethers.provider, rpc: network.provider as never },
+        { ...SCENARIO, out, network: "hardhat", progress: false, log: () => undefined },
+      ).run();
+      const inProcess = await bookFigures(ethers.provider, readAddressBook(path.join(out, "addresses.json")));
+      expect(figures).to.deep.equal(inProcess);
+      expect(figures.borrowersPaid).to.equal(report.payments.borrowersPaid);
+      expect(figures.byClass).to.deep.equal(report.loans.byClass);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses bad input on a node's endpoint and changes nothing", async function () {
+    const { call } = await import("../../clients/network/endpoint");
+    const lead = net!.config.nodes.find((n) => n.id === "lead")!;
+    const partner = net!.config.nodes.find((n) => n.id === "partner-2")!;
+    const before = readStatus(nodeDir(dir, "lead"))!.processed.applications;
+    const failure = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => "accepted",
+        (e: Error) => e.message,
+      );
+    expect(await failure(call(lead.port, "POST", "/apply", { index: 1 }))).to.match(/not an application: identity/);
+    expect(await failure(call(partner.port, "POST", "/endorse", { record: {} }))).to.match(/not a proposal/);
+    expect(await failure(call(partner.port, "POST", "/nothing", {}))).to.match(/no route POST \/nothing/);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(readStatus(nodeDir(dir, "lead"))!.processed.applications).to.equal(before);
+    expect(readConfig(dir)!.t0).to.be.a("number");
   });
 });

@@ -18,6 +18,7 @@ import {
 const ARBITRATOR_KEY = keccak256(toUtf8Bytes("colend.test.enc.arbitrator"));
 const OTHER_KEY = keccak256(toUtf8Bytes("colend.test.enc.other"));
 const COURT = "0x00000000000000000000000000000000000c0c07";
+const LEDGER = "0x000000000000000000000000000000000001ed9e";
 const ARBITRATOR = new Wallet(keccak256(toUtf8Bytes("arbitrator account"))).address;
 
 function pub(privateKey: string): string {
@@ -25,7 +26,13 @@ function pub(privateKey: string): string {
 }
 
 describe("Disclosure", function () {
-  const context = { court: COURT, caseId: 7n, contentHash: contentHash(toUtf8Bytes("doc"), newSalt()) };
+  const context = {
+    chainId: 31337n,
+    ledger: LEDGER,
+    court: COURT,
+    caseId: 7n,
+    contentHash: contentHash(toUtf8Bytes("doc"), newSalt()),
+  };
 
   describe("wrapping to a recipient key", function () {
     it("round-trips a data key to the recipient", function () {
@@ -60,9 +67,11 @@ describe("Disclosure", function () {
       );
     });
 
-    it("fails to open in another case, for another document or another court", function () {
+    it("fails to open in another case, for another document, court, ledger or chain", function () {
       const wrapped = wrapForRecipient(pub(ARBITRATOR_KEY), newKey(), context);
       const others = [
+        { ...context, chainId: 1n },
+        { ...context, ledger: "0x000000000000000000000000000000000001ed9f" },
         { ...context, caseId: 8n },
         { ...context, contentHash: keccak256(toUtf8Bytes("other")) },
         { ...context, court: "0x00000000000000000000000000000000000c0c08" },
@@ -112,6 +121,7 @@ describe("Disclosure", function () {
       return buildDisclosure({
         store,
         chainId: 31337n,
+        ledger: LEDGER,
         court: COURT,
         caseId: 1n,
         arbitrator: ARBITRATOR,
@@ -174,6 +184,7 @@ describe("Disclosure", function () {
       const args = {
         store,
         chainId: 1n,
+        ledger: LEDGER,
         court: COURT,
         caseId: 1n,
         arbitrator: ARBITRATOR,
@@ -186,7 +197,8 @@ describe("Disclosure", function () {
 
     it("rejects a malformed package with a message naming the field", function () {
       const pkg = build();
-      expect(() => parseDisclosurePackage({ ...pkg, version: 2 })).to.throw("unsupported version 2");
+      expect(() => parseDisclosurePackage({ ...pkg, version: 1 })).to.throw("unsupported version 1");
+      expect(() => parseDisclosurePackage({ ...pkg, ledger: "0x12" })).to.throw("ledger is not an address");
       expect(() => parseDisclosurePackage({ ...pkg, court: "nope" })).to.throw("court is not an address");
       expect(() => parseDisclosurePackage({ ...pkg, items: [] })).to.throw("items must be a non-empty array");
       const broken = structuredClone(pkg) as unknown as { items: { key: Record<string, unknown> }[] };

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -173,14 +174,122 @@ describe("DocumentStore", function () {
       db.close();
       expect(() => store.get(doc.contentHash)).to.throw(StoreTampered);
 
+      // A row's sealed meta moved onto another row does not authenticate there.
       const doc2 = sampleDoc("meta");
+      const doc3 = sampleDoc("other meta");
       store.put({ ...doc2, meta: { by: "lead" } });
+      store.put({ ...doc3, meta: { by: "partner" } });
       const db2 = new Database(file);
-      db2
-        .prepare("UPDATE documents SET meta = ? WHERE content_hash = ?")
-        .run('{"by":"partner"}', Buffer.from(doc2.contentHash.slice(2), "hex"));
+      const meta3 = (
+        db2.prepare("SELECT meta FROM documents WHERE content_hash = ?").get(hashKey(doc3)) as { meta: Buffer }
+      ).meta;
+      db2.prepare("UPDATE documents SET meta = ? WHERE content_hash = ?").run(meta3, hashKey(doc2));
       db2.close();
       expect(() => store.get(doc2.contentHash)).to.throw(StoreTampered);
+      expect(() => store.listBySubject(doc2.subject)).to.throw(StoreTampered);
+    });
+
+    it("keeps meta out of the file's clear bytes", function () {
+      const personal = "Zhang San, ID 110101199003077777";
+      const doc = sampleDoc("loan contract");
+      store.put({ ...doc, meta: { note: personal } });
+      expect(store.get(doc.contentHash)!.meta).to.deep.equal({ note: personal });
+      expect(store.listBySubject(doc.subject)[0].meta).to.deep.equal({ note: personal });
+      store.close();
+      const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+      expect(bytes.includes(Buffer.from(personal))).to.equal(false);
+      expect(bytes.includes(Buffer.from("110101199003077777"))).to.equal(false);
+      store = DocumentStore.open(file, SECRET);
+    });
+
+    it("authenticates every column it returns: id, kind, time and size", function () {
+      const edits: [string, (db: Database.Database, key: Buffer) => void][] = [
+        ["id", (db, key) => db.prepare("UPDATE documents SET id = id + 100 WHERE content_hash = ?").run(key)],
+        [
+          "kind",
+          (db, key) =>
+            db
+              .prepare("UPDATE documents SET kind = ? WHERE content_hash = ?")
+              .run(hashKey({ contentHash: Kind.Note }), key),
+        ],
+        ["created_at", (db, key) => db.prepare("UPDATE documents SET created_at = 1 WHERE content_hash = ?").run(key)],
+        [
+          "ciphertext size",
+          (db, key) =>
+            db.prepare("UPDATE documents SET ciphertext = ciphertext || x'00' WHERE content_hash = ?").run(key),
+        ],
+      ];
+      for (const [what, edit] of edits) {
+        const doc = sampleDoc(`row for ${what}`, Subject.loan(77));
+        store.put(doc);
+        const db = new Database(file);
+        edit(db, hashKey(doc));
+        db.close();
+        expect(() => store.listBySubject(Subject.loan(77)), what).to.throw(StoreTampered);
+        expect(() => store.get(doc.contentHash), what).to.throw(StoreTampered);
+        const fix = new Database(file);
+        fix.prepare("DELETE FROM documents WHERE content_hash = ?").run(hashKey(doc));
+        fix.close();
+        store.close();
+        fs.rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
+        file = tempFile();
+        store = DocumentStore.open(file, SECRET);
+      }
+    });
+  });
+
+  describe("deleted rows", function () {
+    it("reports a deleted row for a hash it stored, not a missing document", function () {
+      const [a, b, c] = [sampleDoc("a"), sampleDoc("b"), sampleDoc("c")];
+      store.putMany([a, b, c]);
+      const db = new Database(file);
+      db.prepare("DELETE FROM documents WHERE content_hash = ?").run(hashKey(b));
+      db.close();
+      expect(() => store.get(b.contentHash)).to.throw(StoreTampered, "1 of its 3 documents were deleted");
+      expect(() => store.has(b.contentHash)).to.throw(StoreTampered, "deleted");
+      expect(() => store.count()).to.throw(StoreTampered, "deleted");
+      expect(store.get(a.contentHash)!.document).to.deep.equal(a.document);
+    });
+
+    it("notices the last row deleted, and a forged row count", function () {
+      const [a, b] = [sampleDoc("a"), sampleDoc("b")];
+      store.putMany([a, b]);
+      const db = new Database(file);
+      db.prepare("DELETE FROM documents WHERE content_hash = ?").run(hashKey(b));
+      db.prepare("UPDATE store_meta SET value = '1' WHERE key = 'rows'").run();
+      db.close();
+      expect(() => store.get(b.contentHash)).to.throw(StoreTampered, "row count was altered");
+    });
+
+    it("still answers a miss for a hash it never stored in an intact store", function () {
+      store.put(sampleDoc("a"));
+      expect(store.get(sampleDoc("never").contentHash)).to.equal(undefined);
+      expect(store.has(sampleDoc("never").contentHash)).to.equal(false);
+    });
+  });
+
+  describe("files and processes", function () {
+    it("creates its folder and files for the owner only", function () {
+      store.put(sampleDoc("a"));
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        expect(fs.statSync(f).mode & 0o777, f).to.equal(0o600);
+      }
+      expect(fs.statSync(path.dirname(file)).mode & 0o077).to.equal(0);
+    });
+
+    it("loses no write when two processes write one store at once", async function () {
+      this.timeout(120_000);
+      store.close();
+      const perProcess = 150;
+      const codes = await Promise.all([writer(file, "left", perProcess), writer(file, "right", perProcess)]);
+      expect(codes).to.deep.equal([0, 0]);
+      store = DocumentStore.open(file, SECRET);
+      expect(store.count()).to.equal(2 * perProcess);
+      for (const side of ["left", "right"]) {
+        const listed = store.listBySubject(Subject.loan(side === "left" ? 1 : 2));
+        expect(listed).to.have.length(perProcess);
+        expect(store.get(listed[perProcess - 1].contentHash)!.meta).to.deep.equal({ side, i: perProcess - 1 });
+      }
     });
   });
 
@@ -254,4 +363,29 @@ function tamper(
   const row = db.prepare("SELECT * FROM documents WHERE content_hash = ?").get(key) as Record<Column, Buffer>;
   db.prepare(sql).run(change(row), key);
   db.close();
+}
+
+function hashKey(doc: { contentHash: string }): Buffer {
+  return Buffer.from(doc.contentHash.slice(2), "hex");
+}
+
+/** A separate Node process that puts `n` documents into the store in `file`, one transaction each. */
+function writer(file: string, side: string, n: number): Promise<number | null> {
+  const root = path.join(__dirname, "..", "..");
+  const script = [
+    `require("ts-node").register({ transpileOnly: true, projectSearchDir: ${JSON.stringify(root)}, compilerOptions: { module: "commonjs" } });`,
+    `const { DocumentStore } = require(${JSON.stringify(path.join(root, "clients", "store", "documentStore.ts"))});`,
+    `const { Subject, Kind } = require(${JSON.stringify(path.join(root, "clients", "core", "types.ts"))});`,
+    `const crypto = require("node:crypto");`,
+    `const store = DocumentStore.open(${JSON.stringify(file)}, ${JSON.stringify(SECRET)});`,
+    `for (let i = 0; i < ${n}; i++) {`,
+    `  store.put({ subject: Subject.loan(${side === "left" ? 1 : 2}), kind: Kind.Note, document: Buffer.from("${side} " + i), salt: crypto.randomBytes(32), meta: { side: "${side}", i } });`,
+    `}`,
+    `store.close();`,
+  ].join("\n");
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", script], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
 }

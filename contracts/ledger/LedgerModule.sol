@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
+import {IEvidenceLedger} from "./IEvidenceLedger.sol";
 import {IMembership} from "../consortium/IMembership.sol";
 import {Role} from "../common/Types.sol";
 

@@ -1,0 +1,144 @@
+import { ArbitratorNode, CaseState } from "../arbitration";
+import { decodeDocument, encodeDocument, lendingContracts } from "../lending";
+import { exportLoanBundle } from "../evidence/export";
+import { serializeBundle } from "../evidence/bundle";
+import { verifyBundle } from "../evidence/verify";
+import { DisclosurePackage, parseDisclosurePackage } from "../store";
+import { EndpointError } from "./endpoint";
+import { ChainEvent, Counters, NodeContext, NodeRole, loadState, saveState } from "./runtime";
+
+interface ArbitratorState {
+  /** Disclosure packages received and not yet ruled on (they are readable only with this node's key). */
+  inbox: DisclosurePackage[];
+  /** Cases assigned to this arbitrator and still waiting for the claimant's disclosure. */
+  assigned: string[];
+  rulings: { caseId: string; loanId: string; award: boolean; amountOwed: string; reason: string }[];
+}
+
+/**
+ * The arbitrator process: an `ArbitratorNode` that receives disclosure packages on its endpoint,
+ * opens and checks them against the ledger, verifies the loan's evidence bundle with the offline
+ * verifier (`clients/evidence`) and issues its award.
+ */
+export class ArbitratorRole implements NodeRole {
+  readonly node: ArbitratorNode;
+  private readonly counters: Counters;
+  private readonly state: ArbitratorState;
+
+  constructor(private readonly ctx: NodeContext) {
+    this.node = new ArbitratorNode(ctx.spec.name, ctx.wallet, ctx.book, ctx.store, ctx.wallet.privateKey);
+    this.counters = new Counters(ctx.store);
+    this.state = loadState<ArbitratorState>(ctx.store, "arbitrator", { inbox: [], assigned: [], rulings: [] });
+  }
+
+  private save(): void {
+    saveState(this.ctx.store, "arbitrator", this.state);
+  }
+
+  async setup(): Promise<void> {
+    await this.node.checkEncryptionKey();
+  }
+
+  routes() {
+    return {
+      "POST /disclosure": (body: unknown) => {
+        let pkg: DisclosurePackage;
+        try {
+          pkg = parseDisclosurePackage(body);
+        } catch (e) {
+          throw new EndpointError(400, (e as Error).message);
+        }
+        this.state.inbox.push(pkg);
+        this.save();
+        this.counters.add("disclosures");
+        return { queued: this.state.inbox.length };
+      },
+    };
+  }
+
+  async onEvent(e: ChainEvent): Promise<void> {
+    if (e.name !== "CaseOpened") return;
+    if ((e.args.arbitrator as string).toLowerCase() !== this.ctx.wallet.address.toLowerCase()) return;
+    this.state.assigned.push(String(e.args.caseId));
+    this.save();
+    this.counters.add("assigned");
+  }
+
+  hasWork(): boolean {
+    return this.state.inbox.length > 0;
+  }
+
+  async onTime(): Promise<void> {
+    while (this.state.inbox.length > 0) {
+      await this.rule(this.state.inbox[0]);
+      this.state.inbox.shift();
+      this.save();
+    }
+  }
+
+  private async rule(pkg: DisclosurePackage): Promise<void> {
+    const caseId = BigInt(pkg.caseId);
+    const info = await this.node.court.caseInfo(caseId);
+    if (Number(info.state) !== CaseState.Open) return; // ruled before a restart
+    const review = await this.node.receiveDisclosure(pkg);
+    const claimDoc = review.documents.find((d) => d.verified && d.kindName === "CaseOpened");
+    // The loan's whole evidence chain, as the offline verifier reads it.
+    const bundle = await exportLoanBundle(
+      this.ctx.provider,
+      this.ctx.book,
+      { loanId: info.loanId },
+      {
+        caseId,
+        // The verdicts carry the opened documents with their salts.
+        documents: review.documents.map((d) => ({
+          salt: (d as unknown as { salt: Uint8Array }).salt,
+          document: d.document,
+        })),
+      },
+    );
+    const verdict = await verifyBundle(JSON.parse(serializeBundle(bundle)));
+    let reason = "";
+    if (!review.verified)
+      reason = `a disclosed document did not verify: ${review.documents.find((d) => !d.verified)?.problem}`;
+    else if (!claimDoc) reason = "no verified claim was disclosed";
+    else if (!verdict.ok) reason = `the evidence bundle failed verification: ${verdict.errors[0] ?? "unknown"}`;
+    const claimed = claimDoc ? BigInt(String(decodeDocument(claimDoc.document, "Claim").amountClaimed)) : 0n;
+    const payoff = (await lendingContracts(this.ctx.book, this.ctx.wallet).loanBook.dues(info.loanId)).payoff;
+    const owed = claimed < payoff ? claimed : payoff;
+    if (!reason) {
+      await this.node.issueAward(
+        caseId,
+        encodeDocument({ type: "Award", caseId, loanId: info.loanId, amountOwed: owed }),
+        owed,
+      );
+      this.counters.add("awards");
+      this.ctx.log(`case ${caseId}: award, the borrower owes ${owed}`);
+    } else {
+      this.counters.add("dismissed");
+      this.ctx.log(`case ${caseId}: no award (${reason})`);
+    }
+    this.state.assigned = this.state.assigned.filter((c) => c !== String(caseId));
+    this.state.rulings.push({
+      caseId: String(caseId),
+      loanId: String(info.loanId),
+      award: !reason,
+      amountOwed: owed.toString(),
+      reason: reason || "award: the borrower owes the claimed amount",
+    });
+    this.save();
+  }
+
+  wakeAt(): number | undefined {
+    return undefined;
+  }
+
+  waiting(): string {
+    return this.state.assigned.length > 0
+      ? `disclosure for case ${this.state.assigned.join(", ")}`
+      : "cases assigned to it";
+  }
+
+  processed(): Record<string, number> {
+    return this.counters.all(["assigned", "disclosures", "awards", "dismissed"]);
+  }
+}

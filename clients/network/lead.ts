@@ -1,0 +1,436 @@
+import { id, toUtf8Bytes } from "ethers";
+import { EndorsementRefused, Endorser } from "../core/node";
+import { newSalt } from "../core/records";
+import { Kind, LoanClass, LoanStatus, Subject } from "../core/types";
+import {
+  LeadBankNode,
+  creditDecisionAttrs,
+  decideCredit,
+  encodeDocument,
+  institutionId,
+  pseudonymOf,
+} from "../lending";
+import { discloseToArbitrator, openCase } from "../arbitration";
+import type { Applicant } from "../sim/model";
+import { DAY, PERIOD_DAYS, UNITS_PER_CNY } from "../sim/model";
+import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
+import { BANK_FLOAT } from "./partner";
+import { PlannedLoan, applicantInputs, plannedLoans } from "./plan";
+import { ChainEvent, Counters, NodeContext, NodeRole, inParallel, loadState, remoteBanks, saveState } from "./runtime";
+
+/** Kind label of an application kept in the lead bank's store (never on chain). */
+export const APPLICATION_KIND = id("colend.network.Application");
+
+/** Applications the lead bank works on at once. */
+const APPLICATION_BATCH = 8;
+
+/** What a borrower sends the lead bank to apply (over the lead's endpoint). */
+export interface Application {
+  /** The applicant's number in the scenario. */
+  index: number;
+  applicant: Applicant;
+  /** The account the loan is paid to and repaid from. */
+  account: string;
+  /** What the borrower asks for. */
+  request: { principal: bigint; periods: 5 | 10 | 20; annualRateBps: number };
+}
+
+interface LeadLoan {
+  index: number;
+  borrower: string;
+  principal: string;
+  /** Due dates (unix seconds) once disbursed. */
+  due?: number[];
+  /** Next installment to look at for a reminder. */
+  remind: number;
+  /** Installment whose non-payment leads to default (the borrower's plan), -1: none. */
+  defaultAt: number;
+  cls: LoanClass;
+  defaulted: boolean;
+  closed: boolean;
+  inCase: boolean;
+}
+
+interface LeadState {
+  queue: string[];
+  loans: Record<string, LeadLoan>;
+  monthsClosed: number;
+  cases: number;
+  refusalShown: boolean;
+}
+
+/**
+ * The lead bank process: a `LeadBankNode` that takes applications on its endpoint, scores them
+ * with the credit rule, has its peers endorse through their endpoints (remote endorsers),
+ * originates, disburses once the partners funded, reminds, declares defaults, classifies at each
+ * month's close and takes defaulted loans to arbitration, disclosing the claim to the arbitrator.
+ */
+export class LeadRole implements NodeRole {
+  readonly node: LeadBankNode;
+  private readonly peers: Endorser[];
+  private readonly counters: Counters;
+  private readonly state: LeadState;
+  private readonly planned;
+  private current = "";
+
+  constructor(private readonly ctx: NodeContext) {
+    this.node = new LeadBankNode(ctx.spec.name, ctx.wallet, ctx.book);
+    this.peers = remoteBanks(ctx);
+    this.counters = new Counters(ctx.store);
+    this.state = loadState<LeadState>(ctx.store, "lead", {
+      queue: [],
+      loans: {},
+      monthsClosed: 0,
+      cases: 0,
+      refusalShown: false,
+    });
+    this.planned = plannedLoans(ctx.plan);
+    if (!ctx.secrets.consortiumSecret) throw new Error("the lead bank's secrets hold no consortium secret");
+  }
+
+  private save(): void {
+    saveState(this.ctx.store, "lead", this.state);
+  }
+
+  async setup(): Promise<void> {
+    if ((await this.node.balance()) === 0n) await this.node.deposit(BANK_FLOAT);
+    await this.node.allowLoanBook(BANK_FLOAT);
+  }
+
+  routes() {
+    return {
+      "POST /apply": (body: unknown) => {
+        const a = parseApplication(body);
+        const pseudonym = pseudonymOf(this.ctx.secrets.consortiumSecret!, a.applicant.identity);
+        // The application (identity number included) is kept encrypted; only its hash is queued.
+        const hash = this.ctx.store.put({
+          subject: Subject.borrower(pseudonym),
+          kind: APPLICATION_KIND,
+          document: toUtf8Bytes(encodeJson(a)),
+          salt: newSalt(),
+          meta: { applicant: a.index },
+        });
+        if (!this.state.queue.includes(hash)) this.state.queue.push(hash);
+        this.save();
+        this.counters.add("applications");
+        return { queued: this.state.queue.length };
+      },
+    };
+  }
+
+  hasWork(): boolean {
+    return this.state.queue.length > 0;
+  }
+
+  async onEvent(e: ChainEvent): Promise<void> {
+    if (e.name === "LoanFunded") {
+      const loanId = e.args.loanId as bigint;
+      const mine = this.state.loans[String(loanId)];
+      if (!mine || mine.due) return;
+      const info = await this.node.lending.loanBook.loanInfo(loanId);
+      if (info.funded !== info.principal || Number(info.status) !== LoanStatus.Funding) return;
+      const d = await this.node.disburse(loanId);
+      // The borrower's own money for interest and charges, tokenized by its bank.
+      await this.node.deposit(info.principal, info.borrower);
+      mine.due = Array.from({ length: Number(info.periods) }, (_, i) => Number(d.firstDueDate) + i * PERIOD_DAYS * DAY);
+      this.save();
+      this.counters.add("disbursed");
+    } else if (e.name === "CaseAwarded") {
+      this.counters.add("awards");
+    }
+  }
+
+  wakeAt(): number | undefined {
+    let next: number | undefined;
+    const consider = (t: number): void => {
+      if (next === undefined || t < next) next = t;
+    };
+    const { plan, t0 } = this.ctx;
+    if (this.state.monthsClosed < plan.months) consider(t0 + plan.monthEnd(this.state.monthsClosed) - 3_600);
+    for (const loan of Object.values(this.state.loans)) {
+      if (!loan.due || loan.closed || loan.defaulted) continue;
+      if (loan.remind < loan.due.length) consider(loan.due[loan.remind] + DAY);
+      if (loan.defaultAt >= 0) consider(loan.due[loan.defaultAt] + 2 * DAY + 60);
+    }
+    return next;
+  }
+
+  waiting(): string {
+    if (this.current) return this.current;
+    const funding = Object.values(this.state.loans).filter((l) => !l.due).length;
+    const parts = [];
+    if (this.state.queue.length) parts.push(`${this.state.queue.length} applications`);
+    if (funding) parts.push(`funding of ${funding} loans`);
+    const wake = this.wakeAt();
+    if (wake !== undefined) parts.push(`time ${new Date(wake * 1000).toISOString().slice(0, 16)}`);
+    return parts.join(", ") || "applications";
+  }
+
+  processed(): Record<string, number> {
+    return this.counters.all([
+      "applications",
+      "declined",
+      "admitted",
+      "originated",
+      "disbursed",
+      "reminders",
+      "defaults",
+      "classified",
+      "cases",
+      "awards",
+    ]);
+  }
+
+  async onTime(now: number): Promise<void> {
+    while (this.state.queue.length > 0) {
+      // Up to 8 applications at once: scoring, outside loans and admission in parallel (different
+      // borrowers), then origination one by one in the order received (loan ids follow it).
+      const batch = this.state.queue.slice(0, APPLICATION_BATCH).map((hash) => {
+        const doc = this.ctx.store.require(hash);
+        return { a: decodeJson<Application>(new TextDecoder().decode(doc.document)), subject: doc.subject };
+      });
+      this.current = `applications ${batch.map((b) => b.a.index).join(", ")}`;
+      const started = Date.now();
+      const admitted = await inParallel(batch, APPLICATION_BATCH, (b) => this.admitApplicant(b.a, b.subject));
+      for (let k = 0; k < batch.length; k++) {
+        const pseudonym = admitted[k];
+        if (pseudonym) await this.originateFor(batch[k].a, pseudonym);
+        this.state.queue.shift();
+        this.save();
+      }
+      this.ctx.log(`${batch.length} applications handled in ${Date.now() - started} ms`);
+    }
+    this.current = "";
+    const due = Object.entries(this.state.loans).filter(
+      ([, l]) =>
+        l.due &&
+        !l.closed &&
+        !l.defaulted &&
+        ((l.remind < l.due.length && now >= l.due[l.remind] + DAY) ||
+          (l.defaultAt >= 0 && now >= l.due[l.defaultAt] + 2 * DAY + 60)),
+    );
+    // Loans are independent: their reminders and defaults go out together (sends stay in order).
+    await inParallel(due, 16, async ([key, loan]) => {
+      const loanId = BigInt(key);
+      while (loan.remind < loan.due!.length && now >= loan.due![loan.remind] + DAY) {
+        await this.remind(loanId, loan, loan.remind);
+        loan.remind++;
+        if (loan.closed) break;
+      }
+      if (!loan.closed && loan.defaultAt >= 0 && now >= loan.due![loan.defaultAt] + 2 * DAY + 60) {
+        // Declared before a restart: the chain says so.
+        const status = Number((await this.node.lending.loanBook.loanInfo(loanId)).status);
+        if (status === LoanStatus.Active) {
+          await this.node.declareDefault(loanId, this.peers);
+          this.counters.add("defaults");
+        }
+        loan.defaulted = status !== LoanStatus.Repaid;
+        loan.closed = status === LoanStatus.Repaid;
+      }
+    });
+    if (due.length > 0) this.save();
+    const { plan, t0 } = this.ctx;
+    while (this.state.monthsClosed < plan.months && now >= t0 + plan.monthEnd(this.state.monthsClosed) - 3_600) {
+      await this.closeMonth();
+      this.state.monthsClosed++;
+      this.save();
+    }
+  }
+
+  /** Scores an application; if the rule admits it, records its outside loans and whitelists it. */
+  private async admitApplicant(a: Application, subject: string): Promise<string | undefined> {
+    const inputs = applicantInputs(a.applicant);
+    const decision = decideCredit(inputs);
+    if (!decision.approved) {
+      this.counters.add("declined");
+      return undefined;
+    }
+    const pseudonym = pseudonymOf(this.ctx.secrets.consortiumSecret!, a.applicant.identity);
+    if (Subject.borrower(pseudonym) !== subject)
+      throw new Error(`application ${a.index} is filed under another subject`);
+    const { registry } = this.node.lending;
+    // Restarted in the middle of this application: pick up where the chain says it stands.
+    const head = await registry.multiHead(pseudonym);
+    const exposure = inputs.outsideExposure;
+    const n = a.applicant.outsideLenders;
+    for (let k = Number(head.institutions); k < n; k++) {
+      const share = k === n - 1 ? exposure - (exposure / BigInt(n)) * BigInt(k) : exposure / BigInt(n);
+      await this.node.reportOutsideLoan(
+        { pseudonym, institution: institutionId(`Outside Bank ${k + 1}`), amount: share, active: true },
+        this.peers,
+      );
+    }
+    if (!this.state.refusalShown) {
+      this.state.refusalShown = true;
+      await this.showRefusal(pseudonym, a.account, inputs);
+      this.save();
+    }
+    if ((await registry.creditLine(pseudonym)).state === 0n) {
+      await this.node.admit(
+        { pseudonym, account: a.account, score: inputs.score, requestedLimit: inputs.requestedLimit },
+        this.peers,
+      );
+      this.counters.add("admitted");
+    }
+    return pseudonym;
+  }
+
+  /** Originates the loan an admitted applicant asked for (partners fund it on `LoanOriginated`). */
+  private async originateFor(a: Application, pseudonym: string): Promise<void> {
+    const { loanBook } = this.node.lending;
+    if ((await loanBook.committedPrincipal(pseudonym)) > 0n) return;
+    const loanId = await loanBook.nextLoanId();
+    const planned: PlannedLoan | undefined = this.planned.get(Number(loanId))?.loan;
+    if (!planned || this.planned.get(Number(loanId))!.index !== a.index) {
+      throw new Error(`application ${a.index} does not match planned loan ${loanId}`);
+    }
+    const o = await this.node.originate(
+      {
+        pseudonym,
+        principal: a.request.principal,
+        annualRateBps: a.request.annualRateBps,
+        periods: a.request.periods,
+        periodDays: PERIOD_DAYS,
+      },
+      this.peers,
+    );
+    this.state.loans[String(o.loanId)] = {
+      index: a.index,
+      borrower: a.account,
+      principal: a.request.principal.toString(),
+      remind: 0,
+      defaultAt: planned.repayment.delays.findIndex((d) => d === null),
+      cls: LoanClass.Normal,
+      defaulted: false,
+      closed: false,
+      inCase: false,
+    };
+    this.save();
+    this.counters.add("originated");
+  }
+
+  /** A forged limit, above what the rule allows: every partner's reviewers refuse to sign it. */
+  private async showRefusal(pseudonym: string, account: string, inputs: ReturnType<typeof applicantInputs>) {
+    const allowed = decideCredit({ ...inputs, requestedLimit: 300_000n * UNITS_PER_CNY }).limit;
+    const forged = allowed + 100n * UNITS_PER_CNY;
+    const p = await this.node.prepare({
+      subject: Subject.borrower(pseudonym),
+      kind: Kind.CreditDecision,
+      document: encodeDocument({
+        type: "CreditDecision",
+        pseudonym,
+        account,
+        limit: forged,
+        inputs: { ...inputs },
+        tier: "forged",
+        reasons: [],
+      }),
+      attrs: creditDecisionAttrs(pseudonym, account, forged),
+    });
+    for (const peer of this.peers) {
+      try {
+        await peer.endorse(p);
+        throw new Error(`${peer.name} endorsed a forged credit decision`);
+      } catch (e) {
+        if (!(e instanceof EndorsementRefused)) throw e;
+        this.counters.add("forgedRefusals");
+        this.ctx.log(`forged limit refused by ${e.node}: ${e.reason}`);
+      }
+    }
+  }
+
+  private async remind(loanId: bigint, loan: LeadLoan, i: number): Promise<void> {
+    const { loanBook } = this.node.lending;
+    const info = await loanBook.loanInfo(loanId);
+    if (Number(info.status) === LoanStatus.Repaid) {
+      loan.closed = true;
+      return;
+    }
+    if (Number(info.status) !== LoanStatus.Active || Number(info.cursor) > i) return;
+    // Already reminded at this installment's reminder time (before a restart).
+    if (Number(info.remindedAt) >= loan.due![i] + DAY) return;
+    if ((await loanBook.dues(loanId)).amountDue === 0n) return;
+    await this.node.remind(loanId, `Loan ${loanId}: installment ${i + 1} is overdue; please pay within 24 hours.`);
+    this.counters.add("reminders");
+  }
+
+  private async closeMonth(): Promise<void> {
+    const lb = this.node.lending.loanBook;
+    const open = Object.entries(this.state.loans)
+      .filter(([, loan]) => loan.due && !loan.closed)
+      .sort(([a], [b]) => Number(a) - Number(b));
+    // Read every open loan's standing at once, then act on them in loan order.
+    const standing = await inParallel(open, 16, async ([key, loan]) => {
+      const loanId = BigInt(key);
+      if (!loan.defaulted && Number((await lb.loanInfo(loanId)).status) === LoanStatus.Repaid) return undefined;
+      const dpd = Number(await lb.daysPastDue(loanId));
+      return { dpd, cls: Number(await lb.classFor(dpd)) as LoanClass };
+    });
+    for (let k = 0; k < open.length; k++) {
+      const [key, loan] = open[k];
+      const s = standing[k];
+      if (!s) {
+        loan.closed = true;
+        continue;
+      }
+      const loanId = BigInt(key);
+      if (s.cls !== loan.cls) {
+        await this.node.classify(loanId);
+        loan.cls = s.cls;
+        this.counters.add("classified");
+      }
+      if (s.dpd >= 90 && loan.defaulted && !loan.inCase && this.state.cases < this.ctx.config.scenario.maxCases) {
+        await this.takeToArbitration(loanId, s.dpd);
+        loan.inCase = true;
+        this.state.cases++;
+      }
+      this.save();
+    }
+    this.save();
+  }
+
+  /** Files the case, discloses the claim to the arbitrator and hands it the package. */
+  private async takeToArbitration(loanId: bigint, dpd: number): Promise<void> {
+    const dues = await this.node.lending.loanBook.dues(loanId);
+    const claim = encodeDocument({
+      type: "Claim",
+      loanId,
+      claimant: this.node.name,
+      amountClaimed: dues.payoff,
+      daysPastDue: dpd,
+    });
+    const arbitrator = this.ctx.config.nodes.find((n) => n.kind === "arbitrator")!;
+    const filed = await openCase({
+      bank: this.node,
+      peers: this.peers,
+      loanId,
+      arbitrator: arbitrator.address!,
+      claim,
+      store: this.ctx.store,
+    });
+    const disclosed = await discloseToArbitrator({
+      bank: this.node,
+      store: this.ctx.store,
+      caseId: filed.caseId,
+      contentHashes: [filed.claim.contentHash],
+    });
+    await call(arbitrator.port, "POST", "/disclosure", disclosed.package);
+    this.counters.add("cases");
+    this.ctx.log(`case ${filed.caseId} opened on loan ${loanId} (${dpd} days past due); claim disclosed`);
+  }
+}
+
+function parseApplication(body: unknown): Application {
+  const a = body as Application;
+  const bad = (what: string): never => {
+    throw new EndpointError(400, `not an application: ${what}`);
+  };
+  if (!a || typeof a !== "object") bad("no body");
+  if (!Number.isSafeInteger(a.index) || a.index < 0) bad("index");
+  if (!a.applicant || typeof a.applicant.identity !== "string" || a.applicant.identity.length === 0) bad("identity");
+  if (typeof a.account !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(a.account)) bad("account");
+  if (!a.request || typeof a.request.principal !== "bigint" || a.request.principal <= 0n) bad("principal");
+  if (![5, 10, 20].includes(a.request.periods)) bad("periods");
+  if (!Number.isSafeInteger(a.request.annualRateBps) || a.request.annualRateBps <= 0) bad("rate");
+  return a;
+}
