@@ -9,7 +9,7 @@ import path from "node:path";
 import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
 import { LoanBook__factory } from "../../typechain-types";
 import { REVIEWS_STATE, loadState } from "../network/runtime";
-import { ArbitratorNode, CaseState } from "../arbitration";
+import { ArbitratorNode, CaseState, Outcome } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
 import type { ReviewDecision } from "../core/node";
 import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
@@ -193,6 +193,13 @@ export interface Ruling {
   amount?: string;
   reasons: string;
 }
+
+/** The court's outcome for each ruling the desk offers. */
+const OUTCOME_ON_CHAIN: Record<Ruling["outcome"], Outcome> = {
+  upheld: Outcome.Upheld,
+  "partly-upheld": Outcome.PartlyUpheld,
+  dismissed: Outcome.Dismissed,
+};
 
 export const OUTCOMES: Record<Ruling["outcome"], string> = {
   upheld: "Upheld",
@@ -390,7 +397,11 @@ export class ArbitratorDesk {
         loanId,
         claimant: info.claimant,
         claimantName: memberName(this.book, info.claimant),
-        status: statusOf(state, info.amountOwed, ruling?.outcome),
+        status: statusOf(
+          state,
+          info.amountOwed,
+          Number(info.outcome) === Outcome.Dismissed ? "dismissed" : ruling?.outcome,
+        ),
         openedBlock: bundle.case!.openedBlock,
         amountOwed: info.amountOwed,
       },
@@ -414,7 +425,13 @@ export class ArbitratorDesk {
       computedNow: duesNow.payoff,
       award:
         state === CaseState.Awarded
-          ? { amountOwed: info.amountOwed, outcome: ruling?.outcome, reasons: ruling?.reasons }
+          ? {
+              amountOwed: info.amountOwed,
+              outcome: (Object.keys(OUTCOME_ON_CHAIN) as Ruling["outcome"][]).find(
+                (k) => OUTCOME_ON_CHAIN[k] === Number(info.outcome),
+              ),
+              reasons: ruling?.reasons,
+            }
           : undefined,
       disclosureRequests: this.requestsOf(caseId),
       loadedMs: performance.now() - started,
@@ -556,7 +573,7 @@ export class ArbitratorDesk {
         2,
       ),
     );
-    const issued = await this.node.issueAward(caseId, document, amount);
+    const issued = await this.node.issueAward(caseId, document, amount, OUTCOME_ON_CHAIN[ruling.outcome]);
     return { txHash: issued.txHash, amountOwed: amount };
   }
 

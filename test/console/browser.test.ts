@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { CaseState } from "../../clients/arbitration";
+import { CaseState, Outcome } from "../../clients/arbitration";
 import { RunningConsole, startConsole } from "../../clients/console/server";
 import { cny } from "../../clients/lending";
 import { consoleFixture } from "./fixture";
@@ -131,6 +131,7 @@ describe("console in a browser", function () {
     const info = await f.court.caseInfo(f.caseId);
     expect(Number(info.state)).to.equal(CaseState.Awarded);
     expect(info.amountOwed).to.equal(cny(7_500));
+    expect(Number(info.outcome)).to.equal(Outcome.PartlyUpheld);
     // The award is a record on the case's chain, and the bundle now carries it.
     const bundle = await (await page.request.get(`${c.url}/cases/${f.caseId}/bundle.json`)).json();
     expect(bundle.case.award.amountOwed).to.equal(cny(7_500).toString());
