@@ -7,13 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { ArbitratorNode } from "../clients/arbitration";
-import { ArbitratorDesk, BankDesk, DirectoryInbox, networkDecisions } from "../clients/console/adapter";
+import { ArbitratorDesk, BankDesk, DirectoryInbox, storedDecisions } from "../clients/console/adapter";
 import { startConsole } from "../clients/console/server";
 import { readAddressBook } from "../clients/core/addressBook";
 import { LeadBankNode, PartnerBankNode } from "../clients/lending";
-import { addressBookFile, nodeDir, readConfig } from "../clients/network/config";
-import { decisionsFile } from "../clients/network/partner";
-import { NodeSecrets, secretsFile } from "../clients/network/secrets";
+import { addressBookFile, memberRole, nodeDir, readConfig } from "../clients/network/config";
+import { loadOrCreateSecrets, secretsFile } from "../clients/network/secrets";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
 import { DocumentStore } from "../clients/store";
 
@@ -31,7 +30,7 @@ const SPECS: OptionSpec[] = [
   {
     name: "inbox",
     kind: "string",
-    description: "arbitrator: folder where disclosure packages arrive (default: DIR/inbox/ID)",
+    description: "arbitrator: folder where disclosure packages arrive (default: DIR/nodes/ID/inbox)",
   },
 ];
 const USAGE = usage("npm run console -- --node NAME", SPECS);
@@ -63,15 +62,21 @@ async function main(): Promise<number> {
   }
   const wanted = String(o.node);
   const spec = config.nodes.find((n) => n.id === wanted || n.name === wanted);
-  if (!spec) {
+  const members = config.nodes.filter((n) => memberRole(n.kind) !== undefined);
+  if (!spec || memberRole(spec.kind) === undefined) {
     console.error(
-      `error: no node "${wanted}" in ${dir}; nodes: ${config.nodes
-        .filter((n) => n.kind !== "borrowers")
-        .map((n) => n.id)
-        .join(", ")}`,
+      `error: ${spec ? `${spec.id} is not a member node: it has no console` : `no node "${wanted}" in ${dir}`}; ` +
+        `nodes: ${members.map((n) => n.id).join(", ")}`,
     );
     return 2;
   }
+  const own = nodeDir(dir, spec.id);
+  if (!fs.existsSync(secretsFile(own))) {
+    console.error(`error: ${spec.id} has no secrets in ${own}: start the network once first`);
+    return 2;
+  }
+  // The node's own key and store secret (mode 0600; never sent to the browser).
+  const { secrets } = loadOrCreateSecrets(own);
   const book = readAddressBook(addressBookFile(dir));
   const rpc = o.rpc ? String(o.rpc) : `http://127.0.0.1:${config.port}`;
   const provider = new JsonRpcProvider(rpc, Number(book.chainId), { staticNetwork: true });
@@ -82,32 +87,21 @@ async function main(): Promise<number> {
     provider.destroy();
     return 1;
   }
-  // The node's own secrets file (created by the node at its first start; readable by its owner only).
-  const secretsPath = secretsFile(nodeDir(dir, spec.id));
-  if (!fs.existsSync(secretsPath)) {
-    console.error(`error: ${secretsPath} does not exist: start the network once first`);
-    provider.destroy();
-    return 1;
-  }
-  const secrets = JSON.parse(fs.readFileSync(secretsPath, "utf8")) as NodeSecrets;
   const wallet = new Wallet(secrets.privateKey, provider);
-  const dataDir = path.join(dir, "console", spec.id);
+  // The node's encrypted store, shared with its running process (the store takes two processes).
+  const store = DocumentStore.open(path.join(own, "store.db"), secrets.storeSecret);
   let desk;
   if (spec.kind === "arbitrator") {
     // In network mode a member's encryption key is its account key (clients/network/node-main.ts).
-    const store = DocumentStore.open(path.join(dataDir, "documents.db"), secrets.storeSecret);
     const node = new ArbitratorNode(spec.name, wallet, book, store, secrets.privateKey);
     await node.checkEncryptionKey();
-    const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(dir, "inbox", spec.id);
-    desk = new ArbitratorDesk(node, secrets.privateKey, new DirectoryInbox(inbox), dataDir);
+    const inbox = o.inbox ? path.resolve(String(o.inbox)) : path.join(own, "inbox");
+    desk = new ArbitratorDesk(node, secrets.privateKey, new DirectoryInbox(inbox), path.join(own, "console"));
     console.log(`disclosure packages for ${spec.name} are read from ${inbox}`);
-  } else if (spec.kind === "lead" || spec.kind === "partner") {
+  } else {
     const node =
       spec.kind === "lead" ? new LeadBankNode(spec.name, wallet, book) : new PartnerBankNode(spec.name, wallet, book);
-    desk = new BankDesk(node, networkDecisions(decisionsFile(nodeDir(dir, spec.id))));
-  } else {
-    console.error(`error: ${spec.id} holds the borrowers: it has no console`);
-    return 2;
+    desk = new BankDesk(node, storedDecisions(store));
   }
   const running = await startConsole({
     desk,
@@ -125,6 +119,7 @@ async function main(): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await running.close();
+  store.close();
   provider.destroy();
   return 0;
 }

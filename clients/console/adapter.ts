@@ -8,11 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
 import { LoanBook__factory } from "../../typechain-types";
-import { ArbitratorNode, CaseState } from "../arbitration";
+import { REVIEWS_STATE, loadState } from "../network/runtime";
+import { ArbitratorNode, CaseState, Outcome } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
-import { REVIEW_LOG_SIZE } from "../core/node";
 import type { ReviewDecision } from "../core/node";
-import { unpackAddresses } from "../core/records";
 import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
 import {
   BundleRecord,
@@ -26,12 +25,12 @@ import {
 } from "../evidence";
 import { formatReport } from "../evidence/cli";
 import { disclosureDecrypter, sealedDocumentsOf } from "../evidence/disclosure";
-import { EndorsementHasher, recoverCompact } from "../evidence/hashing";
 import type { BankNode } from "../lending/bank";
 import { formatCny, parseCny } from "../lending/math";
 import {
   DisclosureError,
   DisclosurePackage,
+  DocumentStore,
   documentAad,
   manifestHash,
   parseDisclosurePackage,
@@ -79,11 +78,26 @@ const MODULE_NAMES = {
 export interface DisclosureInbox {
   /** Every package in the inbox, parsed; unreadable files are reported, not thrown. */
   packages(): { file: string; pkg?: DisclosurePackage; error?: string }[];
+  /** Changes whenever the packages do. */
+  fingerprint(): string;
 }
 
 /** A directory of `*.json` disclosure packages. */
 export class DirectoryInbox implements DisclosureInbox {
   constructor(readonly dir: string) {}
+
+  fingerprint(): string {
+    if (!fs.existsSync(this.dir)) return "";
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => {
+        const st = fs.statSync(path.join(this.dir, f));
+        return `${f}/${st.size}/${st.mtimeMs}`;
+      })
+      .join("|");
+  }
 
   packages(): { file: string; pkg?: DisclosurePackage; error?: string }[] {
     if (!fs.existsSync(this.dir)) return [];
@@ -180,6 +194,13 @@ export interface Ruling {
   reasons: string;
 }
 
+/** The court's outcome for each ruling the desk offers. */
+const OUTCOME_ON_CHAIN: Record<Ruling["outcome"], Outcome> = {
+  upheld: Outcome.Upheld,
+  "partly-upheld": Outcome.PartlyUpheld,
+  dismissed: Outcome.Dismissed,
+};
+
 export const OUTCOMES: Record<Ruling["outcome"], string> = {
   upheld: "Upheld",
   "partly-upheld": "Partly upheld",
@@ -187,7 +208,7 @@ export const OUTCOMES: Record<Ruling["outcome"], string> = {
 };
 
 interface CachedCase {
-  block: number;
+  key: string;
   bundle: EvidenceBundle;
   report: VerifyReport;
   view: CaseView;
@@ -203,7 +224,7 @@ export class ArbitratorDesk {
 
   /**
    * @param encryptionKey the arbitrator's private encryption key (stays in this process)
-   * @param dataDir where the desk keeps its own log (disclosure requests, rulings' reasons)
+   * @param dataDir where the desk keeps its own log (the requests for more disclosure)
    */
   constructor(
     readonly node: ArbitratorNode,
@@ -229,7 +250,7 @@ export class ArbitratorDesk {
         loanId: c.loanId,
         claimant: c.claimant,
         claimantName: memberName(this.book, c.claimant),
-        status: statusOf(c.state, c.amountOwed, this.rulingOf(c.caseId)?.outcome),
+        status: statusOf(c.state, c.amountOwed, this.awardOf(c.awardHash)?.outcome),
         openedBlock: c.openedBlock,
         amountOwed: c.amountOwed,
       }))
@@ -263,20 +284,36 @@ export class ArbitratorDesk {
     return serializeBundle(bundle);
   }
 
-  /** Everything the case page shows. Cached until the chain moves. */
+  /**
+   * Everything the case page shows. Verification is the expensive part (a signature recovery per
+   * endorsement), so the view is kept until something it rests on changes: the loan's or the
+   * case's chain head, the case's state, or the packages in the inbox. Later blocks that touch
+   * neither (and later membership changes, which cannot change the verdict on earlier records)
+   * leave it as it is; the amount owed now is read afresh every time.
+   */
   async caseView(caseId: bigint): Promise<CaseView> {
     const started = performance.now();
     const info = await this.assigned(caseId);
     const provider = this.node.signer.provider!;
-    const block = await provider.getBlockNumber();
-    const cached = this.cache.get(caseId.toString());
-    if (cached && cached.block === block) {
-      cached.view.disclosureRequests = this.requestsOf(caseId);
-      return cached.view;
-    }
     const loanId = info.loanId;
     const loanSubject = lower(Subject.loan(loanId));
     const caseSubject = lower(Subject.arbitrationCase(caseId));
+    if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
+    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
+    const [block, loanHead, caseHead, duesNow] = await Promise.all([
+      provider.getBlockNumber(),
+      this.node.ledger.headOf(loanSubject),
+      this.node.ledger.headOf(caseSubject),
+      loanBook.dues(loanId),
+    ]);
+    const key = [loanHead, caseHead, info.state, info.amountOwed, this.inbox.fingerprint()].join(":");
+    const cached = this.cache.get(caseId.toString());
+    if (cached && cached.key === key) {
+      cached.view.disclosureRequests = this.requestsOf(caseId);
+      cached.view.computedNow = duesNow.payoff;
+      cached.view.loadedMs = performance.now() - started;
+      return cached.view;
+    }
 
     // The disclosure packages of this case whose manifest the claimant recorded on chain.
     const recorded = new Set(
@@ -350,11 +387,8 @@ export class ArbitratorDesk {
     }
 
     const claimed = this.claimedAmount(bundle, docs);
-    if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
-    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
     const duesAtFiling = await loanBook.dues(loanId, { blockTag: bundle.case!.openedBlock });
-    const duesNow = await loanBook.dues(loanId);
-    const ruling = this.rulingOf(caseId);
+    const ruling = this.awardOf(info.awardHash);
     const state = Number(info.state) as CaseState;
     const frozen = report.frozenHead;
     const view: CaseView = {
@@ -363,7 +397,11 @@ export class ArbitratorDesk {
         loanId,
         claimant: info.claimant,
         claimantName: memberName(this.book, info.claimant),
-        status: statusOf(state, info.amountOwed, ruling?.outcome),
+        status: statusOf(
+          state,
+          info.amountOwed,
+          Number(info.outcome) === Outcome.Dismissed ? "dismissed" : ruling?.outcome,
+        ),
         openedBlock: bundle.case!.openedBlock,
         amountOwed: info.amountOwed,
       },
@@ -387,12 +425,18 @@ export class ArbitratorDesk {
       computedNow: duesNow.payoff,
       award:
         state === CaseState.Awarded
-          ? { amountOwed: info.amountOwed, outcome: ruling?.outcome, reasons: ruling?.reasons }
+          ? {
+              amountOwed: info.amountOwed,
+              outcome: (Object.keys(OUTCOME_ON_CHAIN) as Ruling["outcome"][]).find(
+                (k) => OUTCOME_ON_CHAIN[k] === Number(info.outcome),
+              ),
+              reasons: ruling?.reasons,
+            }
           : undefined,
       disclosureRequests: this.requestsOf(caseId),
       loadedMs: performance.now() - started,
     };
-    this.cache.set(caseId.toString(), { block, bundle, report, view });
+    this.cache.set(caseId.toString(), { key, bundle, report, view });
     return view;
   }
 
@@ -451,12 +495,6 @@ export class ArbitratorDesk {
   }
 
   private timeline(bundle: EvidenceBundle, report: VerifyReport): TimelineRow[] {
-    const hasher = new EndorsementHasher({
-      name: "colend",
-      version: "1",
-      chainId: bundle.chainId,
-      verifyingContract: bundle.ledger,
-    });
     const rows: TimelineRow[] = [];
     for (const chain of bundle.subjects) {
       const verdicts = report.records.filter((r) => r.chain === chain.role && r.subject === lower(chain.subject));
@@ -471,7 +509,7 @@ export class ArbitratorDesk {
           proposer: r.proposer,
           proposerName: memberName(this.book, r.proposer),
           attestation: r.attestation.name,
-          endorsers: endorsersOf(hasher, chain.subject, r).map((a) => ({ address: a, name: memberName(this.book, a) })),
+          endorsers: endorsersOf(r, v).map((a) => ({ address: a, name: memberName(this.book, a) })),
           signers: v?.signers ?? null,
           quorum: v?.quorum ?? null,
           document: v?.document ?? "none",
@@ -535,8 +573,7 @@ export class ArbitratorDesk {
         2,
       ),
     );
-    const issued = await this.node.issueAward(caseId, document, amount);
-    this.appendLog({ type: "ruling", caseId: caseId.toString(), outcome: ruling.outcome, reasons });
+    const issued = await this.node.issueAward(caseId, document, amount, OUTCOME_ON_CHAIN[ruling.outcome]);
     return { txHash: issued.txHash, amountOwed: amount };
   }
 
@@ -574,9 +611,20 @@ export class ArbitratorDesk {
       .map((e) => ({ at: e.at, text: e.text }));
   }
 
-  private rulingOf(caseId: bigint): { outcome: string; reasons: string } | undefined {
-    return this.log().find((e) => e.type === "ruling" && e.caseId === caseId.toString()) as
-      { outcome: string; reasons: string } | undefined;
+  /** The outcome and reasons of an award this arbitrator issued, from the award document in its store. */
+  private awardOf(awardHash: string): { outcome?: string; reasons?: string } | undefined {
+    if (BigInt(awardHash) === 0n) return undefined;
+    try {
+      const doc = this.node.store.get(awardHash);
+      if (!doc) return undefined;
+      const v = JSON.parse(Buffer.from(doc.document).toString("utf8")) as { outcome?: unknown; reasons?: unknown };
+      return {
+        outcome: typeof v.outcome === "string" ? v.outcome : undefined,
+        reasons: typeof v.reasons === "string" ? v.reasons : undefined,
+      };
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -593,28 +641,10 @@ function parseAmount(text: string): bigint {
   }
 }
 
-/** Who attested a record: the recovered signers, the on-chain voters, or the reporting module. */
-function endorsersOf(hasher: EndorsementHasher, subject: string, r: BundleRecord): string[] {
-  try {
-    if (r.attestation.id === Attestation.Signatures) {
-      const blob = getBytes(r.endorsements);
-      const digest = hasher.digest(
-        { subject, kind: r.kind.id, contentHash: r.contentHash, attrs: r.attrs, prev: r.prev },
-        r.proposer,
-        BigInt(r.issuedAt),
-        BigInt(r.deadline),
-      );
-      const out: string[] = [];
-      for (let i = 0; i + 64 <= blob.length; i += 64) {
-        out.push(getAddress(recoverCompact(digest, hexlify(blob.subarray(i, i + 64)))));
-      }
-      return out;
-    }
-    if (r.attestation.id === Attestation.Votes) return unpackAddresses(r.endorsements).map((a) => getAddress(a));
-    return [getAddress(r.fact?.module ?? r.endorsements)];
-  } catch {
-    return [];
-  }
+/** Who attested a record, as the verifier counted them; for a fact, the module that reported it. */
+function endorsersOf(r: BundleRecord, v: RecordVerdict | undefined): string[] {
+  if (r.attestation.id === Attestation.Fact) return [getAddress(r.fact?.module ?? r.endorsements)];
+  return v?.endorsers ?? [];
 }
 
 /** Bytes as text for reading: JSON pretty-printed, other UTF-8 as is, binary as hex. */
@@ -710,18 +740,11 @@ export interface Commitment {
 export type DecisionSource = () => readonly ReviewDecision[] | Promise<readonly ReviewDecision[]>;
 
 /**
- * The review decisions of a network-mode bank node, from its `decisions.jsonl` (the last
- * `REVIEW_LOG_SIZE`; see clients/network/partner.ts).
+ * The decisions of a network-mode node process (clients/network), as it keeps them in its store
+ * (`REVIEWS_STATE`): the console runs beside the node and reads them from there.
  */
-export function networkDecisions(file: string): DecisionSource {
-  return async () => {
-    if (!fs.existsSync(file)) return [];
-    const lines = fs
-      .readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => l.length > 0);
-    return lines.slice(-REVIEW_LOG_SIZE).map((l) => JSON.parse(l) as ReviewDecision);
-  };
+export function storedDecisions(store: DocumentStore): DecisionSource {
+  return () => loadState<ReviewDecision[]>(store, REVIEWS_STATE, []);
 }
 
 /** The bank's console: its loan book, the endorsements it gave or refused, its money. */
@@ -855,7 +878,17 @@ export class BankDesk {
     const changed = [...new Set(logs.map((l) => l.blockNumber))].slice(-points);
     const blocks = [...new Set([this.book.deployBlock, ...changed, latest])].sort((x, y) => x - y);
     const out: BookSnapshot[] = [];
-    for (const b of blocks) out.push(await this.snapshot(b));
+    for (const b of blocks) {
+      if (b === latest) out.push(await this.snapshot(b));
+      else {
+        // A chain node restarted from saved state (anvil --state) keeps no older state: skip those points.
+        try {
+          out.push(await this.snapshot(b));
+        } catch {
+          continue;
+        }
+      }
+    }
     return out;
   }
 

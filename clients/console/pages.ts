@@ -467,7 +467,8 @@ export function bankPage(
           ${new Html(lineChart(chartPoints, "NPL ratio and provision coverage over time"))}
           <figcaption>
             NPL ratio (non-performing over outstanding) and provision coverage (provisions over non-performing), at
-            ${d.history.length} points from the deployment to now.
+            ${d.history.length} points from the deployment to now: after each change to the book (points whose state the
+            chain node no longer keeps are left out).
           </figcaption>
         </figure>
       </section>

@@ -154,6 +154,12 @@ export class LedgerNode implements Endorser {
     return this.reviewLog;
   }
 
+  /** Puts decisions a previous run of this node saved in front of its log (a restarted process). */
+  restoreReviewDecisions(saved: readonly ReviewDecision[]): void {
+    this.reviewLog.unshift(...saved);
+    if (this.reviewLog.length > REVIEW_LOG_SIZE) this.reviewLog.splice(0, this.reviewLog.length - REVIEW_LOG_SIZE);
+  }
+
   private async checkAndSign(p: Proposal): Promise<Endorsement> {
     const refuse = (reason: string): never => {
       throw new EndorsementRefused(this.name, reason);

@@ -76,6 +76,8 @@ export interface RecordVerdict {
   attestation: string;
   /** Valid endorsements counted (signers or voters), null for facts. */
   signers: number | null;
+  /** The endorsers that count towards `signers` (recovered signers or voters), in their order. */
+  endorsers: string[];
   /** Endorsements the record needed at its block, null for facts. */
   quorum: number | null;
   document: DocumentStatus;
@@ -922,6 +924,7 @@ class Verifier {
       timestamp: r.timestamp,
       attestation: ATTESTATION_NAMES[r.attestation.id] ?? `unknown(${r.attestation.id})`,
       signers: null,
+      endorsers: [],
       quorum: null,
       document: "none",
       postFiling: false,
@@ -1116,6 +1119,7 @@ class Verifier {
         continue;
       }
       signers.push(signer);
+      row.endorsers.push(getAddress(signer));
     }
     row.signers = signers.length;
     if (signers.length < row.quorum) {
@@ -1273,6 +1277,7 @@ class Verifier {
       if (ok) {
         valid++;
         voters.push(endorser);
+        row.endorsers.push(getAddress(endorser));
       }
     });
     if (!committedByAVote) row.reasons.push(`the record's transaction is none of its endorsement transactions`);
@@ -1449,6 +1454,7 @@ class Verifier {
         timestamp: root?.timestamp ?? 0,
         attestation: "Batch",
         signers: null,
+        endorsers: [],
         quorum: null,
         document: "none",
         postFiling: false,
@@ -1465,6 +1471,7 @@ class Verifier {
       else {
         const rootRow = found!.row;
         row.signers = rootRow.signers;
+        row.endorsers = rootRow.endorsers;
         row.quorum = rootRow.quorum;
         row.time = { ...rootRow.time };
         if (!rootRow.ok) row.reasons.push(`its batch root record failed verification`);

@@ -8,6 +8,7 @@
 import path from "node:path";
 import { Wallet } from "ethers";
 import { readAddressBook } from "../core/addressBook";
+import { LedgerNode, ReviewDecision } from "../core/node";
 import { DocumentStore } from "../store";
 import { ArbitratorRole } from "./arbitrator";
 import { BorrowersRole, borrowerSecrets } from "./borrowers";
@@ -16,7 +17,18 @@ import { Endpoint, serve } from "./endpoint";
 import { LeadRole } from "./lead";
 import { PartnerRole } from "./partner";
 import { scenarioPlan } from "../sim/plan";
-import { NodeContext, NodeProvider, NodeRole, NodeStatus, NodeWallet, pollEvents, writeStatus } from "./runtime";
+import {
+  NodeContext,
+  NodeProvider,
+  NodeRole,
+  NodeStatus,
+  NodeWallet,
+  REVIEWS_STATE,
+  loadState,
+  pollEvents,
+  saveState,
+  writeStatus,
+} from "./runtime";
 import { loadOrCreateSecrets, newConsortiumSecret } from "./secrets";
 
 function arg(name: string): string | undefined {
@@ -69,6 +81,13 @@ async function main(): Promise<void> {
         : spec.kind === "arbitrator"
           ? new ArbitratorRole(ctx)
           : new BorrowersRole(ctx);
+
+  // A member node's review decisions (what it signed or refused, and why) are kept in its store,
+  // where its console (`npm run console`) reads them, and survive a restart.
+  const roleNode = (role as unknown as { node?: unknown }).node;
+  const member = roleNode instanceof LedgerNode ? roleNode : undefined;
+  member?.restoreReviewDecisions(loadState<ReviewDecision[]>(store, REVIEWS_STATE, []));
+  let savedReview = member?.reviewDecisions().at(-1);
 
   let ticking = false;
   let activity = 0;
@@ -144,6 +163,10 @@ async function main(): Promise<void> {
       lastError = (e as Error).message.split("\n")[0];
       // The chain or a peer may be restarting: back off and try again; the store keeps our place.
       log(`error (${failures}): ${lastError}`);
+    }
+    if (member && member.reviewDecisions().at(-1) !== savedReview) {
+      savedReview = member.reviewDecisions().at(-1);
+      saveState(store, REVIEWS_STATE, member.reviewDecisions());
     }
     if (Date.now() - lastStatusWrite > 500) {
       writeStatus(own, status());

@@ -133,6 +133,9 @@ export class Counters {
   }
 }
 
+/** Store state holding a member node's review decisions (`LedgerNode.reviewDecisions()`). */
+export const REVIEWS_STATE = "reviews";
+
 /** JSON state kept in a store cursor (small: positions, ids, flags). */
 export function loadState<T>(store: DocumentStore, name: string, initial: T): T {
   const text = store.getCursor(`state.${name}`);

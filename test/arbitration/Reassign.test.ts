@@ -33,7 +33,7 @@ describe("ArbitrationCourt: reassigning a removed arbitrator's case", function (
   it("lets a majority of the banks hand the case to another arbitrator, who can then rule", async function () {
     const fx = await loadFixture(removedArbitratorFixture);
     // Before: nobody can ever rule on the case.
-    await expect(fx.court.connect(fx.arbitrator).issueAward(fx.caseId, keccak256("0x01"), 1n))
+    await expect(fx.court.connect(fx.arbitrator).issueAward(fx.caseId, keccak256("0x01"), 2n, 1n))
       .to.be.revertedWithCustomError(fx.court, "NotArbitrator")
       .withArgs(fx.arbitrator.address);
     const record = await reassignRecord(fx, fx.caseId, fx.otherArbitrator.address);
@@ -48,7 +48,7 @@ describe("ArbitrationCourt: reassigning a removed arbitrator's case", function (
       .withArgs(fx.caseId, fx.arbitrator.address, fx.otherArbitrator.address);
     const c = await fx.court.caseInfo(fx.caseId);
     expect(c.arbitrator).to.equal(fx.otherArbitrator.address);
-    await expect(fx.court.connect(fx.otherArbitrator).issueAward(fx.caseId, keccak256("0x02"), 5n)).to.emit(
+    await expect(fx.court.connect(fx.otherArbitrator).issueAward(fx.caseId, keccak256("0x02"), 2n, 5n)).to.emit(
       fx.court,
       "AwardIssued",
     );

@@ -4,14 +4,18 @@ import os from "node:os";
 import path from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { BrowserContext, Locator, Page } from "playwright-core";
-import { CaseState } from "../../clients/arbitration";
+import { CaseState, Outcome } from "../../clients/arbitration";
 import { RunningConsole, startConsole } from "../../clients/console/server";
 import { cny } from "../../clients/lending";
 import { consoleFixture } from "./fixture";
 
 /** Debian's chromium; CI installs it (.ci/run). Nothing here downloads a browser. */
 const CHROMIUM = process.env.COLEND_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOTS = path.join(__dirname, "../../docs/img");
+/** `COLEND_SCREENSHOTS=1` refreshes the committed screenshots in docs/img; otherwise they go to a temporary folder. */
+const SCREENSHOTS =
+  process.env.COLEND_SCREENSHOTS === "1"
+    ? path.join(__dirname, "../../docs/img")
+    : path.join(os.tmpdir(), "colend-console-screenshots");
 
 /**
  * The two journeys of the console in a real browser (Chromium driven by playwright-core): an
@@ -71,9 +75,17 @@ describe("console in a browser", function () {
     return ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
   }
 
-  async function shoot(page: Page, name: string): Promise<void> {
+  /** A JPEG of the page (its first `height` pixels), small enough to commit. */
+  async function shoot(page: Page, name: string, height = 2_000): Promise<void> {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOTS, name), type: "jpeg", quality: 55, fullPage: true });
+    const full = await page.locator("body").evaluate((b) => b.scrollHeight);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, name),
+      type: "jpeg",
+      quality: 45,
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: Math.min(full, height) },
+    });
   }
 
   it("an arbitrator opens a case, sees the doctored document flagged, rules, and the award is on chain", async function () {
@@ -103,7 +115,7 @@ describe("console in a browser", function () {
     expect(await contractRow.count()).to.equal(1);
     expect(await textOf(page.locator("#claimed"))).to.contain("¥9,000.00");
     expect(await textOf(page.locator("#computed"))).to.match(/¥[0-9,]+\.\d\d owed at filing/);
-    await shoot(page, "console-arbitrator-case.jpg");
+    await shoot(page, "console-arbitrator-case.jpg", 1_560);
 
     // Rule: partly upheld, with reasons, using the keyboard for the outcome.
     await page.getByLabel("Partly upheld").check();
@@ -119,6 +131,7 @@ describe("console in a browser", function () {
     const info = await f.court.caseInfo(f.caseId);
     expect(Number(info.state)).to.equal(CaseState.Awarded);
     expect(info.amountOwed).to.equal(cny(7_500));
+    expect(Number(info.outcome)).to.equal(Outcome.PartlyUpheld);
     // The award is a record on the case's chain, and the bundle now carries it.
     const bundle = await (await page.request.get(`${c.url}/cases/${f.caseId}/bundle.json`)).json();
     expect(bundle.case.award.amountOwed).to.equal(cny(7_500).toString());
@@ -144,7 +157,7 @@ describe("console in a browser", function () {
     const claimable = (await f.claimant.position()).claimable;
     expect(claimable).to.be.greaterThan(0n);
     const before = await f.claimant.balance();
-    await shoot(page, "console-bank.jpg");
+    await shoot(page, "console-bank.jpg", 1_450);
 
     const claim = page.getByRole("button", { name: /^Claim / });
     await claim.focus();

@@ -2,8 +2,13 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { LoanClass } from "../../clients/core/types";
+
 import { RunningConsole, startConsole } from "../../clients/console/server";
+import { BankDesk, storedDecisions } from "../../clients/console/adapter";
+import { LoanClass } from "../../clients/core/types";
+import { PartnerBankNode } from "../../clients/lending";
+import { REVIEWS_STATE, loadState, saveState } from "../../clients/network/runtime";
+import { DocumentStore } from "../../clients/store";
 import { verifyBundle } from "../../clients/evidence";
 import { ConsoleClient } from "./client";
 import { CLAIMED, consoleFixture } from "./fixture";
@@ -125,5 +130,28 @@ describe("console: what the pages show", function () {
     const page = await me.page("/");
     expect(page.body).to.contain("OutsideLoan: an active loan with no amount");
     expect(page.body).to.contain(`Endorsement requests (${log.length})`);
+  });
+
+  it("a network-mode bank's console reads the decisions its node process keeps in its store", async function () {
+    const f = await loadFixture(consoleFixture);
+    const store = DocumentStore.open(":memory:", "0x" + "42".repeat(32));
+    try {
+      // What node-main does after each decision, and on a restart.
+      saveState(store, REVIEWS_STATE, f.claimant.reviewDecisions());
+      const fromStore = await new BankDesk(f.claimant, storedDecisions(store)).decisions();
+      expect(fromStore).to.deep.equal(await f.bankDesk.decisions());
+      expect(fromStore[0].signed).to.equal(false);
+      const restarted = new PartnerBankNode("Partner 1", f.fx.partners[0], f.fx.book);
+      restarted.restoreReviewDecisions(loadState(store, REVIEWS_STATE, []));
+      expect(restarted.reviewDecisions()).to.deep.equal(f.claimant.reviewDecisions());
+      expect(
+        await new BankDesk(
+          f.claimant,
+          storedDecisions(DocumentStore.open(":memory:", "0x" + "43".repeat(32))),
+        ).decisions(),
+      ).to.deep.equal([]);
+    } finally {
+      store.close();
+    }
   });
 });
