@@ -141,7 +141,7 @@ describe("colend CLI", function () {
       expect(stdout).to.match(
         /^\s+#\s+kind\s+block\s+time \(UTC\)\s+time proof\s+attestation\s+signers\s+doc\s+verdict$/m,
       );
-      expect(stdout).to.match(/^\s+2\s+DisbursementReceipt\s+\d+\s+\S+\s+votes\s+4\/4\s+✓\s+ok$/m);
+      expect(stdout).to.match(/^\s+2\s+DisbursementReceipt\s+\d+\s+\S+\s+live chain\s+votes\s+4\/4\s+✓\s+ok$/m);
       expect(stdout).to.match(/^\s+6\s+Note\s+.*ok \(post-filing\)$/m);
       expect(stdout).to.match(/^\s+b0\s+RepaymentReceipt\s+.*batch\s+3\/3\s+✓\s+ok$/m);
       // Columns line up: in the loan table, every row's time and verdict start under their headers.
