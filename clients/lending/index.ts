@@ -1,5 +1,6 @@
 export * from "./assent";
 export * from "./bank";
+export * from "./bookFigures";
 export * from "./borrower";
 export * from "./contracts";
 export * from "./decision";

@@ -1,7 +1,7 @@
 import type { Provider } from "ethers";
 import type { AddressBook } from "../core/addressBook";
 import { LOAN_CLASS_NAMES, LoanClass, Role, kindName } from "../core/types";
-import { lendingContracts } from "../lending";
+import { lendingContracts, readBookFigures } from "../lending";
 import { EvidenceLedger__factory } from "../../typechain-types";
 import type { ScenarioSummary } from "../sim/summary";
 import { formatMoney, formatTable } from "../sim/table";
@@ -34,45 +34,15 @@ export async function networkSummary(
 
   const { loanBook } = lendingContracts(book, provider as never);
   const banks = book.members.filter((m) => m.role === Role.LeadBank || m.role === Role.PartnerBank);
-  const totals = new Map(banks.map((m) => [m.address.toLowerCase(), { funded: 0n, principal: 0n, income: 0n }]));
-  const classes = [0, 1, 2, 3, 4].map(() => ({ loans: 0, balance: 0n }));
   const count = Number(await loanBook.nextLoanId()) - 1;
-  let repaid = 0;
-  let held = 0n;
-  let roundingOutOfBounds = false;
-  for (let first = 1; first <= count; first += 100) {
-    const ids = Array.from({ length: Math.min(100, count - first + 1) }, (_, k) => first + k);
-    const read = await Promise.all(
-      ids.map(async (id) => {
-        const [funders, d, info] = await Promise.all([
-          loanBook.fundersOf(id),
-          loanBook.dues(id),
-          loanBook.loanInfo(id),
-        ]);
-        const cls = d.outstanding === 0n ? -1 : Number(await loanBook.classFor(d.daysPastDue));
-        return { funders, outstanding: d.outstanding, cls, repaid: info.totalRepaid };
-      }),
-    );
-    for (const r of read) {
-      // Units paid but not yet credited (each funder's credit is a floor of its share; docs/MONEY.md).
-      let credited = 0n;
-      for (const f of r.funders) credited += f.principalReturned + f.incomeReceived;
-      const waiting = r.repaid - credited;
-      if (waiting < 0n || waiting >= BigInt(r.funders.length) * 2n) roundingOutOfBounds = true;
-      held += waiting;
-      for (const f of r.funders) {
-        const t = totals.get(f.account.toLowerCase())!;
-        t.funded += f.funded;
-        t.principal += f.principalReturned;
-        t.income += f.incomeReceived;
-      }
-      if (r.cls < 0) repaid++;
-      else {
-        classes[r.cls].loans++;
-        classes[r.cls].balance += r.outstanding;
-      }
-    }
-  }
+  const figures = await readBookFigures(
+    loanBook,
+    Array.from({ length: count }, (_, k) => BigInt(k + 1)),
+    banks.map((m) => m.address),
+    100,
+  );
+  const { funders: totals, classes, repaid, held, received } = figures;
+  const roundingOutOfBounds = !figures.roundingInBounds;
   let paid = 0n;
   let disbursed = 0n;
   const byKind: Record<string, number> = {};
@@ -90,7 +60,6 @@ export async function networkSummary(
       byKind[k] = (byKind[k] ?? 0) + 1;
     }
   }
-  const received = [...totals.values()].reduce((s, t) => s + t.principal + t.income, 0n);
   const [outstanding, nonPerforming] = await loanBook.portfolio();
   const counts = { ...lead.processed, ...borrowers.processed };
   return {

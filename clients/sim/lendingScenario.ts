@@ -20,6 +20,7 @@ import {
   encodeDocument,
   institutionId,
   pseudonymOf,
+  readBookFigures,
   scheduledPayment,
 } from "../lending";
 import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
@@ -634,43 +635,14 @@ export class LendingScenario {
   private async report(elapsedMs: number): Promise<SimReport> {
     const lb = this.lead.lending.loanBook;
     const members = this.book.members.filter((mm) => mm.role === Role.LeadBank || mm.role === Role.PartnerBank);
-    const totals = new Map(members.map((mm) => [mm.address.toLowerCase(), { funded: 0n, principal: 0n, income: 0n }]));
-    const classes = [0, 1, 2, 3, 4].map((c) => ({ class: LOAN_CLASS_NAMES[c as LoanClass], loans: 0, balance: 0n }));
-    let repaid = 0;
-    let held = 0n;
-    let roundingOutOfBounds = false;
-    for (let k = 0; k < this.loans.length; k += 200) {
-      const chunk = this.loans.slice(k, k + 200);
-      const read = await Promise.all(
-        chunk.map(async (loan) => {
-          const [funders, d, info] = await Promise.all([lb.fundersOf(loan.id), lb.dues(loan.id), lb.loanInfo(loan.id)]);
-          const cls = d.outstanding === 0n ? -1 : Number(await lb.classFor(d.daysPastDue));
-          return { funders, outstanding: d.outstanding, cls, repaid: info.totalRepaid };
-        }),
-      );
-      for (const r of read) {
-        // Each funder is credited the floor of its share of everything paid so far; the units
-        // those floors leave (fewer than one per funder) wait in the loan book for the next
-        // repayment or the settlement, which pays them out exactly (docs/MONEY.md).
-        let credited = 0n;
-        for (const f of r.funders) credited += f.principalReturned + f.incomeReceived;
-        const waiting = r.repaid - credited;
-        if (waiting < 0n || waiting >= BigInt(r.funders.length) * 2n) roundingOutOfBounds = true;
-        held += waiting;
-        for (const f of r.funders) {
-          const t = totals.get(f.account.toLowerCase())!;
-          t.funded += f.funded;
-          t.principal += f.principalReturned;
-          t.income += f.incomeReceived;
-        }
-        if (r.cls < 0) repaid++;
-        else {
-          classes[r.cls].loans++;
-          classes[r.cls].balance += r.outstanding;
-        }
-      }
-    }
-    const received = [...totals.values()].reduce((a, t) => a + t.principal + t.income, 0n);
+    const figures = await readBookFigures(
+      lb,
+      this.loans.map((l) => l.id),
+      members.map((mm) => mm.address),
+    );
+    const { funders: totals, repaid, held, received } = figures;
+    const roundingOutOfBounds = !figures.roundingInBounds;
+    const classes = figures.classes.map((c, i) => ({ class: LOAN_CLASS_NAMES[i as LoanClass], ...c }));
     const [outstanding, nonPerforming] = await lb.portfolio();
     const records = await this.recordCounts();
     const latest = await this.env.provider.getBlockNumber();
