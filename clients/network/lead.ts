@@ -1,21 +1,14 @@
 import { id, toUtf8Bytes } from "ethers";
 import { EndorsementRefused, Endorser } from "../core/node";
 import { newSalt } from "../core/records";
-import { Kind, LoanClass, LoanStatus, Subject } from "../core/types";
-import {
-  LeadBankNode,
-  creditDecisionAttrs,
-  decideCredit,
-  encodeDocument,
-  institutionId,
-  pseudonymOf,
-} from "../lending";
+import { LoanClass, LoanStatus, Subject } from "../core/types";
+import { LeadBankNode, decideCredit, encodeDocument, institutionId, pseudonymOf } from "../lending";
 import type { Assent, AssentRequest, Assenter } from "../lending";
 import { discloseToArbitrator, openCase } from "../arbitration";
+import { prepareForgedLimit } from "../sim/showcase";
 import type { Applicant } from "../sim/borrowers";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
 import { BANK_FLOAT } from "./partner";
-import { CNY } from "../lending/params";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, applicantInputs, plannedLoans } from "../sim/plan";
 import { ChainEvent, Counters, NodeContext, NodeRole, inParallel, loadState, remoteBanks, saveState } from "./runtime";
 
@@ -359,22 +352,7 @@ export class LeadRole implements NodeRole {
 
   /** A forged limit, above what the rule allows: every partner's reviewers refuse to sign it. */
   private async showRefusal(pseudonym: string, account: string, inputs: ReturnType<typeof applicantInputs>) {
-    const allowed = decideCredit({ ...inputs, requestedLimit: 300_000n * CNY }).limit;
-    const forged = allowed + 100n * CNY;
-    const p = await this.node.prepare({
-      subject: Subject.borrower(pseudonym),
-      kind: Kind.CreditDecision,
-      document: encodeDocument({
-        type: "CreditDecision",
-        pseudonym,
-        account,
-        limit: forged,
-        inputs: { ...inputs },
-        tier: "forged",
-        reasons: [],
-      }),
-      attrs: creditDecisionAttrs(pseudonym, account, forged),
-    });
+    const { proposal: p } = await prepareForgedLimit(this.node, pseudonym, account, inputs);
     for (const peer of this.peers) {
       try {
         await peer.endorse(p);

@@ -8,15 +8,13 @@ import { writeAddressBook } from "../core/addressBook";
 import { BlockPump, PumpedWallet, RawRpc } from "../core/blockPump";
 import { EndorsementRefused, collectEndorsements } from "../core/node";
 import { eventFragment } from "../core/receipts";
-import { Kind, LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, Subject, kindName } from "../core/types";
+import { LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, kindName } from "../core/types";
 import {
   BorrowerClient,
   CNY,
   CreditInputs,
   LeadBankNode,
   PartnerBankNode,
-  creditDecisionAttrs,
-  decideCredit,
   encodeDocument,
   institutionId,
   pseudonymOf,
@@ -33,6 +31,7 @@ import { DAY, PERIOD_DAYS, PlannedApplication, PlannedLoan, STAGE_HOUR, Scenario
 import { ARBITRATOR_NAME, consortiumMembers, seededWallet } from "./consortium";
 import { GasMeter } from "./gas";
 import { ProgressBar } from "./progress";
+import { prepareForgedLimit } from "./showcase";
 import type { SimReport } from "./report";
 
 /** What a run is asked to do. */
@@ -430,23 +429,7 @@ export class LendingScenario {
 
   /** The forged-limit proposal every partner refuses (the lending reviewers recompute the decision). */
   private async showRefusal(pseudonym: string, account: string, inputs: CreditInputs): Promise<void> {
-    // A bank employee colluding with the borrower writes a limit above what the rule allows.
-    const allowed = decideCredit({ ...inputs, requestedLimit: 300_000n * CNY }).limit;
-    const forged = allowed + 100n * CNY;
-    const p = await this.lead.prepare({
-      subject: Subject.borrower(pseudonym),
-      kind: Kind.CreditDecision,
-      document: encodeDocument({
-        type: "CreditDecision",
-        pseudonym,
-        account,
-        limit: forged,
-        inputs: { ...inputs },
-        tier: "forged",
-        reasons: [],
-      }),
-      attrs: creditDecisionAttrs(pseudonym, account, forged),
-    });
+    const { proposal: p, forged } = await prepareForgedLimit(this.lead, pseudonym, account, inputs);
     try {
       await collectEndorsements(p, this.partners, this.quorum);
       throw new Error("a forged credit decision was endorsed");
