@@ -10,29 +10,7 @@ import path from "node:path";
 import { EXIT, main } from "../../clients/evidence/cli";
 import { serializeBundle } from "../../clients/evidence/bundle";
 import { writeBundle } from "../../clients/evidence/export";
-import { exportedCaseFixture, tampered } from "./helpers";
-
-const ROOT = path.join(__dirname, "..", "..");
-const BIN = path.join(ROOT, "bin", "colend.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `bin/colend.js` as a child process, from a directory outside the repository. */
-function colend(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ROOT, Run, colend, exportedCaseFixture, tampered } from "./helpers";
 
 /** The modules `bin/colend.js` loads for the CLI (as the bin registers ts-node), from a fresh process. */
 async function loadedModules(): Promise<string[]> {

@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
 import { ethers } from "hardhat";
 import { expect } from "chai";
 import { CASE_ID, LOAN_ID, evidenceChainFixture } from "./fixture";
@@ -63,4 +66,28 @@ export async function expectFailure(
   }
   expect(error, "expected a failure").to.be.instanceOf(type);
   expect((error as Error).message).to.match(pattern);
+}
+
+/** The repository's root and the `colend` command's entry point. */
+export const ROOT = path.join(__dirname, "..", "..");
+const BIN = path.join(ROOT, "bin", "colend.js");
+
+/** What a `colend` child process printed and how it exited. */
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/colend.js` as a child process, from a directory outside the repository. */
+export function colend(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, NO_COLOR: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }

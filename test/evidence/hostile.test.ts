@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -10,28 +9,7 @@ import { EXIT, main } from "../../clients/evidence/cli";
 import { serializeConsortium } from "../../clients/evidence/consortium";
 import { SyntheticBundle, buildSyntheticBundle } from "../../clients/evidence/synthetic";
 import { RpcUnavailableError, verifyBundle } from "../../clients/evidence/verify";
-import { expectFailure, tampered } from "./helpers";
-
-const ROOT = path.join(__dirname, "..", "..");
-const BIN = path.join(ROOT, "bin", "colend.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function colend(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { Run, colend, expectFailure, tampered } from "./helpers";
 
 async function inProcess(args: string[]): Promise<Run> {
   let stdout = "";
