@@ -250,33 +250,56 @@ export async function collectEndorsements(
   quorum: number,
   domain?: TypedDataDomain,
 ): Promise<Collected> {
-  const endorsements: Endorsement[] = [];
+  const { got: endorsements, refusals } = await gatherQuorum(
+    peers,
+    (peer) => peer.address(),
+    p.proposer,
+    quorum,
+    (peer) => endorseChecked(peer, p, domain),
+  );
+  return { signatures: packSignatures(endorsements), endorsers: endorsements.map((e) => e.signer), refusals };
+}
+
+/**
+ * Asks `peers` (the proposer and repeated accounts left out) in rounds of as many as are still
+ * needed, until `quorum` of them answered; a peer that refuses (`EndorsementRefused`) is counted
+ * with its reason and the next one asked. Throws `<failure>: N of Q endorsements (reasons)` if the
+ * peers run out first; any other error is thrown as it is. Answers come in the peers' order.
+ */
+export async function gatherQuorum<P, T>(
+  peers: readonly P[],
+  addressOf: (peer: P) => Promise<string>,
+  proposer: string,
+  quorum: number,
+  ask: (peer: P) => Promise<T>,
+  failure = "quorum not reached",
+): Promise<{ got: T[]; refusals: EndorsementRefused[] }> {
+  const got: T[] = [];
   const refusals: EndorsementRefused[] = [];
-  const proposer = p.proposer.toLowerCase();
-  const queue: Endorser[] = [];
-  const seen = new Set<string>();
+  const queue: P[] = [];
+  const seen = new Set<string>([proposer.toLowerCase()]);
   for (const peer of peers) {
-    const address = (await peer.address()).toLowerCase();
-    if (address === proposer || seen.has(address)) continue;
+    const address = (await addressOf(peer)).toLowerCase();
+    if (seen.has(address)) continue;
     seen.add(address);
     queue.push(peer);
   }
   let next = 0;
-  while (endorsements.length < quorum && next < queue.length) {
-    const round = queue.slice(next, next + quorum - endorsements.length);
+  while (got.length < quorum && next < queue.length) {
+    const round = queue.slice(next, next + quorum - got.length);
     next += round.length;
-    const results = await Promise.allSettled(round.map((peer) => endorseChecked(peer, p, domain)));
+    const results = await Promise.allSettled(round.map(ask));
     for (const r of results) {
-      if (r.status === "fulfilled") endorsements.push(r.value);
+      if (r.status === "fulfilled") got.push(r.value);
       else if (r.reason instanceof EndorsementRefused) refusals.push(r.reason);
       else throw r.reason;
     }
   }
-  if (endorsements.length < quorum) {
+  if (got.length < quorum) {
     const why = refusals.map((r) => r.message).join("; ") || "not enough peers";
-    throw new Error(`quorum not reached: ${endorsements.length} of ${quorum} endorsements (${why})`);
+    throw new Error(`${failure}: ${got.length} of ${quorum} endorsements (${why})`);
   }
-  return { signatures: packSignatures(endorsements), endorsers: endorsements.map((e) => e.signer), refusals };
+  return { got, refusals };
 }
 
 /** One peer's endorsement; a remote endorser's signature must recover to its address under `domain`. */

@@ -1,4 +1,4 @@
-import { EndorsementRefused, LedgerNode, committedFrom } from "../core/node";
+import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../core/node";
 import type { Committed } from "../core/node";
 import {
   Endorsement,
@@ -182,25 +182,16 @@ export async function commitCycle(
   const deadline = opts.deadline ?? issuedAt + 3_600n;
   const quorum = Number(await ledger.quorumFor(await ledger.votingMemberCount()));
   const req: CycleEndorsementRequest = { proposal, proposer, prev, issuedAt, deadline };
-  const got: CycleEndorsement[] = [];
-  const refusals: EndorsementRefused[] = [];
-  const books = new Map<LedgerNode, CycleBook>();
-  for (const peer of peers) {
-    if (got.length >= quorum) break;
-    if ((await peer.node.address()).toLowerCase() === proposer.toLowerCase()) continue;
-    try {
-      const e = await endorseCycle(peer.node, peer.book, req, { threads: opts.threads });
-      got.push(e);
-      books.set(peer.node, e.replayed.book);
-    } catch (e) {
-      if (!(e instanceof EndorsementRefused)) throw e;
-      refusals.push(e);
-    }
-  }
-  if (got.length < quorum) {
-    const why = refusals.map((r) => r.message).join("; ") || "not enough peers";
-    throw new Error(`cycle not endorsed: ${got.length} of ${quorum} endorsements (${why})`);
-  }
+  const { got: answers, refusals } = await gatherQuorum(
+    peers,
+    (peer) => peer.node.address(),
+    proposer,
+    quorum,
+    async (peer) => ({ node: peer.node, e: await endorseCycle(peer.node, peer.book, req, { threads: opts.threads }) }),
+    "cycle not endorsed",
+  );
+  const got = answers.map((a) => a.e);
+  const books = new Map<LedgerNode, CycleBook>(answers.map((a) => [a.node, a.e.replayed.book]));
   const { records, head } = cycleRecords(proposal.cycleSubject, replayed, prev, proposer);
   const batches: Committed[] = [];
   for (const [k, record] of records.entries()) {

@@ -1,7 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { StandardMerkleTreeData } from "@openzeppelin/merkle-tree/dist/standard";
 import { getBytes, isHexString, keccak256, toBeHex } from "ethers";
-import { EndorsementRefused, LedgerNode, committedFrom } from "../core/node";
+import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../core/node";
 import type { Committed } from "../core/node";
 import {
   Endorsement,
@@ -346,21 +346,12 @@ export async function collectBatchEndorsements(
   quorum: number,
   reviewers?: Map<LedgerNode, BatchLeafReviewer>,
 ): Promise<{ signatures: string; endorsers: string[]; refusals: EndorsementRefused[] }> {
-  const endorsements: Endorsement[] = [];
-  const refusals: EndorsementRefused[] = [];
-  for (const peer of peers) {
-    if (endorsements.length >= quorum) break;
-    if ((await peer.address()).toLowerCase() === p.proposer.toLowerCase()) continue;
-    try {
-      endorsements.push(await reviewBatch(peer, p, reviewers?.get(peer)));
-    } catch (e) {
-      if (!(e instanceof EndorsementRefused)) throw e;
-      refusals.push(e);
-    }
-  }
-  if (endorsements.length < quorum) {
-    const why = refusals.map((r) => r.message).join("; ") || "not enough peers";
-    throw new Error(`quorum not reached: ${endorsements.length} of ${quorum} endorsements (${why})`);
-  }
+  const { got: endorsements, refusals } = await gatherQuorum(
+    peers,
+    (peer) => peer.address(),
+    p.proposer,
+    quorum,
+    (peer) => reviewBatch(peer, p, reviewers?.get(peer)),
+  );
   return { signatures: packSignatures(endorsements), endorsers: endorsements.map((e) => e.signer), refusals };
 }
