@@ -2,8 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IArbitrationCourt} from "./IArbitrationCourt.sol";
-import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
-import {IMembership} from "../consortium/IMembership.sol";
+import {IConsortiumLedger, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
 import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
 import {EmptyHash} from "../common/Errors.sol";
@@ -16,7 +15,7 @@ import {EmptyHash} from "../common/Errors.sol";
 /// @dev Content hashes of the facts the court writes are the parties' salted document hashes,
 ///      unchanged, so a document verifies directly against its record; the court keeps them unique
 ///      per case (the ledger does not index facts).
-contract ArbitrationCourt is IArbitrationCourt {
+contract ArbitrationCourt is LedgerModule, IArbitrationCourt {
     /// @notice A constructor argument is not a deployed contract.
     error InvalidContract(address account);
 
@@ -34,8 +33,6 @@ contract ArbitrationCourt is IArbitrationCourt {
         Outcome outcome;
     }
 
-    /// @notice The evidence ledger this court writes to (it must enable the court as a module).
-    IEvidenceLedger public immutable ledger;
     /// @notice The loan book whose defaulted loans the court hears.
     ILoanCourtHooks public immutable loanBook;
 
@@ -43,12 +40,11 @@ contract ArbitrationCourt is IArbitrationCourt {
     mapping(bytes32 key => bool) private _factContent;
     uint256 private _nextCaseId = 1;
 
-    /// @param ledger_ the evidence ledger
+    /// @param ledger_ the evidence ledger (it must enable the court as a module)
     /// @param loanBook_ the loan book (it must bind this court before genesis is sealed)
-    constructor(IEvidenceLedger ledger_, ILoanCourtHooks loanBook_) {
+    constructor(IConsortiumLedger ledger_, ILoanCourtHooks loanBook_) LedgerModule(ledger_) {
         if (address(ledger_).code.length == 0) revert InvalidContract(address(ledger_));
         if (address(loanBook_).code.length == 0) revert InvalidContract(address(loanBook_));
-        ledger = ledger_;
         loanBook = loanBook_;
     }
 
@@ -67,12 +63,15 @@ contract ArbitrationCourt is IArbitrationCourt {
     ) external returns (uint256 caseId) {
         if (loanBook.loanStatus(loanId) != LoanStatus.Defaulted) revert LoanNotDefaulted(loanId);
         if (!loanBook.isLender(loanId, msg.sender)) revert NotLender(loanId, msg.sender);
-        if (IMembership(address(ledger)).roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
+        if (ledger.roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
         caseId = _nextCaseId;
-        _checkRecord(caseId, claim, Kinds.CASE_OPENED);
         bytes32 frozenHead = ledger.headOf(Subjects.loan(loanId));
-        bytes32 expectedAttrs = keccak256(abi.encode(loanId, arbitrator, frozenHead));
-        if (claim.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, claim.attrs);
+        checkRecord(
+            Subjects.arbitrationCase(caseId),
+            Kinds.CASE_OPENED,
+            keccak256(abi.encode(loanId, arbitrator, frozenHead)),
+            claim
+        );
 
         _nextCaseId = caseId + 1;
         StoredCase storage c = _cases[caseId];
@@ -99,7 +98,7 @@ contract ArbitrationCourt is IArbitrationCourt {
     ) external {
         StoredCase storage c = _openCase(caseId);
         if (!loanBook.isLender(c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
-        _checkRecord(caseId, statement, Kinds.CASE_STATEMENT);
+        checkPlace(Subjects.arbitrationCase(caseId), Kinds.CASE_STATEMENT, statement);
         ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
     }
@@ -140,12 +139,14 @@ contract ArbitrationCourt is IArbitrationCourt {
     ) external {
         StoredCase storage c = _openCase(caseId);
         address current = c.arbitrator;
-        IMembership members = IMembership(address(ledger));
-        if (members.roleOf(current) == Role.Arbitrator) revert ArbitratorStillActive(caseId, current);
-        if (members.roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
-        _checkRecord(caseId, record, Kinds.CASE_REASSIGNED);
-        bytes32 expectedAttrs = keccak256(abi.encode(caseId, arbitrator));
-        if (record.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, record.attrs);
+        if (ledger.roleOf(current) == Role.Arbitrator) revert ArbitratorStillActive(caseId, current);
+        if (ledger.roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
+        checkRecord(
+            Subjects.arbitrationCase(caseId),
+            Kinds.CASE_REASSIGNED,
+            keccak256(abi.encode(caseId, arbitrator)),
+            record
+        );
         // The ledger checks the proposer is a bank and the quorum of the other banks endorsed it.
         ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
         c.arbitrator = arbitrator;
@@ -162,7 +163,7 @@ contract ArbitrationCourt is IArbitrationCourt {
     function issueAward(uint256 caseId, bytes32 awardHash, Outcome outcome, uint256 amountOwed) external {
         StoredCase storage c = _openCase(caseId);
         if (msg.sender != c.arbitrator) revert NotAssignedArbitrator(caseId, c.arbitrator);
-        if (IMembership(address(ledger)).roleOf(msg.sender) != Role.Arbitrator) revert NotArbitrator(msg.sender);
+        if (ledger.roleOf(msg.sender) != Role.Arbitrator) revert NotArbitrator(msg.sender);
         if (
             outcome == Outcome.None ||
             (outcome == Outcome.Dismissed && amountOwed != 0) ||
@@ -221,13 +222,6 @@ contract ArbitrationCourt is IArbitrationCourt {
     function _openCase(uint256 caseId) private view returns (StoredCase storage c) {
         c = _cases[caseId];
         if (c.state != CaseState.Open) revert CaseNotOpen(caseId);
-    }
-
-    /// @dev The record must sit on the case's chain and be of the kind the function takes.
-    function _checkRecord(uint256 caseId, RecordInput calldata record, bytes32 kind) private pure {
-        bytes32 subject = Subjects.arbitrationCase(caseId);
-        if (record.subject != subject) revert WrongSubject(subject, record.subject);
-        if (record.kind != kind) revert WrongKind(kind, record.kind);
     }
 
     /// @dev Checks that `contentHash` is new on the case chain (non-zero, not used by an earlier fact

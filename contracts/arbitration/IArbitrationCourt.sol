@@ -72,13 +72,6 @@ interface IArbitrationCourt {
     error LoanNotDefaulted(uint256 loanId);
     /// @notice Only the borrower of the case's loan may respond.
     error NotBorrower(uint256 caseId, address caller);
-    /// @notice The record does not belong to case `caseId`'s subject.
-    error WrongSubject(bytes32 expected, bytes32 given);
-    /// @notice The record has kind `given`; this function takes kind `expected`.
-    error WrongKind(bytes32 expected, bytes32 given);
-    /// @notice The claim's `attrs` must be `keccak256(abi.encode(loanId, arbitrator, frozenHead))`
-    ///         (`expected`), so that its endorsers signed the loan, the arbitrator and the loan head at filing.
-    error ClaimAttrsMismatch(bytes32 expected, bytes32 given);
     /// @notice Only the claimant of `caseId` may do this; `caller` is not it.
     error NotClaimant(uint256 caseId, address caller);
     /// @notice The case's arbitrator `arbitrator` is still an active arbitrator: only a removed
@@ -93,7 +86,9 @@ interface IArbitrationCourt {
 
     /// @notice Files a case on defaulted loan `loanId`, naming `arbitrator`. The claim document is
     ///         an endorsed record (kind CaseOpened) on the case subject `Subjects.arbitrationCase(caseId)`
-    ///         where `caseId = nextCaseId()`; `claim.prev` must be 0.
+    ///         where `caseId = nextCaseId()`; `claim.prev` must be 0, and `claim.attrs` must be
+    ///         `keccak256(abi.encode(loanId, arbitrator, frozenHead))` (else `AttrsMismatch`), so that its
+    ///         endorsers signed the loan, the arbitrator and the loan head at filing.
     /// @return caseId the new case
     function openCase(
         uint256 loanId,

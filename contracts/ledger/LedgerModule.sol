@@ -19,12 +19,17 @@ function factHash(address module, bytes32 subject, uint256 seq) pure returns (by
     return keccak256(abi.encode(module, subject, seq));
 }
 
-/// @notice Checks that `record` is of `kind` on `subject` and that its attrs are `attrs` (the hash
-///         of the call's arguments), so the endorsers signed what the call does.
-function checkRecord(bytes32 subject, bytes32 kind, bytes32 attrs, RecordInput calldata record) pure {
+/// @notice Checks that `record` is of `kind` on `subject`, for a kind whose attrs are the endorsers' own.
+function checkPlace(bytes32 subject, bytes32 kind, RecordInput calldata record) pure {
     if (record.subject != subject || record.kind != kind) {
         revert RecordMismatch(subject, kind, record.subject, record.kind);
     }
+}
+
+/// @notice Checks that `record` is of `kind` on `subject` and that its attrs are `attrs` (the hash
+///         of the call's arguments), so the endorsers signed what the call does.
+function checkRecord(bytes32 subject, bytes32 kind, bytes32 attrs, RecordInput calldata record) pure {
+    checkPlace(subject, kind, record);
     if (record.attrs != attrs) revert AttrsMismatch(attrs, record.attrs);
 }
 

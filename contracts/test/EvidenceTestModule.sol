@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
 import {IArbitrationCourt} from "../arbitration/IArbitrationCourt.sol";
+import {checkRecord} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Subjects} from "../common/Types.sol";
 
 /// @title EvidenceTestModule
@@ -53,11 +54,13 @@ contract EvidenceTestModule is IArbitrationCourt {
         bytes calldata signatures
     ) external returns (uint256 caseId) {
         caseId = _nextCaseId++;
-        bytes32 subject = Subjects.arbitrationCase(caseId);
-        if (claim.subject != subject) revert WrongSubject(subject, claim.subject);
         bytes32 frozenHead = ledger.headOf(Subjects.loan(loanId));
-        bytes32 expectedAttrs = keccak256(abi.encode(loanId, arbitrator, frozenHead));
-        if (claim.attrs != expectedAttrs) revert ClaimAttrsMismatch(expectedAttrs, claim.attrs);
+        checkRecord(
+            Subjects.arbitrationCase(caseId),
+            claim.kind,
+            keccak256(abi.encode(loanId, arbitrator, frozenHead)),
+            claim
+        );
         ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
         Case storage c = _cases[caseId];
         c.loanId = loanId;

@@ -265,21 +265,17 @@ describe("ArbitrationCourt", function () {
       const arb = fx.arbitrator.address;
       const expected = Subject.arbitrationCase(1n);
       const cases = [
-        {
-          overrides: { subject: Subject.arbitrationCase(2n) },
-          error: "WrongSubject",
-          args: [expected, Subject.arbitrationCase(2n)],
-        },
-        { overrides: { subject: Subject.loan(LOAN) }, error: "WrongSubject", args: [expected, Subject.loan(LOAN)] },
-        { overrides: { kind: Kind.CaseStatement }, error: "WrongKind", args: [Kind.CaseOpened, Kind.CaseStatement] },
+        { overrides: { subject: Subject.arbitrationCase(2n) }, given: [Subject.arbitrationCase(2n), Kind.CaseOpened] },
+        { overrides: { subject: Subject.loan(LOAN) }, given: [Subject.loan(LOAN), Kind.CaseOpened] },
+        { overrides: { kind: Kind.CaseStatement }, given: [expected, Kind.CaseStatement] },
       ];
       for (const c of cases) {
         const claim = await claimRecord(fx, LOAN, arb, c.overrides);
         const dl = await deadline();
         const sigs = await endorse(fx, claim, fx.leadBank.address, fx.partners.slice(0, 4), dl);
         await expect(fx.court.connect(fx.leadBank).openCase(LOAN, arb, claim, issuedAtFor(dl), dl, sigs))
-          .to.be.revertedWithCustomError(fx.court, c.error)
-          .withArgs(...c.args);
+          .to.be.revertedWithCustomError(fx.court, "RecordMismatch")
+          .withArgs(expected, Kind.CaseOpened, ...c.given);
       }
       const prev = hashOf("a made-up earlier record");
       const claim = await claimRecord(fx, LOAN, arb, { prev });
@@ -306,7 +302,7 @@ describe("ArbitrationCourt", function () {
         await expect(
           fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
         )
-          .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
+          .to.be.revertedWithCustomError(fx.court, "AttrsMismatch")
           .withArgs(claimAttrs(LOAN, fx.arbitrator.address, head), attrs);
       }
     });
@@ -325,7 +321,7 @@ describe("ArbitrationCourt", function () {
       await expect(
         fx.court.connect(fx.leadBank).openCase(LOAN, fx.arbitrator.address, claim, issuedAtFor(dl), dl, sigs),
       )
-        .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
+        .to.be.revertedWithCustomError(fx.court, "AttrsMismatch")
         .withArgs(claimAttrs(LOAN, fx.arbitrator.address, head), claim.attrs);
     });
 
@@ -410,13 +406,13 @@ describe("ArbitrationCourt", function () {
       };
       let sigs = await endorse(fx, other, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, other, issuedAtFor(dl), dl, sigs))
-        .to.be.revertedWithCustomError(fx.court, "WrongSubject")
-        .withArgs(Subject.arbitrationCase(caseId), other.subject);
+        .to.be.revertedWithCustomError(fx.court, "RecordMismatch")
+        .withArgs(Subject.arbitrationCase(caseId), Kind.CaseStatement, other.subject, Kind.CaseStatement);
       const award = await statementRecord(fx, caseId, Kind.Award);
       sigs = await endorse(fx, award, fx.leadBank.address, fx.partners.slice(0, 4), dl);
       await expect(fx.court.connect(fx.leadBank).fileStatement(caseId, award, issuedAtFor(dl), dl, sigs))
-        .to.be.revertedWithCustomError(fx.court, "WrongKind")
-        .withArgs(Kind.CaseStatement, Kind.Award);
+        .to.be.revertedWithCustomError(fx.court, "RecordMismatch")
+        .withArgs(Subject.arbitrationCase(caseId), Kind.CaseStatement, Subject.arbitrationCase(caseId), Kind.Award);
     });
 
     it("rejects a statement without quorum or on a stale head", async function () {

@@ -102,15 +102,15 @@ describe("ArbitrationCourt: reassigning a removed arbitrator's case", function (
         .connect(fx.leadBank)
         .reassignArbitrator(fx.caseId, fx.otherArbitrator.address, wrongKind, issuedAtFor(dl), dl, "0x"),
     )
-      .to.be.revertedWithCustomError(fx.court, "WrongKind")
-      .withArgs(Kind.CaseReassigned, Kind.CaseStatement);
+      .to.be.revertedWithCustomError(fx.court, "RecordMismatch")
+      .withArgs(Subject.arbitrationCase(fx.caseId), Kind.CaseReassigned, wrongKind.subject, Kind.CaseStatement);
     const otherAttrs = { ...(await reassignRecord(fx, fx.caseId, fx.arbitrator.address)) };
     await expect(
       fx.court
         .connect(fx.leadBank)
         .reassignArbitrator(fx.caseId, fx.otherArbitrator.address, otherAttrs, issuedAtFor(dl), dl, "0x"),
     )
-      .to.be.revertedWithCustomError(fx.court, "ClaimAttrsMismatch")
+      .to.be.revertedWithCustomError(fx.court, "AttrsMismatch")
       .withArgs(reassignAttrs(fx.caseId, fx.otherArbitrator.address), otherAttrs.attrs);
   });
 });
