@@ -4,7 +4,7 @@ import { AddressBook } from "./addressBook";
 import { eventFragment, rawLogs } from "./receipts";
 import {
   Endorsement,
-  EndorsementMessage,
+  endorsementMessage,
   attrsHash,
   contentHash,
   ledgerDomain,
@@ -174,13 +174,7 @@ export class LedgerNode implements Endorser {
         refuse(`${kindName(p.record.kind)}: ${(e as Error).message}`);
       }
     }
-    const message: EndorsementMessage = {
-      ...p.record,
-      proposer: p.proposer,
-      issuedAt: p.issuedAt,
-      deadline: p.deadline,
-    };
-    return signEndorsement(this.signer, this.domain(), message);
+    return signEndorsement(this.signer, this.domain(), endorsementMessage(p));
   }
 
   /** `Endorser`: reviews the proposal and returns the compact signature (or refuses). */
@@ -309,11 +303,7 @@ async function endorseChecked(peer: Endorser, p: Proposal, domain?: TypedDataDom
   if (peer instanceof LedgerNode || !domain) return { signer, signature };
   let recovered = "";
   try {
-    recovered = recoverEndorser(
-      domain,
-      { ...p.record, proposer: p.proposer, issuedAt: p.issuedAt, deadline: p.deadline },
-      signature,
-    );
+    recovered = recoverEndorser(domain, endorsementMessage(p), signature);
   } catch {
     // not a signature at all: reported below
   }

@@ -87,6 +87,16 @@ export interface EndorsementMessage extends RecordInput {
   deadline: bigint;
 }
 
+/** The message the endorsers of `p.record` sign: the record, its proposer and the signing window. */
+export function endorsementMessage(p: {
+  record: RecordInput;
+  proposer: string;
+  issuedAt: bigint;
+  deadline: bigint;
+}): EndorsementMessage {
+  return { ...p.record, proposer: p.proposer, issuedAt: p.issuedAt, deadline: p.deadline };
+}
+
 /** A decoded `RecordCommitted` event: one record as the ledger's logs carry it. */
 export interface CommittedRecord {
   subject: string;

@@ -2,7 +2,7 @@ import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../
 import type { Committed } from "../core/node";
 import {
   Endorsement,
-  EndorsementMessage,
+  endorsementMessage,
   nextHead,
   packSignatures,
   recordHash,
@@ -139,12 +139,7 @@ export async function endorseCycle(
   const { records } = cycleRecords(req.proposal.cycleSubject, replayed, req.prev, req.proposer);
   const signatures: string[] = [];
   for (const record of records) {
-    const message: EndorsementMessage = {
-      ...record,
-      proposer: req.proposer,
-      issuedAt: req.issuedAt,
-      deadline: req.deadline,
-    };
+    const message = endorsementMessage({ ...req, record });
     signatures.push((await signEndorsement(node.signer, node.domain(), message)).signature);
   }
   return { signer: await node.address(), signatures, replayed };

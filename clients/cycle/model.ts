@@ -11,6 +11,7 @@ import {
 } from "ethers";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { BatchLeaf, BatchTree } from "../ledger/batch";
+import type { MoneyTerms } from "../lending/documents";
 import { LoanModel, classFor } from "../lending/loanModel";
 import { installment, splitBps, splitByWeights } from "../lending/math";
 import { LendingParams, pickLoanBookParams } from "../lending/params";
@@ -41,21 +42,13 @@ export interface CycleConfig {
 
 export type CycleOp =
   | { type: "whitelist"; pseudonym: string; account: string; limit: bigint }
-  | {
+  | (NewLoan & {
       type: "originate";
-      loanId: bigint;
-      pseudonym: string;
-      principal: bigint;
-      annualRateBps: bigint;
-      periods: bigint;
-      periodDays: bigint;
-      leadFundingBps: bigint;
-      leadInterestBps: bigint;
       /** The installment the lead computed (checked against the schedule). */
       installment: bigint;
       /** The borrower's EIP-712 `LoanAssent` signature (64-byte compact). */
       assent: string;
-    }
+    })
   | { type: "fund"; loanId: bigint; funders: { account: string; amount: bigint }[] }
   | { type: "disburse"; loanId: bigint; at: bigint }
   | { type: "repay"; loanId: bigint; amount: bigint; at: bigint }
@@ -275,15 +268,9 @@ export function agreedFunding(
 }
 
 /** The terms of a new loan as the lead offers them. */
-export interface NewLoan {
+export interface NewLoan extends MoneyTerms {
   loanId: bigint;
   pseudonym: string;
-  principal: bigint;
-  annualRateBps: bigint;
-  periods: bigint;
-  periodDays: bigint;
-  leadFundingBps: bigint;
-  leadInterestBps: bigint;
 }
 
 /** The lead's operations opening a loan the borrower assented to: originate, fund by the agreed shares, disburse at `at`. */

@@ -5,7 +5,7 @@ import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../
 import type { Committed } from "../core/node";
 import {
   Endorsement,
-  EndorsementMessage,
+  endorsementMessage,
   nextHead,
   packSignatures,
   recordHash,
@@ -327,13 +327,7 @@ export async function reviewBatch(
       }
     }
   }
-  const message: EndorsementMessage = {
-    ...p.record,
-    proposer: p.proposer,
-    issuedAt: p.issuedAt,
-    deadline: p.deadline,
-  };
-  return signEndorsement(node.signer, node.domain(), message);
+  return signEndorsement(node.signer, node.domain(), endorsementMessage(p));
 }
 
 /**

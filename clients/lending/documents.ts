@@ -70,15 +70,19 @@ export function outsideLoanAttrs(pseudonym: string, institution: string, amount:
   return { types: ATTR_TYPES.OutsideLoan, values: [pseudonym, institution, amount, active] };
 }
 
-/** Loan terms as the loan book takes them (`ILoanBook.LoanTerms`). */
-export interface LoanTermsInput {
-  pseudonym: string;
+/** The money terms of a loan: amount, rate, schedule and the lead bank's shares. */
+export interface MoneyTerms {
   principal: bigint;
   annualRateBps: bigint;
   periods: bigint;
   periodDays: bigint;
   leadFundingBps: bigint;
   leadInterestBps: bigint;
+}
+
+/** Loan terms as the loan book takes them (`ILoanBook.LoanTerms`). */
+export interface LoanTermsInput extends MoneyTerms {
+  pseudonym: string;
   useCategory: string;
 }
 

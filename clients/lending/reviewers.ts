@@ -3,6 +3,7 @@ import { Kind, LoanStatus, Subject } from "../core/types";
 import type { BankNode, LoanParams } from "./bank";
 import { decideCredit } from "./decision";
 import { decodeDocument, sameValue } from "./documents";
+import type { MoneyTerms } from "./documents";
 import { ALLOWED_PERIODS } from "./params";
 
 /**
@@ -152,14 +153,7 @@ export type TermsBounds = Pick<
  * cycle's checker alike.
  */
 export function loanTermsBreach(
-  t: {
-    principal: bigint;
-    annualRateBps: bigint;
-    periods: bigint;
-    periodDays: bigint;
-    leadFundingBps: bigint;
-    leadInterestBps: bigint;
-  },
+  t: MoneyTerms,
   params: TermsBounds,
 ): { rule: "limit" | "terms" | "shares"; reason: string } | undefined {
   if (t.principal < params.minDrawdown || t.principal > params.maxDrawdown) {

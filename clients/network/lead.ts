@@ -7,6 +7,7 @@ import type { Assent, AssentRequest, Assenter } from "../lending";
 import { discloseToArbitrator, openCase } from "../arbitration";
 import { prepareForgedLimit } from "../sim/showcase";
 import type { Applicant } from "../sim/borrowers";
+import type { MonthRow } from "../sim/report";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
 import { BANK_FLOAT } from "./partner";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, applicantInputs, plannedLoans } from "../sim/plan";
@@ -45,16 +46,6 @@ interface LeadLoan {
   inCase: boolean;
 }
 
-/** One month as the lead bank closed it (the report's month row). */
-export interface MonthRecord {
-  month: number;
-  balance: string;
-  nonPerforming: string;
-  nplPercent: number;
-  repaid: string;
-  disbursed: string;
-}
-
 /** A case the lead bank filed. */
 export interface CaseRecord {
   caseId: number;
@@ -69,7 +60,7 @@ interface LeadState {
   monthsClosed: number;
   /** Last block of the previous month's close (the month's repayments and disbursements are after it). */
   lastCloseBlock: number;
-  months: MonthRecord[];
+  months: MonthRow[];
   cases: CaseRecord[];
   refusalShown: boolean;
 }
@@ -447,7 +438,7 @@ export class LeadRole implements NodeRole {
   }
 
   /** What the run's summary needs from the lead bank: its month rows and its cases. */
-  report(): { months: MonthRecord[]; cases: CaseRecord[] } {
+  report(): { months: MonthRow[]; cases: CaseRecord[] } {
     return { months: this.state.months, cases: this.state.cases };
   }
 

@@ -6,7 +6,8 @@ import { EvidenceLedger__factory } from "../../typechain-types";
 import type { ScenarioSummary } from "../sim/summary";
 import { formatMoney, formatTable } from "../sim/table";
 import { NetworkConfig, nodeDir } from "./config";
-import type { CaseRecord, MonthRecord } from "./lead";
+import type { CaseRecord } from "./lead";
+import type { MonthRow } from "../sim/report";
 import { readStatus } from "./runtime";
 
 /**
@@ -29,7 +30,7 @@ export async function networkSummary(
   const lead = status("lead");
   const borrowers = status("borrowers");
   const arbitrator = status("arbitrator");
-  const leadReport = lead.report as { months: MonthRecord[]; cases: CaseRecord[] };
+  const leadReport = lead.report as { months: MonthRow[]; cases: CaseRecord[] };
   const rulings = (arbitrator.report as { rulings: { caseId: string; verified: boolean; verdict: string }[] }).rulings;
 
   const { loanBook } = lendingContracts(book, provider as never);

@@ -7,7 +7,6 @@ import { deployColend } from "../deploy";
 import { readAddressBook, writeAddressBook } from "../core/addressBook";
 import { formatTable } from "../sim/table";
 import { AnvilHandle, freePort, rpcCall, startAnvil } from "./anvil";
-import { REPO_ROOT, buildNodeBundle } from "./build";
 import {
   NetworkConfig,
   NodeSpec,
@@ -84,6 +83,26 @@ function installExitHook(): void {
   });
 }
 
+/** The checkout's root: the folder above this file with a package.json (this file also runs from dist/). */
+function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+const REPO_ROOT = repoRoot();
+
+/**
+ * The node processes run the plain JavaScript of dist/, transpiled by the project's one build
+ * (scripts/build.js: only files that changed), so a node starts without compiling TypeScript.
+ */
+function buildNodeEntry(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildDist } = require(path.join(REPO_ROOT, "scripts", "build.js")) as { buildDist: () => number };
+  buildDist();
+  return path.join(REPO_ROOT, "dist", "clients", "network", "node-main.js");
+}
+
 const NODE_ENV = (): NodeJS.ProcessEnv => ({ ...process.env, NODE_PATH: path.join(REPO_ROOT, "node_modules") });
 
 /**
@@ -128,8 +147,7 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
   log(
     `chain at ${anvil.url} (block time ${config.blockTime || "instant"}), state in ${path.join(dir, "chain-state.json")}`,
   );
-  // Compiled once per checkout (Hardhat's cache folder), shared by every network.
-  const entry = buildNodeBundle(path.join(REPO_ROOT, "cache", "network-nodes"));
+  const entry = buildNodeEntry();
   try {
     await ensureDeployed(dir, config, anvil.url, entry, log);
   } catch (e) {

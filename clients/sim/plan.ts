@@ -1,7 +1,7 @@
 import { CNY } from "../lending/params";
 import { decideCredit } from "../lending/decision";
 import type { CreditInputs } from "../lending/decision";
-import { splitBps } from "../lending/math";
+import { splitBps, splitByWeights } from "../lending/math";
 import { DEFAULT_SHARES } from "../lending/params";
 import { Applicant, BEHAVIOUR_WEIGHTS, Behaviour, RepaymentPlan, makeApplicant, planRepayments } from "./borrowers";
 import { Rng } from "./rng";
@@ -138,9 +138,7 @@ export function scenarioPlan(size: ScenarioSize): ScenarioPlan {
         const behaviour: Behaviour = forced ? "default" : rng.weighted(BEHAVIOUR_WEIGHTS);
         const repayment = planRepayments(rng, behaviour, periods, forced ? 1 : undefined);
         const { partnersPart } = splitBps(principal, BigInt(DEFAULT_SHARES.leadFundingBps));
-        const total = weights.reduce((x, y) => x + y, 0n);
-        const amounts = weights.map((w) => (partnersPart * w) / total);
-        amounts[amounts.length - 1] = partnersPart - amounts.slice(0, -1).reduce((x, y) => x + y, 0n);
+        const amounts = splitByWeights(partnersPart, weights);
         app.loan = {
           loanId: 0,
           limit: decision.limit,

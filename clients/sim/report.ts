@@ -3,6 +3,16 @@ import path from "node:path";
 import { nplChart } from "./svg";
 import { formatInt, formatMoney, formatPercent, formatTable } from "./table";
 
+/** One simulated month of the report (and of network mode's lead bank): the chart's data. */
+export interface MonthRow {
+  month: number;
+  balance: string;
+  nonPerforming: string;
+  nplPercent: number;
+  repaid: string;
+  disbursed: string;
+}
+
 /**
  * What a simulation run reports; written as `report.json`. Every amount is a decimal string of
  * settlement-token units (fen: 0.01 CNY), so nothing is lost to floating point.
@@ -64,14 +74,7 @@ export interface SimReport {
     verified: boolean;
     verdict: string;
   }[];
-  months: {
-    month: number;
-    balance: string;
-    nonPerforming: string;
-    nplPercent: number;
-    repaid: string;
-    disbursed: string;
-  }[];
+  months: MonthRow[];
   /** Wall time and peak resident memory of the simulator (and of a private anvil, if one ran). */
   run: { seconds: number; peakRssMb: number; chainPeakRssMb?: number };
   units: { token: string; unitsPerCny: number };

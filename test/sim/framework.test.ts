@@ -1,6 +1,9 @@
 import { expect } from "chai";
 import { UsageError, parseOptions } from "../../clients/sim/cli";
-import { classOf, decideCredit, makeApplicant, splitByWeights } from "../../clients/sim/model";
+import { decideCredit } from "../../clients/lending/decision";
+import { splitBps } from "../../clients/lending/math";
+import { DEFAULT_SHARES } from "../../clients/lending/params";
+import { scenarioPlan } from "../../clients/sim/plan";
 import { Rng } from "../../clients/sim/rng";
 import { nplChart } from "../../clients/sim/svg";
 import { formatMoney, formatPercent, formatTable } from "../../clients/sim/table";
@@ -55,32 +58,46 @@ describe("sim: framework", function () {
     });
   });
 
-  describe("money and classes", function () {
-    it("splits without losing or creating a unit", function () {
-      const r = new Rng("split");
-      for (let i = 0; i < 500; i++) {
-        const amount = BigInt(r.int(0, 1_000_000));
-        const weights = [1, 2, 3].map(() => BigInt(r.int(1, 1000)));
-        expect(splitByWeights(amount, weights).reduce((a, b) => a + b, 0n)).to.equal(amount);
-      }
-    });
-    it("classifies by days past due: substandard from 60 days", function () {
-      expect([0, 1, 59, 60, 89, 90, 179, 180].map(classOf)).to.deep.equal([0, 1, 1, 2, 2, 3, 3, 4]);
-    });
-    it("keeps credit limits within 500 and 300,000 CNY", function () {
-      const r = new Rng("limits");
-      for (let i = 0; i < 500; i++) {
-        const d = decideCredit(makeApplicant(r, i));
-        if (d.approved) expect(d.limit >= 50_000n && d.limit <= 30_000_000n).to.equal(true);
-        else expect(d.limit).to.equal(0n);
+  describe("the plan", function () {
+    const plan = scenarioPlan({ seed: "plan", loans: 60, months: 4, partners: 4 });
+
+    it("admits exactly the applicants the lending credit rule admits, with the limit it gives", function () {
+      expect(plan.applications.filter((a) => a.loan)).to.have.length(60);
+      for (const a of plan.applications) {
+        const d = decideCredit(a.inputs);
+        expect(Boolean(a.loan)).to.equal(d.approved);
+        if (a.loan) expect(a.loan.limit).to.equal(d.limit);
       }
     });
     it("admits some multi-head applicants on their record", function () {
-      const r = new Rng("multi");
-      const admitted = Array.from({ length: 500 }, (_, i) => makeApplicant(r, i)).filter(
-        (a) => a.outsideLenders > 0 && decideCredit(a).approved,
+      expect(plan.applications.some((a) => a.loan && a.applicant.outsideLenders > 0)).to.equal(true);
+    });
+    it("funds each loan by the agreed shares without losing or creating a unit", function () {
+      for (const { loan } of plan.applications) {
+        if (!loan) continue;
+        const { partnersPart } = splitBps(loan.principal, BigInt(DEFAULT_SHARES.leadFundingBps));
+        expect(loan.syndicate.reduce((x, s) => x + s.amount, 0n)).to.equal(partnersPart);
+        expect(loan.principal <= loan.limit).to.equal(true);
+      }
+    });
+    it("numbers loans from 1 in the order they are decided", function () {
+      const loans = plan.applications.filter((a) => a.loan);
+      expect(loans.map((a) => a.loan!.loanId)).to.deep.equal(loans.map((_, i) => i + 1));
+      expect(loans.map((a) => a.day)).to.deep.equal([...loans.map((a) => a.day)].sort((x, y) => x - y));
+    });
+    it("gives the same plan for the same seed and another for another seed", function () {
+      const again = scenarioPlan({ seed: "plan", loans: 60, months: 4, partners: 4 });
+      const other = scenarioPlan({ seed: "plan2", loans: 60, months: 4, partners: 4 });
+      const key = (p: typeof plan) => p.applications.map((a) => `${a.applicant.identity}:${a.loan?.principal ?? "-"}`);
+      expect(key(again)).to.deep.equal(key(plan));
+      expect(key(other)).to.not.deep.equal(key(plan));
+    });
+    it("refuses a scenario without loans, months or two partners", function () {
+      expect(() => scenarioPlan({ seed: "x", loans: 0, months: 2, partners: 2 })).to.throw(/loans must be at least 1/);
+      expect(() => scenarioPlan({ seed: "x", loans: 1, months: 0, partners: 2 })).to.throw(/months must be at least 1/);
+      expect(() => scenarioPlan({ seed: "x", loans: 1, months: 2, partners: 1 })).to.throw(
+        /partners must be at least 2/,
       );
-      expect(admitted.length).to.be.greaterThan(0);
     });
   });
 
