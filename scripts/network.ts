@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { OptionSpec, UsageError, parseOptions, usage } from "../clients/sim/cli";
-import { networkStatus, pidFile, startNetwork } from "../clients/network/supervisor";
+import { formatConsoles, networkStatus, pidFile, startNetwork } from "../clients/network/supervisor";
 import { formatSummary, networkSummary } from "../clients/network/summary";
 import { addressBookFile } from "../clients/network/config";
 import { readAddressBook } from "../clients/core/addressBook";
@@ -59,6 +59,7 @@ const SPECS: OptionSpec[] = [
     min: 1,
   },
   { name: "detach", kind: "flag", description: "start: run in the background and return" },
+  { name: "no-consoles", kind: "flag", description: "start: do not serve the member nodes' web consoles" },
 ];
 const COMMANDS = ["start", "stop", "status", "reset"];
 const USAGE = usage("npm run network -- <start|stop|status|reset>", SPECS);
@@ -172,6 +173,8 @@ async function main(): Promise<number> {
       `network starting in the background (supervisor pid ${child.pid}); log: ${path.join(dir, "logs", "supervisor.log")}`,
     );
     console.log("check it with `npm run network -- status`, stop it with `npm run network -- stop`");
+    if (!o["no-consoles"])
+      console.log("the nodes' web consoles and their one-time login links are printed in that log");
     return 0;
   }
   const log = (line: string): void => console.log(`${new Date().toISOString()} network: ${line}`);
@@ -186,8 +189,10 @@ async function main(): Promise<number> {
       partners: o.partners as number,
       maxCases: o["max-cases"] as number,
     },
+    consoles: !o["no-consoles"],
     log,
   });
+  if (net.consoles.length > 0) console.log(`\n${formatConsoles(net.consoles)}\n`);
   let interrupted = false;
   const interrupt = (): void => {
     interrupted = true;

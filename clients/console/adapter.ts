@@ -6,10 +6,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { getAddress, getBytes, hexlify, toUtf8Bytes } from "ethers";
-import { LoanBook__factory } from "../../typechain-types";
+import { getAddress, hexlify, toUtf8Bytes } from "ethers";
 import { REVIEWS_STATE, loadState } from "../network/runtime";
-import { ArbitratorNode, CaseState, Outcome } from "../arbitration";
+import { receivedDisclosures } from "../network/arbitrator";
+import { Assessment, ArbitratorNode, CaseState, DisclosureReview, DocumentVerdict, Outcome } from "../arbitration";
 import type { AddressBook } from "../core/addressBook";
 import type { ReviewDecision } from "../core/node";
 import { Attestation, LoanClass, LoanStatus, Subject, kindName } from "../core/types";
@@ -27,16 +27,7 @@ import { formatReport } from "../evidence/cli";
 import { disclosureDecrypter, sealedDocumentsOf } from "../evidence/disclosure";
 import type { BankNode } from "../lending/bank";
 import { formatCny, parseCny } from "../lending/math";
-import {
-  DisclosureError,
-  DisclosurePackage,
-  DocumentStore,
-  documentAad,
-  manifestHash,
-  parseDisclosurePackage,
-  unseal,
-  unwrapWithKey,
-} from "../store";
+import { DisclosureError, DisclosurePackage, DocumentStore, parseDisclosurePackage } from "../store";
 
 /** The request is not allowed for this node (HTTP 403). */
 export class ForbiddenError extends Error {
@@ -115,6 +106,27 @@ export class DirectoryInbox implements DisclosureInbox {
   }
 }
 
+/**
+ * The packages a network-mode arbitrator process received on its endpoint (`POST /disclosure`,
+ * clients/network/arbitrator.ts), read from its store as the node keeps them: the console runs
+ * beside the node with the node's own secrets.
+ */
+export class NodeInbox implements DisclosureInbox {
+  constructor(private readonly store: DocumentStore) {}
+
+  private received(): DisclosurePackage[] {
+    return receivedDisclosures(this.store);
+  }
+
+  fingerprint(): string {
+    return String(this.received().length);
+  }
+
+  packages(): { file: string; pkg?: DisclosurePackage; error?: string }[] {
+    return this.received().map((pkg, i) => ({ file: `package ${i + 1} received by the node`, pkg }));
+  }
+}
+
 export type CaseStatus = "open" | "awarded" | "dismissed";
 
 export interface CaseSummary {
@@ -144,6 +156,11 @@ export interface TimelineRow {
   postFiling: boolean;
   ok: boolean;
   reasons: string[];
+  /**
+   * The borrower's assent to the record, as the verifier reports it (loan contracts only; null
+   * for records that need none).
+   */
+  assent: { ok: boolean; text: string } | null;
   contentHash: string;
 }
 
@@ -157,8 +174,10 @@ export interface DisclosedDocument {
   /** What the verifier made of it: verified, or failed with its reasons. */
   verified: boolean;
   problems: string[];
-  /** The document's text (pretty-printed JSON when it is JSON), as the claimant sent it. */
+  /** The document's text (pretty-printed JSON when it is JSON), as the arbitrator node opened it. */
   text?: string;
+  /** Why the arbitrator node refused to open the package that holds it (an altered document). */
+  refused?: string;
   from: string;
 }
 
@@ -175,12 +194,13 @@ export interface CaseView {
   documents: DisclosedDocument[];
   /** Disclosure packages for this case that were ignored, and why. */
   ignoredPackages: { file: string; reason: string }[];
-  /** The amount claimed, if the claim document states one (`claimedAmount`, token units). */
+  /** The amount claimed, if the claim document states one (`amountClaimed`, token units). */
   claimed: bigint | null;
-  /** What the loan book computes the borrower owed at filing (payoff as of the filing block). */
-  computedAtFiling: bigint;
-  /** The same now. */
-  computedNow: bigint;
+  /**
+   * The arbitrator node's own reckoning (`ArbitratorNode.assess`): what the verified loan contract
+   * and the loan book's disbursement and repayments support now, and the ruling that follows.
+   */
+  assessment: Assessment;
   award?: { amountOwed: bigint; outcome?: string; reasons?: string };
   disclosureRequests: { at: string; text: string }[];
   loadedMs: number;
@@ -211,6 +231,7 @@ interface CachedCase {
   key: string;
   bundle: EvidenceBundle;
   report: VerifyReport;
+  review: DisclosureReview;
   view: CaseView;
 }
 
@@ -299,51 +320,55 @@ export class ArbitratorDesk {
     const loanSubject = lower(Subject.loan(loanId));
     const caseSubject = lower(Subject.arbitrationCase(caseId));
     if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
-    const loanBook = LoanBook__factory.connect(this.book.loanBook, this.node.signer);
-    const [block, loanHead, caseHead, duesNow] = await Promise.all([
+    const [block, loanHead, caseHead] = await Promise.all([
       provider.getBlockNumber(),
       this.node.ledger.headOf(loanSubject),
       this.node.ledger.headOf(caseSubject),
-      loanBook.dues(loanId),
     ]);
     const key = [loanHead, caseHead, info.state, info.amountOwed, this.inbox.fingerprint()].join(":");
     const cached = this.cache.get(caseId.toString());
     if (cached && cached.key === key) {
       cached.view.disclosureRequests = this.requestsOf(caseId);
-      cached.view.computedNow = duesNow.payoff;
+      // What is owed moves with time: the node reckons it afresh on every load.
+      cached.view.assessment = await this.node.assess(cached.review, cached.view.claimed ?? 0n);
       cached.view.loadedMs = performance.now() - started;
       return cached.view;
     }
 
-    // The disclosure packages of this case whose manifest the claimant recorded on chain.
-    const recorded = new Set(
-      (
-        await this.node.court.queryFilter(
-          this.node.court.filters.EvidenceDisclosed(caseId, await this.node.address()),
-          this.book.deployBlock,
-        )
-      ).map((e) => lower(e.args.manifestHash)),
-    );
+    // The packages of this case, received by the arbitrator node as it receives any: it checks
+    // the package (chain, court, addressee, manifest recorded on chain by the claimant), opens
+    // every document with its key and checks each against the ledger. Refused packages are listed.
     const ignoredPackages: { file: string; reason: string }[] = [];
     const packages: DisclosurePackage[] = [];
+    const verdicts = new Map<string, DocumentVerdict>();
+    const refused = new Map<string, { item: DisclosurePackage["items"][number]; reason: string }>();
     for (const p of this.inbox.packages()) {
       if (!p.pkg) {
         ignoredPackages.push({ file: p.file, reason: p.error! });
         continue;
       }
       if (p.pkg.caseId !== caseId.toString()) continue;
-      const why = this.packageProblem(p.pkg, recorded);
-      if (why) ignoredPackages.push({ file: p.file, reason: why });
-      else packages.push(p.pkg);
+      try {
+        const review = await this.node.receiveDisclosure(p.pkg);
+        for (const d of review.documents) verdicts.set(lower(d.contentHash), d);
+        packages.push(p.pkg);
+      } catch (e) {
+        if (!(e instanceof DisclosureError)) throw e;
+        ignoredPackages.push({ file: p.file, reason: `refused by the arbitrator node: ${e.message}` });
+        // The node checks the package (addressee, manifest on chain) before it opens any item: a
+        // refusal that names an item is a package the claimant put on record with an altered
+        // document. Its documents go to the verifier, which reports each against its record.
+        if (/^item \d+/.test(e.message)) {
+          packages.push(p.pkg);
+          for (const item of p.pkg.items) refused.set(lower(item.contentHash), { item, reason: e.message });
+        }
+      }
     }
     const sealed = new Map<string, ReturnType<typeof sealedDocumentsOf>[number]>();
-    const items = new Map<string, DisclosurePackage["items"][number] & { pkg: DisclosurePackage }>();
     for (const pkg of packages) {
       sealedDocumentsOf(pkg).forEach((d, i) => {
-        const item = pkg.items[i];
-        if (![loanSubject, caseSubject].includes(lower(item.subject))) return;
+        if (![loanSubject, caseSubject].includes(lower(pkg.items[i].subject))) return;
         sealed.set(lower(d.contentHash), d);
-        items.set(lower(d.contentHash), { ...item, pkg });
       });
     }
 
@@ -372,22 +397,31 @@ export class ArbitratorDesk {
     for (const d of documents) {
       const h = lower(d.contentHash);
       const row = timeline.find((r) => lower(r.contentHash) === h);
-      const item = items.get(h)!;
+      const opened = verdicts.get(h);
+      const notOpened = refused.get(h);
       const docReasons = row?.reasons.filter((r) => r.startsWith("document")) ?? [];
+      const itemSubject = lower(opened?.subject ?? notOpened!.item.subject);
       docs.push({
         contentHash: h,
-        kind: kindName(item.kind),
-        subject: lower(item.subject) === loanSubject ? `loan ${loanId}` : `case ${caseId}`,
+        kind: opened?.kindName ?? kindName(notOpened!.item.kind),
+        subject: itemSubject === loanSubject ? `loan ${loanId}` : `case ${caseId}`,
         record: row ? { chain: row.chain, index: row.index } : undefined,
-        verified: row?.document === "verified",
+        verified: row?.document === "verified" && opened !== undefined,
         problems: row ? docReasons : ["no record of the case's chains has this content hash"],
-        text: this.readable(item),
+        text: opened ? readableText(opened.document) : undefined,
+        refused: opened ? undefined : notOpened!.reason,
         from: memberName(this.book, info.claimant),
       });
     }
+    const review: DisclosureReview = {
+      caseId,
+      manifestHash: "",
+      documents: [...verdicts.values()],
+      verified: [...verdicts.values()].every((d) => d.verified),
+    };
 
     const claimed = this.claimedAmount(bundle, docs);
-    const duesAtFiling = await loanBook.dues(loanId, { blockTag: bundle.case!.openedBlock });
+    const assessment = await this.node.assess(review, claimed ?? 0n);
     const ruling = this.awardOf(info.awardHash);
     const state = Number(info.state) as CaseState;
     const frozen = report.frozenHead;
@@ -421,8 +455,7 @@ export class ArbitratorDesk {
       documents: docs,
       ignoredPackages,
       claimed,
-      computedAtFiling: duesAtFiling.payoff,
-      computedNow: duesNow.payoff,
+      assessment,
       award:
         state === CaseState.Awarded
           ? {
@@ -436,49 +469,8 @@ export class ArbitratorDesk {
       disclosureRequests: this.requestsOf(caseId),
       loadedMs: performance.now() - started,
     };
-    this.cache.set(caseId.toString(), { key, bundle, report, view });
+    this.cache.set(caseId.toString(), { key, bundle, report, review, view });
     return view;
-  }
-
-  /** Why a package is not evidence in this case, or null. */
-  private packageProblem(pkg: DisclosurePackage, recorded: Set<string>): string | null {
-    if (pkg.chainId !== this.book.chainId) return `package is for chain ${pkg.chainId}, not ${this.book.chainId}`;
-    if (lower(pkg.court) !== lower(this.book.court!)) return `package is for court ${pkg.court}`;
-    if (!recorded.has(lower(manifestHash(pkg)))) {
-      return `its manifest ${manifestHash(pkg)} was never recorded on chain by the claimant`;
-    }
-    return null;
-  }
-
-  /**
-   * The document as the claimant sent it, opened with this arbitrator's key without judging it (the
-   * verifier's verdict is shown next to it): a document that does not match its record is shown too.
-   */
-  private readable(item: DisclosurePackage["items"][number] & { pkg: DisclosurePackage }): string | undefined {
-    try {
-      const context = {
-        chainId: BigInt(item.pkg.chainId),
-        ledger: item.pkg.ledger,
-        court: item.pkg.court,
-        caseId: BigInt(item.pkg.caseId),
-        contentHash: item.contentHash,
-      };
-      const dataKey = unwrapWithKey(this.encryptionKey, item.key, context);
-      const payload = unseal(
-        dataKey,
-        {
-          iv: getBytes(item.document.iv),
-          ciphertext: getBytes(item.document.ciphertext),
-          tag: getBytes(item.document.tag),
-        },
-        documentAad(item.contentHash, item.subject, item.kind),
-        "disclosed document",
-      );
-      return readableText(payload.slice(32));
-    } catch (e) {
-      if (e instanceof DisclosureError || e instanceof Error) return undefined;
-      throw e;
-    }
   }
 
   private claimedAmount(bundle: EvidenceBundle, docs: DisclosedDocument[]): bigint | null {
@@ -486,8 +478,8 @@ export class ArbitratorDesk {
     const claim = docs.find((d) => d.contentHash === claimHash && d.verified);
     if (!claim?.text) return null;
     try {
-      const v = JSON.parse(claim.text) as { claimedAmount?: unknown };
-      if (typeof v.claimedAmount === "string" && /^[0-9]+$/.test(v.claimedAmount)) return BigInt(v.claimedAmount);
+      const v = JSON.parse(claim.text) as { amountClaimed?: unknown };
+      if (typeof v.amountClaimed === "string" && /^[0-9]+$/.test(v.amountClaimed)) return BigInt(v.amountClaimed);
     } catch {
       // a claim in prose states no amount the desk can read
     }
@@ -516,6 +508,7 @@ export class ArbitratorDesk {
           postFiling: v?.postFiling ?? false,
           ok: v?.ok ?? false,
           reasons: v?.reasons ?? ["the verifier gave no verdict on this record"],
+          assent: r.kind.name === "LoanContract" ? assentFinding(v) : null,
           contentHash: r.contentHash,
         });
       });
@@ -552,6 +545,15 @@ export class ArbitratorDesk {
         `partly upheld means less than the ${formatCny(view.claimed)} claimed, not ${formatCny(amount)}`,
       );
     }
+    if (view.claimed !== null && amount > view.claimed) {
+      throw new BadRequestError(`${formatCny(amount)} is more than the ${formatCny(view.claimed)} claimed`);
+    }
+    const supported = view.assessment.supported;
+    if (amount > supported) {
+      throw new BadRequestError(
+        `the evidence supports at most ${formatCny(supported)} (the arbitrator node's reckoning), not ${formatCny(amount)}`,
+      );
+    }
     const document = toUtf8Bytes(
       JSON.stringify(
         {
@@ -560,8 +562,10 @@ export class ArbitratorDesk {
           loanId: info.loanId.toString(),
           outcome: ruling.outcome,
           amountOwed: amount.toString(),
-          claimedAmount: view.claimed?.toString() ?? null,
-          computedAtFiling: view.computedAtFiling.toString(),
+          amountClaimed: view.claimed?.toString() ?? null,
+          amountSupported: supported.toString(),
+          assessedAt: view.assessment.at.toString(),
+          assessment: view.assessment.reasons,
           reasons,
           evidence: {
             verified: view.report.ok,
@@ -626,6 +630,23 @@ export class ArbitratorDesk {
       return undefined;
     }
   }
+}
+
+/**
+ * The borrower's assent to a loan contract record as the verifier of `npx colend verify` reports
+ * it: its findings that name the assent (a failure, or what it could not prove offline). The
+ * console runs no check of its own.
+ */
+function assentFinding(v: RecordVerdict | undefined): { ok: boolean; text: string } {
+  const about = (xs: readonly string[] | undefined) => (xs ?? []).filter((x) => /assent/i.test(x));
+  const failed = about(v?.reasons);
+  if (failed.length > 0) return { ok: false, text: failed.join("; ") };
+  const unproven = about(v?.unproven);
+  if (unproven.length > 0) return { ok: false, text: `unproven: ${unproven.join("; ")}` };
+  return {
+    ok: false,
+    text: "not checked: this verifier does not check the borrower's assent yet (the loan book verified it at origination)",
+  };
 }
 
 function statusOf(state: CaseState, amountOwed: bigint, outcome?: string): CaseStatus {

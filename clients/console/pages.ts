@@ -15,6 +15,12 @@ import type {
 } from "./adapter";
 import { CLASS_NAMES, OUTCOMES, fmtCny } from "./adapter";
 import { lineChart } from "./chart";
+import { OUTCOME_NAMES, Outcome } from "../arbitration/arbitratorNode";
+
+/** A block time (seconds) as ISO 8601 UTC without milliseconds. */
+function isoSeconds(t: bigint): string {
+  return new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+}
 
 export interface Identity {
   name: string;
@@ -175,6 +181,9 @@ function timelineTable(rows: TimelineRow[], caption: string, frozenIndex: number
       </td>
       <td class="num">${r.quorum === null ? "fact" : `${r.signers ?? 0} of ${r.quorum}`}</td>
       <td>${DOC_LABEL[r.document]}</td>
+      <td class="assent">
+        ${r.assent === null ? html`<span class="dim">none needed</span>` : r.assent.ok ? html`<span class="badge ok">verified</span> ${r.assent.text}` : html`<span class="badge warn">not verified</span> ${r.assent.text}`}
+      </td>
       <td>
         ${
           r.ok
@@ -200,6 +209,7 @@ function timelineTable(rows: TimelineRow[], caption: string, frozenIndex: number
         <th scope="col">Endorsed by</th>
         <th scope="col" class="num">Quorum</th>
         <th scope="col">Document</th>
+        <th scope="col">Borrower's assent</th>
         <th scope="col">Verification</th>
       </tr>
     </thead>
@@ -224,7 +234,7 @@ function documentCard(d: DisclosedDocument): Html {
           </ul>`
         : ""
     }
-    ${d.text === undefined ? html`<p class="error">The document does not open with this arbitrator's key.</p>` : html`<pre tabindex="0">${d.text}</pre>`}
+    ${d.text === undefined ? html`<p class="error">The arbitrator node refused to open it: ${d.refused ?? "it does not open with this arbitrator's key"}.</p>` : html`<pre tabindex="0">${d.text}</pre>`}
   </article>`;
 }
 
@@ -249,14 +259,15 @@ export function casePage(identity: Identity, ctx: PageContext, v: CaseView): str
         </ul>
       </div>`;
   const claimed = v.claimed === null ? "not stated in the claim" : money(v.claimed);
+  const a = v.assessment;
   const diff =
     v.claimed === null
       ? ""
-      : v.claimed === v.computedAtFiling
-        ? html` <span class="badge ok">equal</span>`
+      : v.claimed === a.supported
+        ? html` <span class="badge ok">equal to the claim</span>`
         : html` <span class="badge warn"
-            >differs by
-            ${money(v.claimed > v.computedAtFiling ? v.claimed - v.computedAtFiling : v.computedAtFiling - v.claimed)}</span
+            >${v.claimed > a.supported ? "below" : "above"} the claim by
+            ${money(v.claimed > a.supported ? v.claimed - a.supported : a.supported - v.claimed)}</span
           >`;
   const open = s.status === "open";
   return layout(
@@ -282,8 +293,11 @@ export function casePage(identity: Identity, ctx: PageContext, v: CaseView): str
         <dd id="claimed">${claimed}</dd>
         <dt>Computed from the evidence</dt>
         <dd id="computed">
-          ${money(v.computedAtFiling)} owed at filing (loan book payoff at block ${s.openedBlock})${diff};
-          ${money(v.computedNow)} now
+          ${money(a.supported)} owed at <time>${isoSeconds(a.at)}</time>${diff}; the node's reckoning:
+          ${OUTCOME_NAMES[a.outcome]}${a.outcome === Outcome.Dismissed ? "" : html` for ${money(a.amountOwed)}`}
+          <ul class="reasons dim">
+            ${a.reasons.map((x) => html`<li>${x}</li>`)}
+          </ul>
         </dd>
         ${
           v.award

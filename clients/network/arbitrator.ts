@@ -3,16 +3,28 @@ import { decodeDocument, encodeDocument, lendingContracts } from "../lending";
 import { exportLoanBundle } from "../evidence/export";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
-import { DisclosurePackage, parseDisclosurePackage } from "../store";
+import { DisclosurePackage, DocumentStore, parseDisclosurePackage } from "../store";
 import { EndpointError } from "./endpoint";
 import { ChainEvent, Counters, NodeContext, NodeRole, loadState, saveState } from "./runtime";
 
 interface ArbitratorState {
   /** Disclosure packages received and not yet ruled on (they are readable only with this node's key). */
   inbox: DisclosurePackage[];
+  /** Every disclosure package received, ruled on or not (what the node's console reads). */
+  received?: DisclosurePackage[];
   /** Cases assigned to this arbitrator and still waiting for the claimant's disclosure. */
   assigned: string[];
   rulings: { caseId: string; loanId: string; verified: boolean; amountOwed: string; verdict: string }[];
+}
+
+const STATE = "arbitrator";
+
+/**
+ * Every disclosure package the arbitrator process at `store` received on its endpoint, as it keeps
+ * them in its store (what its console, running beside it with its secrets, reads).
+ */
+export function receivedDisclosures(store: DocumentStore): DisclosurePackage[] {
+  return loadState<Partial<ArbitratorState>>(store, STATE, {}).received ?? [];
 }
 
 /**
@@ -28,11 +40,11 @@ export class ArbitratorRole implements NodeRole {
   constructor(private readonly ctx: NodeContext) {
     this.node = new ArbitratorNode(ctx.spec.name, ctx.wallet, ctx.book, ctx.store, ctx.wallet.privateKey);
     this.counters = new Counters(ctx.store);
-    this.state = loadState<ArbitratorState>(ctx.store, "arbitrator", { inbox: [], assigned: [], rulings: [] });
+    this.state = loadState<ArbitratorState>(ctx.store, STATE, { inbox: [], assigned: [], rulings: [] });
   }
 
   private save(): void {
-    saveState(this.ctx.store, "arbitrator", this.state);
+    saveState(this.ctx.store, STATE, this.state);
   }
 
   async setup(): Promise<void> {
@@ -49,6 +61,7 @@ export class ArbitratorRole implements NodeRole {
           throw new EndpointError(400, (e as Error).message);
         }
         this.state.inbox.push(pkg);
+        (this.state.received ??= []).push(pkg);
         this.save();
         this.counters.add("disclosures");
         return { queued: this.state.inbox.length };

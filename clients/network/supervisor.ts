@@ -21,6 +21,7 @@ import { call } from "./endpoint";
 import { NodeStatus, readStatus } from "./runtime";
 import { loadOrCreateSecrets } from "./secrets";
 import type { ScenarioSize } from "../sim/plan";
+import { NodeConsole, openNodeConsole } from "../console/launch";
 
 export interface StartOptions {
   dir: string;
@@ -31,6 +32,8 @@ export interface StartOptions {
   blockTime?: number;
   /** Seconds of chain time events may be grouped by when the clock advances (default 600). */
   slack?: number;
+  /** Serve each member node's web console (clients/console) on 127.0.0.1 (default false). */
+  consoles?: boolean;
   log?: (line: string) => void;
 }
 
@@ -61,6 +64,8 @@ export interface NetworkHandle {
   anvil: AnvilHandle;
   /** The current process of each node (replaced after a restart). */
   pid(id: string): number | undefined;
+  /** The web console of each member node (with `consoles`), in the order of the nodes. */
+  consoles: NodeConsole[];
   /** Plays the scenario to its end: advances chain time whenever every node is idle. */
   runScenario(progress?: (line: string) => void): Promise<{ steps: number; seconds: number }>;
   /** Stops every node (SIGTERM, then SIGKILL after 10 s), then the chain (which saves its state). */
@@ -210,6 +215,21 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
   writePids();
   log(`started ${nodes.size} node processes; logs in ${path.join(dir, "logs")}`);
 
+  // One console per member node, served by the supervisor beside the node's process.
+  const consoles: NodeConsole[] = [];
+  if (o.consoles) {
+    for (const spec of config.nodes.filter((n) => memberRole(n.kind) !== undefined)) {
+      consoles.push(
+        await openNodeConsole({
+          dir,
+          spec,
+          rpc: anvil.url,
+          log: (line) => log(`console of ${spec.id}: ${line}`),
+        }),
+      );
+    }
+  }
+
   const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
   const handle: NetworkHandle = {
     dir,
@@ -217,6 +237,7 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
     config,
     anvil,
     pid: (id) => nodes.get(id)?.child?.pid,
+    consoles,
     async runScenario(progress) {
       const started = Date.now();
       const clock = new Clock(anvil.url, provider, config!, o.slack ?? 600);
@@ -233,6 +254,7 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
       if (stopping) return;
       stopping = true;
       provider.destroy();
+      await Promise.all(consoles.map((c) => c.close()));
       await Promise.all(
         [...nodes.values()].map(
           (s) =>
@@ -256,6 +278,16 @@ export async function startNetwork(o: StartOptions): Promise<NetworkHandle> {
     },
   };
   return handle;
+}
+
+/** The consoles and their one-time login links, as a table for the terminal. */
+export function formatConsoles(consoles: readonly NodeConsole[]): string {
+  if (consoles.length === 0) return "";
+  const table = formatTable(
+    [{ header: "node" }, { header: "name" }, { header: "console" }, { header: "one-time login link" }],
+    consoles.map((c) => [c.spec.id, c.spec.name, c.url, c.loginUrl]),
+  );
+  return `web consoles (127.0.0.1 only; each link signs in once, then the session cookie does):\n\n${table}`;
 }
 
 function describe(c: NetworkConfig): string {

@@ -157,7 +157,9 @@ describe("console: sessions, CSRF and accounts", function () {
       [{ outcome: "upheld", amount: "0", reasons: "r" }, "more than zero"],
       [{ outcome: "upheld", amount: "100", reasons: "  " }, "needs its reasons"],
       [{ outcome: "dismissed", amount: "5", reasons: "r" }, "awards nothing"],
-      [{ outcome: "partly-upheld", amount: "9,000.00", reasons: "r" }, "less than the ¥9,000.00 claimed"],
+      [{ outcome: "partly-upheld", amount: "20,000.00", reasons: "r" }, "less than the ¥20,000.00 claimed"],
+      [{ outcome: "upheld", amount: "19,000.00", reasons: "r" }, "the evidence supports at most ¥"],
+      [{ outcome: "upheld", amount: "20,000.01", reasons: "r" }, "more than the ¥20,000.00 claimed"],
     ];
     for (const [form, message] of cases) {
       const r = await me.post(`/cases/${f.caseId}/award`, form);
@@ -168,7 +170,7 @@ describe("console: sessions, CSRF and accounts", function () {
     expect(empty.status).to.equal(400);
     expect((await me.post("/cases/1/nonsense", {})).status).to.equal(404);
     expect(await caseState(f)).to.deep.equal(before);
-    expect(CLAIMED).to.equal(900_000n);
+    expect(CLAIMED).to.equal(2_000_000n);
   });
 
   it("a bank with nothing to claim is told so", async function () {

@@ -107,14 +107,17 @@ describe("console in a browser", function () {
     const doctored = page.locator("article.doc.bad");
     expect(await doctored.count()).to.equal(1);
     const text = await textOf(doctored);
-    expect(text).to.contain("LoanContract");
+    expect(text).to.contain("Reminder");
     expect(text).to.contain("DOES NOT MATCH ITS RECORD");
-    expect(text).to.contain("principal raised after signing");
-    expect(await page.locator("article.doc:not(.bad)").count()).to.equal(2);
-    const contractRow = page.locator("table.timeline tr.bad", { hasText: "LoanContract" });
-    expect(await contractRow.count()).to.equal(1);
-    expect(await textOf(page.locator("#claimed"))).to.contain("¥9,000.00");
-    expect(await textOf(page.locator("#computed"))).to.match(/¥[0-9,]+\.\d\d owed at filing/);
+    expect(text).to.contain("refused to open it: item 0: document does not hash to its content hash");
+    expect(await page.locator("article.doc:not(.bad)").count()).to.equal(3);
+    const reminderRow = page.locator("table.timeline tr.bad", { hasText: "Reminder" });
+    expect(await reminderRow.count()).to.equal(1);
+    expect(await textOf(page.locator("#claimed"))).to.contain("¥20,000.00");
+    // The amount the arbitrator node computes from the verified contract and the chain.
+    const computed = await textOf(page.locator("#computed"));
+    expect(computed).to.match(/¥[0-9,]+\.\d\d owed at/);
+    expect(computed).to.contain("partly upheld");
     await shoot(page, "console-arbitrator-case.jpg", 1_560);
 
     // Rule: partly upheld, with reasons, using the keyboard for the outcome.
@@ -122,7 +125,7 @@ describe("console in a browser", function () {
     await page.getByLabel("Amount owed").fill("7,500.00");
     await page
       .getByLabel("Reasons")
-      .fill("The default is proven by the loan's chain; the loan contract disclosed does not match its record.");
+      .fill("The default is proven by the loan's chain; the reminder notice disclosed does not match its record.");
     await page.getByRole("button", { name: "Issue the award on chain" }).press("Enter");
     await page.waitForSelector(".flash");
     expect(await textOf(page.locator(".flash"))).to.contain("Award issued on chain");

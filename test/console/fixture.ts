@@ -24,20 +24,21 @@ import { admit, openLoan, standardTerms } from "../lending/fixtures";
 
 const DAY = 86_400n;
 const SECRET = "0x" + "5c".repeat(32);
-/** What the claimant claims in case 1. */
-export const CLAIMED = cny(9_000);
+/** What the claimant claims in case 1: more than the 12,000 CNY loan's payoff the evidence supports. */
+export const CLAIMED = cny(20_000);
 
 /**
  * A consortium on the real contracts with everything both consoles show:
  *   - loan 1 defaulted (lead + partners 1 and 2), then classified substandard;
  *   - loan 2 performing, its first installment paid, so its funders have money to claim;
  *   - a forged outside-loan report from the lead that every partner refused, with its reason;
- *   - case 1 on loan 1, filed by partner 1 with a claim of 9,000 CNY, assigned to the arbitrator,
- *     with two disclosure packages in the arbitrator's inbox: the claim and a statement as they
- *     are, and the loan contract doctored (its principal raised) before it was sealed.
+ *   - case 1 on loan 1, filed by partner 1 with a claim of 20,000 CNY (more than the evidence
+ *     supports), assigned to the arbitrator, with two disclosure packages in the arbitrator's inbox:
+ *     the claim, a statement and the loan contract as they are, and the reminder notice doctored
+ *     (backdated) before it was sealed.
  */
 export async function consoleFixture() {
-  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan();
+  const { fx, arbitration, pseudonym, loanId, originated } = await deployDefaultedLoan();
   const { lead, partnerNodes, book } = fx;
 
   // A performing loan whose first installment is paid: its partners can claim their share.
@@ -66,11 +67,19 @@ export async function consoleFixture() {
   const claimant = partnerNodes[0];
   const peers = [lead, ...partnerNodes.slice(1)];
   const store = DocumentStore.open(":memory:", SECRET);
+  // The lead shared the signed contract with its co-lender (the claimant discloses it).
+  store.put({
+    subject: Subject.loan(loanId),
+    kind: Kind.LoanContract,
+    document: originated.document,
+    salt: originated.record.salt,
+    meta: { loanId },
+  });
   const claim = encodeDocument({
     type: "Claim",
     loanId,
     claimant: await claimant.address(),
-    claimedAmount: CLAIMED,
+    amountClaimed: CLAIMED,
     grounds: "installments unpaid after the reminder; the borrower was declared in default",
   });
   const filed = await openCase({ bank: claimant, peers, loanId, arbitrator: fx.arbitrator.address, claim, store });
@@ -86,36 +95,31 @@ export async function consoleFixture() {
     bank: claimant,
     store,
     caseId: filed.caseId,
-    contentHashes: [filed.claim.contentHash, statement.contentHash],
+    contentHashes: [filed.claim.contentHash, statement.contentHash, originated.record.contentHash],
   });
-  fs.writeFileSync(path.join(inbox, "1-claim-and-statement.json"), JSON.stringify(genuine.package));
+  fs.writeFileSync(path.join(inbox, "1-claim-statement-contract.json"), JSON.stringify(genuine.package));
 
-  // The doctored loan contract: sealed and wrapped like a real disclosure, recorded on chain.
+  // The doctored reminder notice (backdated): sealed and wrapped like a real disclosure, recorded on chain.
   const loanSubject = Subject.loan(loanId);
-  const contract = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loanSubject), 0)).find(
-    (e) => e.args.kind === Kind.LoanContract,
+  const reminder = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loanSubject), 0)).find(
+    (e) => e.args.kind === Kind.Reminder,
   )!;
-  const doctored = encodeDocument({
-    type: "LoanContract",
-    loanId,
-    note: "principal raised after signing",
-    principal: cny(48_000),
-  });
+  const doctored = toUtf8Bytes("SMS: installment 1 is overdue (notice backdated: sent ten days before it fell due)");
   const forged = sealedItem({
     chainId: BigInt(genuine.package.chainId),
     ledger: genuine.package.ledger,
     court: book.court!,
     caseId: filed.caseId,
-    contentHash: contract.args.contentHash,
+    contentHash: reminder.args.contentHash,
     subject: loanSubject,
-    kind: Kind.LoanContract,
+    kind: Kind.Reminder,
     document: doctored,
     recipientKey: await fx.ledger.encryptionKeyOf(fx.arbitrator.address),
   });
   const forgedPackage: DisclosurePackage = { ...genuine.package, items: [forged] };
   const court = ArbitrationCourt__factory.connect(book.court!, fx.partners[0]);
   await (await court.recordDisclosure(filed.caseId, manifestHash(forgedPackage))).wait();
-  fs.writeFileSync(path.join(inbox, "2-loan-contract.json"), JSON.stringify(forgedPackage));
+  fs.writeFileSync(path.join(inbox, "2-reminder.json"), JSON.stringify(forgedPackage));
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-"));
   const arbitratorNode = new ArbitratorNode(

@@ -6,7 +6,8 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { RunningConsole, startConsole } from "../../clients/console/server";
 import { BankDesk, storedDecisions } from "../../clients/console/adapter";
 import { LoanClass } from "../../clients/core/types";
-import { PartnerBankNode } from "../../clients/lending";
+import { Outcome } from "../../clients/arbitration";
+import { PartnerBankNode, cny } from "../../clients/lending";
 import { REVIEWS_STATE, loadState, saveState } from "../../clients/network/runtime";
 import { DocumentStore } from "../../clients/store";
 import { verifyBundle } from "../../clients/evidence";
@@ -37,7 +38,7 @@ describe("console: what the pages show", function () {
     // The same verdict as the offline verifier gives the downloaded bundle without the key:
     // everything but the sealed documents verifies there.
     const offline = await verifyBundle(JSON.parse(f.arbitratorDesk.bundleJson(bundle)));
-    expect(offline.documents.sealed).to.equal(3);
+    expect(offline.documents.sealed).to.equal(4);
     expect(offline.ok).to.equal(true);
     expect(report.ok).to.equal(false);
     expect(view.report.errors).to.deep.equal(report.errors);
@@ -45,8 +46,10 @@ describe("console: what the pages show", function () {
     const caseChain = bundle.subjects.find((s) => s.role === "case")!;
     expect(view.timeline.length).to.equal(loanChain.records.length + caseChain.records.length);
     const failed = view.timeline.filter((r) => !r.ok);
-    expect(failed.map((r) => r.kind)).to.deep.equal(["LoanContract"]);
+    expect(failed.map((r) => r.kind)).to.deep.equal(["Reminder"]);
     expect(failed[0].reasons.join()).to.contain("does not hash to its content hash");
+    // The borrower's assent is shown for the loan contract only, as the verifier reports it.
+    expect(view.timeline.filter((r) => r.assent !== null).map((r) => r.kind)).to.deep.equal(["LoanContract"]);
     // Endorsers: the recovered signers of a signed record are members, never the proposer.
     const signed = view.timeline.find((r) => r.kind === "LoanContract")!;
     expect(signed.endorsers.length).to.equal(signed.signers);
@@ -55,18 +58,28 @@ describe("console: what the pages show", function () {
     expect(view.frozenIndex).to.equal(loanChain.records.length - 1);
     expect(view.postFiling).to.equal(0);
     expect(view.claimed).to.equal(CLAIMED);
-    const dues = await f.fx.loanBook.dues(f.loanId, { blockTag: view.summary.openedBlock });
-    expect(view.computedAtFiling).to.equal(dues.payoff);
+    // The computed amount is the arbitrator node's own reckoning (ArbitratorNode.assess) on the
+    // documents it received: the verified contract replayed with the money library.
+    const a = view.assessment;
+    const review = await f.arbitratorDesk.node.receiveDisclosure(
+      JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-statement-contract.json"), "utf8")),
+    );
+    const direct = await f.arbitratorDesk.node.assess(review, CLAIMED);
+    expect(a.supported).to.equal(direct.supported);
+    expect(a.outcome).to.equal(Outcome.PartlyUpheld);
+    expect(a.amountOwed).to.equal(a.supported);
+    expect(a.supported).to.be.greaterThan(cny(12_000)).and.lessThan(CLAIMED);
     expect(view.documents.map((d) => [d.kind, d.verified])).to.deep.equal([
       ["CaseOpened", true],
       ["CaseStatement", true],
-      ["LoanContract", false],
+      ["LoanContract", true],
+      ["Reminder", false],
     ]);
   });
 
   it("a package whose manifest was never recorded on chain is ignored, and the page says why", async function () {
     const f = await loadFixture(consoleFixture);
-    const genuine = JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-and-statement.json"), "utf8"));
+    const genuine = JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-statement-contract.json"), "utf8"));
     const injected = path.join(f.inbox, "3-injected.json");
     fs.writeFileSync(injected, JSON.stringify({ ...genuine, items: genuine.items.slice(1) }));
     fs.writeFileSync(path.join(f.inbox, "4-garbage.json"), "{ not json");
@@ -74,10 +87,10 @@ describe("console: what the pages show", function () {
       const me = await signedIn(f.arbitratorDesk);
       await f.fx.lead.deposit(1n); // a new block: the desk rebuilds the page
       const page = await me.page(`/cases/${f.caseId}`);
-      expect(page.body).to.contain("3-injected.json: its manifest");
-      expect(page.body).to.contain("was never recorded on chain by the claimant");
+      expect(page.body).to.contain("3-injected.json: refused by the arbitrator node: manifest");
+      expect(page.body).to.contain("was never recorded on chain");
       expect(page.body).to.contain("4-garbage.json");
-      expect(page.body).to.contain("Disclosed documents (3)");
+      expect(page.body).to.contain("Disclosed documents (4)");
     } finally {
       fs.rmSync(injected);
       fs.rmSync(path.join(f.inbox, "4-garbage.json"));
