@@ -9,5 +9,6 @@ export * from "./documents";
 export * from "./loanModel";
 export * from "./math";
 export * from "./params";
+export * from "./protection";
 export * from "./pseudonym";
 export * from "./reviewers";

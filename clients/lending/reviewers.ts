@@ -5,6 +5,7 @@ import { decideCredit } from "./decision";
 import { decodeDocument, sameValue } from "./documents";
 import type { MoneyTerms } from "./documents";
 import { ALLOWED_PERIODS } from "./params";
+import { reviewDisbursementReceipt } from "./protection";
 
 /**
  * The checks a bank runs before it endorses a lending record, beyond the generic ones (the
@@ -202,5 +203,6 @@ export function installLendingReviewers(node: BankNode): void {
     .onReview(Kind.CreditClosed, as(creditClosed))
     .onReview(Kind.OutsideLoan, as(outsideLoan))
     .onReview(Kind.LoanContract, as(loanContract))
-    .onReview(Kind.DefaultNotice, as(defaultNotice));
+    .onReview(Kind.DefaultNotice, as(defaultNotice))
+    .onReview(Kind.DisbursementReceipt, as(reviewDisbursementReceipt));
 }
