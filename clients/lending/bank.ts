@@ -188,6 +188,8 @@ export interface AdmissionParams {
   onTimeMonths?: number;
   /** Limit asked for, token units. */
   requestedLimit: bigint;
+  /** What prompted a re-evaluation (kept in the decision document), e.g. "new outside loans". */
+  trigger?: string;
 }
 
 /** What a lead bank proposes for a loan. */
@@ -241,7 +243,11 @@ export class LeadBankNode extends BankNode {
     this.borrowers.set((await client.address()).toLowerCase(), client);
   }
 
-  private async decisionInputs(a: AdmissionParams): Promise<CreditInputs> {
+  /**
+   * The credit rule's inputs for `a`: the lead's score and on-time record, and from the registry
+   * the multi-head picture and whether the borrower is listed delinquent.
+   */
+  async decisionInputs(a: AdmissionParams): Promise<CreditInputs> {
     const { registry } = this.lending;
     const head = await registry.multiHead(a.pseudonym);
     return {
@@ -268,6 +274,7 @@ export class LeadBankNode extends BankNode {
       inputs: { ...inputs },
       tier: decision.tier,
       reasons: decision.reasons,
+      ...(a.trigger ? { trigger: a.trigger } : {}),
     });
     const record = await proposeAndCommit(
       this,

@@ -8,6 +8,7 @@ export * from "./deploy";
 export * from "./documents";
 export * from "./loanModel";
 export * from "./math";
+export * from "./monitoring";
 export * from "./params";
 export * from "./protection";
 export * from "./pseudonym";
