@@ -90,6 +90,7 @@ async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number>
       out,
       network: String(options.network),
       maxCases: Number(options.cases),
+      lendingShowcase: true,
       progress: !options.quiet,
       log: (line) => console.log(line),
     },
@@ -101,7 +102,9 @@ async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number>
   console.log(
     `wrote ${path.relative(process.cwd(), files.json)}, ${path.relative(process.cwd(), files.svg)}, ${path.relative(process.cwd(), path.join(out, "evidence"))}/`,
   );
-  return report.payments.balanced && report.cases.every((c) => c.verified) ? 0 : 1;
+  return report.payments.balanced && report.cases.every((c) => c.verified) && (report.lendingShowcase?.settled ?? true)
+    ? 0
+    : 1;
 }
 
 // A run whose promises can no longer settle would otherwise end silently with status 0.

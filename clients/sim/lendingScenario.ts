@@ -32,6 +32,8 @@ import { ARBITRATOR_NAME, consortiumMembers, seededWallet } from "./consortium";
 import { GasMeter } from "./gas";
 import { ProgressBar } from "./progress";
 import { prepareForgedLimit } from "./showcase";
+import { LendingShowcase, runLendingShowcase } from "./lendingShowcase";
+import { applicantInputs } from "./plan";
 import type { SimReport } from "./report";
 
 /** What a run is asked to do. */
@@ -50,6 +52,11 @@ export interface ScenarioOptions {
   log: (line: string) => void;
   /** Called after each simulated month (e.g. a benchmark's progress line). */
   onMonth?: (month: number) => void;
+  /**
+   * After the months: drawdown protection, monitoring, a delinquent re-applicant and loan-use
+   * spending, with borrowers of its own (clients/sim/lendingShowcase.ts; `npm run demo` does).
+   */
+  lendingShowcase?: boolean;
 }
 
 /** Where the chain and its JSON-RPC are (Hardhat's in-process chain or anvil). */
@@ -152,7 +159,8 @@ export class LendingScenario {
       this.opts.onMonth?.(m + 1);
     }
     bar.finish(`${this.loans.length} loans`);
-    const report = await this.report(Date.now() - started);
+    const showcase = this.opts.lendingShowcase ? await this.lendingShowcase() : undefined;
+    const report = { ...(await this.report(Date.now() - started)), ...(showcase ? { lendingShowcase: showcase } : {}) };
     await this.pump.stop();
     return report;
   }
@@ -609,6 +617,28 @@ export class LendingScenario {
       bundle: path.relative(process.cwd(), file),
       verified: ok,
       verdict,
+    });
+  }
+
+  /** Protection tiers, monitoring, a delinquent re-applicant and loan-use spending (clients/sim/lendingShowcase.ts). */
+  private async lendingShowcase(): Promise<LendingShowcase> {
+    const defaulted = this.loans.find((l) => l.defaulted);
+    const app = defaulted && this.plan.applications.find((a) => a.loan && BigInt(a.loan.loanId) === defaulted.id);
+    return runLendingShowcase({
+      lead: this.lead,
+      partners: this.partners,
+      book: this.book,
+      wallet: (label) =>
+        new PumpedWallet(
+          seededWallet(this.opts.seed, label, this.env.provider).privateKey,
+          this.env.provider,
+          this.pump,
+          BigInt(this.book.chainId),
+        ),
+      consortiumSecret: this.consortiumSecret,
+      store: this.leadStore,
+      defaulted: defaulted && app ? { loanId: defaulted.id, score: applicantInputs(app.applicant).score } : undefined,
+      log: this.opts.log,
     });
   }
 

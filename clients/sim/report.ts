@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { nplChart } from "./svg";
 import { formatInt, formatMoney, formatPercent, formatTable } from "./table";
+import { LendingShowcase, formatShowcase } from "./lendingShowcase";
 
 /** One simulated month of the report (and of network mode's lead bank): the chart's data. */
 export interface MonthRow {
@@ -75,6 +76,8 @@ export interface SimReport {
     verdict: string;
   }[];
   months: MonthRow[];
+  /** Drawdown protection, monitoring, a delinquent re-applicant, loan-use spending (docs/DEMO.md). */
+  lendingShowcase?: LendingShowcase;
   /** Wall time and peak resident memory of the simulator (and of a private anvil, if one ran). */
   run: { seconds: number; peakRssMb: number; chainPeakRssMb?: number };
   units: { token: string; unitsPerCny: number };
@@ -240,6 +243,8 @@ export function formatReport(r: SimReport): string {
         ]),
       ),
     );
+
+  if (r.lendingShowcase) out.push(...formatShowcase(r.lendingShowcase));
 
   section("Run");
   out.push(
