@@ -25,7 +25,7 @@ const SECRET = "0x" + "7a".repeat(32);
 export async function consoleCase(ctx: BenchContext, opts: { records: number; rounds: number }): Promise<Measured> {
   const name = `console.case.r${opts.records}`;
   await resetChain();
-  const { fx, loanId } = await deployDefaultedLoan();
+  const { fx, loanId, originated } = await deployDefaultedLoan();
   const loan = Subject.loan(loanId);
   const existing = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loan), 0)).length;
   const notes = Math.max(0, opts.records - existing);
@@ -41,12 +41,20 @@ export async function consoleCase(ctx: BenchContext, opts: { records: number; ro
   }
   const claimant = fx.partnerNodes[0];
   const store = DocumentStore.open(":memory:", SECRET);
+  // The contract, disclosed with the claim: the arbitrator node reckons the amount owed from it.
+  store.put({
+    subject: loan,
+    kind: Kind.LoanContract,
+    document: originated.document,
+    salt: originated.record.salt,
+    meta: { loanId },
+  });
   const filed = await openCase({
     bank: claimant,
     peers: [fx.lead, ...fx.partnerNodes.slice(1)],
     loanId,
     arbitrator: fx.arbitrator.address,
-    claim: toUtf8Bytes(JSON.stringify({ type: "Claim", loanId: loanId.toString(), claimedAmount: "100000" })),
+    claim: toUtf8Bytes(JSON.stringify({ type: "Claim", loanId: loanId.toString(), amountClaimed: "100000" })),
     store,
   });
   const inbox = fs.mkdtempSync(path.join(os.tmpdir(), "colend-bench-inbox-"));
@@ -55,7 +63,7 @@ export async function consoleCase(ctx: BenchContext, opts: { records: number; ro
     bank: claimant,
     store,
     caseId: filed.caseId,
-    contentHashes: [filed.claim.contentHash],
+    contentHashes: [filed.claim.contentHash, originated.record.contentHash],
   });
   fs.writeFileSync(path.join(inbox, "claim.json"), JSON.stringify(disclosed.package));
   const key = encryptionPrivateKey(fx.arbitrator.address);

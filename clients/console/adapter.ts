@@ -233,6 +233,8 @@ interface CachedCase {
   report: VerifyReport;
   review: DisclosureReview;
   view: CaseView;
+  /** The block the view's assessment was made at. */
+  block: number;
 }
 
 /**
@@ -329,8 +331,11 @@ export class ArbitratorDesk {
     const cached = this.cache.get(caseId.toString());
     if (cached && cached.key === key) {
       cached.view.disclosureRequests = this.requestsOf(caseId);
-      // What is owed moves with time: the node reckons it afresh on every load.
-      cached.view.assessment = await this.node.assess(cached.review, cached.view.claimed ?? 0n);
+      // What is owed moves with time: the node reckons it afresh in every new block.
+      if (cached.block !== block) {
+        cached.view.assessment = await this.node.assess(cached.review, cached.view.claimed ?? 0n);
+        cached.block = block;
+      }
       cached.view.loadedMs = performance.now() - started;
       return cached.view;
     }
@@ -469,7 +474,7 @@ export class ArbitratorDesk {
       disclosureRequests: this.requestsOf(caseId),
       loadedMs: performance.now() - started,
     };
-    this.cache.set(caseId.toString(), { key, bundle, report, review, view });
+    this.cache.set(caseId.toString(), { key, bundle, report, review, view, block });
     return view;
   }
 
@@ -508,7 +513,7 @@ export class ArbitratorDesk {
           postFiling: v?.postFiling ?? false,
           ok: v?.ok ?? false,
           reasons: v?.reasons ?? ["the verifier gave no verdict on this record"],
-          assent: r.kind.name === "LoanContract" ? assentFinding(v) : null,
+          assent: r.kind.name === "LoanContract" ? assentFinding(v, report, bundle) : null,
           contentHash: r.contentHash,
         });
       });
@@ -634,18 +639,28 @@ export class ArbitratorDesk {
 
 /**
  * The borrower's assent to a loan contract record as the verifier of `npx colend verify` reports
- * it: its findings that name the assent (a failure, or what it could not prove offline). The
+ * it: its findings that name the assent (on the record, or on the bundle: failures, then what it
+ * could not prove offline); with none and an assent in the bundle, the verifier checked it. The
  * console runs no check of its own.
  */
-function assentFinding(v: RecordVerdict | undefined): { ok: boolean; text: string } {
+function assentFinding(
+  v: RecordVerdict | undefined,
+  report: VerifyReport,
+  bundle: EvidenceBundle,
+): { ok: boolean; text: string } {
   const about = (xs: readonly string[] | undefined) => (xs ?? []).filter((x) => /assent/i.test(x));
-  const failed = about(v?.reasons);
+  const failed = [...about(v?.reasons), ...about(report.errors)];
   if (failed.length > 0) return { ok: false, text: failed.join("; ") };
-  const unproven = about(v?.unproven);
+  const unproven = [...about(v?.unproven), ...about(report.unproven)];
   if (unproven.length > 0) return { ok: false, text: `unproven: ${unproven.join("; ")}` };
+  // Bundles that carry the borrower's assent (the verifier checks it whenever one is there).
+  const carried = (bundle as { assent?: { borrower?: unknown } }).assent;
+  if (carried && typeof carried.borrower === "string") {
+    return { ok: true, text: `signed by the borrower ${carried.borrower}; checked by the verifier` };
+  }
   return {
     ok: false,
-    text: "not checked: this verifier does not check the borrower's assent yet (the loan book verified it at origination)",
+    text: "not checked: the bundle carries no assent, or this verifier does not check it yet (the loan book verified it at origination)",
   };
 }
 
