@@ -45,6 +45,8 @@ async function consortium(members: number) {
       signer: w,
       encryptionKey: w.signingKey.compressedPublicKey,
     })),
+    // A partner's share of 200,000 loans is far above the default 5 M CNY exposure cap.
+    { lending: { partnerExposureCap: cny(10_000_000_000) } },
   );
   const lead = new LeadBankNode("W Bank", wallets[0], book);
   const partners = wallets.slice(1).map((w, i) => new PartnerBankNode(`Partner ${i + 1}`, w, book));
