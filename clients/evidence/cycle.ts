@@ -1,7 +1,7 @@
-import { Subject } from "../core/types";
+import { Kind, Subject, ZERO_HASH } from "../core/types";
 import type { BatchInclusion, BatchLeaf } from "../ledger/batch";
-import { CycleLoanEvidence, verifyCycleLoanEvidence } from "../cycle/evidence";
 import type { EvidenceBundle } from "./bundle";
+import { batchLeafHash, processProof } from "./hashing";
 import type { BatchProofInput } from "./export";
 import type { RecordVerdict } from "./verify";
 
@@ -16,6 +16,68 @@ import type { RecordVerdict } from "./verify";
  * with its proof into that state root. `checkCycleEvidence` checks each entry with the cycle's own
  * offline check (`verifyCycleLoanEvidence`) against the batch roots the bundle proves committed.
  */
+
+/**
+ * A loan's evidence from one batched cycle, checkable offline: the loan's leaves with their
+ * inclusion proofs, the close leaf (binding the state root and the settlement) with its proof,
+ * and the loan's state leaf with its proof into the state root. The roots themselves are
+ * committed on chain (`commitBatch`, majority-endorsed); a bundle's verified batch roots (or the
+ * chain's `BatchCommitted` events) close the loop. Collected by `cycleLoanEvidence`
+ * (clients/cycle/evidence.ts).
+ */
+export interface CycleLoanEvidence {
+  cycleSubject: string;
+  loanId: bigint;
+  /** Every leaf of the loan in this cycle, in operation order. */
+  leaves: BatchInclusion[];
+  /** The cycle's close leaf. */
+  close: BatchInclusion;
+  /** The loan's state after the cycle, proven into the close leaf's state root. */
+  state: { leaf: BatchLeaf; proof: string[] };
+}
+
+const asRecordLeaf = (l: BatchLeaf) => ({ subject: l[0], kind: l[1], contentHash: l[2], attrs: l[3] });
+
+/** The leaf hashes to `leafHash` and its proof reaches `root` (this verifier's own hashing). */
+function proves(inc: { leaf: BatchLeaf; leafHash: string; root: string; proof: readonly string[] }): boolean {
+  const hash = batchLeafHash(asRecordLeaf(inc.leaf)).toLowerCase();
+  return hash === inc.leafHash.toLowerCase() && processProof(hash, inc.proof).toLowerCase() === inc.root.toLowerCase();
+}
+
+/**
+ * Checks a loan's cycle evidence offline; returns the problems found (empty: it verifies).
+ * Every leaf must prove into a root of the cycle, name the loan and lie in the cycle; the close
+ * leaf must prove into the last root; the loan's state leaf must prove into the close leaf's
+ * state root and equal the state after the loan's last operation in the cycle.
+ */
+export function verifyCycleLoanEvidence(e: CycleLoanEvidence, committedRoots?: Set<string>): string[] {
+  const problems: string[] = [];
+  const subject = Subject.loan(e.loanId).toLowerCase();
+  const roots = new Set<string>();
+  for (const [i, inc] of e.leaves.entries()) {
+    if (!proves(inc)) problems.push(`leaf ${i}: inclusion proof does not reach its root`);
+    if (inc.leaf[0].toLowerCase() !== subject) problems.push(`leaf ${i}: names another subject`);
+    if (inc.batchSubject !== e.cycleSubject) problems.push(`leaf ${i}: from another cycle`);
+    roots.add(inc.root.toLowerCase());
+  }
+  if (!proves(e.close)) problems.push("close leaf: inclusion proof does not reach its root");
+  if (e.close.leaf[0].toLowerCase() !== e.cycleSubject.toLowerCase() || e.close.leaf[1] !== Kind.CycleClose) {
+    problems.push("close leaf: not this cycle's close leaf");
+  }
+  roots.add(e.close.root.toLowerCase());
+  if (committedRoots) for (const r of roots) if (!committedRoots.has(r)) problems.push(`root ${r} was not committed`);
+  const stateRoot = e.close.leaf[3];
+  const stateHash = batchLeafHash(asRecordLeaf(e.state.leaf));
+  const stateOk = processProof(stateHash, e.state.proof).toLowerCase() === stateRoot.toLowerCase();
+  if (stateRoot === ZERO_HASH || !stateOk) problems.push("state: the loan's state does not prove into the state root");
+  if (e.state.leaf[0].toLowerCase() !== subject || e.state.leaf[1] !== Kind.CycleLoanState)
+    problems.push("state: not this loan's state leaf");
+  const lastLeaf = e.leaves[e.leaves.length - 1];
+  if (lastLeaf && lastLeaf.leaf[3].toLowerCase() !== e.state.leaf[2].toLowerCase()) {
+    problems.push("state: differs from the state after the loan's last operation");
+  }
+  return problems;
+}
 
 /** One cycle's evidence of one loan as the bundle carries it (`loanId` a decimal string). */
 export interface CycleEvidenceEntry {
