@@ -124,5 +124,7 @@ function growthSummary(results: CaseResult[]): string[] {
 
 main().catch((e) => {
   console.error(e);
-  process.exitCode = 1;
+  // Exit even when something (the in-process chain, a worker) still holds the event loop: a failed
+  // case once left the process waiting forever.
+  process.exit(1);
 });

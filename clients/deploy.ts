@@ -1,5 +1,11 @@
 import type { Signer } from "ethers";
-import { EvidenceLedger, EvidenceLedger__factory, MembershipLib__factory } from "../typechain-types";
+import {
+  CycleSettlement,
+  CycleSettlement__factory,
+  EvidenceLedger,
+  EvidenceLedger__factory,
+  MembershipLib__factory,
+} from "../typechain-types";
 import type { IMembership } from "../typechain-types/contracts/ledger/EvidenceLedger";
 import { AddressBook, MemberEntry } from "./core/addressBook";
 import { Role } from "./core/types";
@@ -36,6 +42,8 @@ export interface Deployment {
   lending?: LendingDeployment;
   /** The arbitration court (absent without lending, or with `arbitration: false`). */
   arbitration?: ArbitrationDeployment;
+  /** The batched cycle's net settlement (absent without lending, or with `cycle: false`). */
+  cycleSettlement?: CycleSettlement;
 }
 
 /** What to deploy besides the ledger; everything has defaults. */
@@ -44,6 +52,12 @@ export interface DeployOptions {
   lending?: Partial<LendingParams> | false;
   /** False to skip the arbitration court (it needs the loan book, so lending implies it by default). */
   arbitration?: false;
+  /**
+   * False to skip `CycleSettlement`, the batched cycle's net settlement (docs/CYCLE.md; it needs the
+   * settlement token, so lending implies it by default). It needs no module rights: it reads the
+   * ledger's committed batches and moves tokens the banks approve it for.
+   */
+  cycle?: false;
 }
 
 /**
@@ -88,6 +102,13 @@ export async function deployColend(
     book.court = arbitration.address;
   }
 
+  let cycleSettlement: CycleSettlement | undefined;
+  if (lending && options.cycle !== false) {
+    cycleSettlement = await new CycleSettlement__factory(deployer).deploy(book.ledger, lending.addresses.token);
+    await cycleSettlement.waitForDeployment();
+    book.cycleSettlement = await cycleSettlement.getAddress();
+  }
+
   await (await ledger.connect(deployer).sealGenesis()).wait();
-  return { book, ledger, lending, arbitration };
+  return { book, ledger, lending, arbitration, cycleSettlement };
 }

@@ -4,6 +4,8 @@
  */
 import path from "node:path";
 import { AnvilHandle, freePort, startAnvil } from "../clients/network/anvil";
+import { JsonRpcProvider } from "ethers";
+import type { SimEnv } from "../clients/sim/lendingScenario";
 import { OptionSpec, ParsedOptions, UsageError, parseOptions, usage } from "../clients/sim/cli";
 
 const SPECS: OptionSpec[] = [
@@ -14,8 +16,8 @@ const SPECS: OptionSpec[] = [
   {
     name: "network",
     kind: "string",
-    description: "hardhat (in-process) or anvil (ANVIL_URL, else a private anvil); needs a development chain",
-    default: "hardhat",
+    description: "anvil (ANVIL_URL, else a private anvil) or hardhat (in-process); needs a development chain",
+    default: "anvil",
     choices: ["hardhat", "anvil"],
   },
   { name: "out", kind: "string", description: "output directory", default: "out/demo" },
@@ -43,12 +45,19 @@ async function main(): Promise<number> {
   // memory stays bounded on long runs) and stop it at the end.
   let anvil: AnvilHandle | undefined;
   if (options.network === "anvil" && !process.env.ANVIL_URL) {
-    anvil = await startAnvil({
-      port: await freePort(),
-      blockTime: 0,
-      pruneHistory: true,
-      logFile: path.resolve(String(options.out), "anvil.log"),
-    });
+    try {
+      anvil = await startAnvil({
+        port: await freePort(),
+        blockTime: 0,
+        pruneHistory: true,
+        logFile: path.resolve(String(options.out), "anvil.log"),
+      });
+    } catch (e) {
+      console.error(
+        `error: ${(e as Error).message} (or run the demo on Hardhat's in-process chain: --network hardhat)`,
+      );
+      return 1;
+    }
     process.env.ANVIL_URL = anvil.url;
     console.log(`started anvil at ${anvil.url} for this run`);
     // Interrupted: stop the private anvil too.
@@ -67,34 +76,48 @@ async function main(): Promise<number> {
   }
 }
 
-async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number> {
+/**
+ * The chain the scenario runs on: anvil through a plain ethers JSON-RPC provider (Hardhat is not
+ * loaded at all), or Hardhat's in-process chain. On the default run the in-process chain cost
+ * twice the CPU time and four times the memory of a private anvil (docs/BENCHMARKS.md, "The
+ * demo"), so anvil is the default.
+ */
+async function chainEnv(network: string): Promise<SimEnv | undefined> {
+  if (network === "anvil") {
+    const url = process.env.ANVIL_URL ?? "http://127.0.0.1:8545";
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    return { provider, rpc: { send: (method, params) => provider.send(method, params ?? []) } };
+  }
   // Hardhat reads the network when it is first imported: set it before.
-  process.env.HARDHAT_NETWORK = String(options.network);
+  process.env.HARDHAT_NETWORK = network;
   // Run from dist/ (scripts/build.js): use the compiled config, so nothing loads TypeScript.
   if (__filename.endsWith(".js")) process.env.HARDHAT_CONFIG ??= path.join(__dirname, "..", "hardhat.config.js");
   const hre = await import("hardhat");
-  if (!(String(options.network) in hre.config.networks)) {
+  if (!(network in hre.config.networks)) return undefined;
+  return { provider: hre.ethers.provider, rpc: hre.network.provider as never };
+}
+
+async function run(options: ParsedOptions, anvil?: AnvilHandle): Promise<number> {
+  const env = await chainEnv(String(options.network));
+  if (!env) {
     console.error(`error: --network ${String(options.network)} is not in hardhat.config.ts`);
     return 2;
   }
   const { LendingScenario } = await import("../clients/sim/lendingScenario");
   const { formatReport, writeReport } = await import("../clients/sim/report");
   const out = path.resolve(String(options.out));
-  const scenario = new LendingScenario(
-    { provider: hre.ethers.provider, rpc: hre.network.provider as never },
-    {
-      loans: Number(options.loans),
-      partners: Number(options.banks),
-      months: Number(options.months),
-      seed: String(options.seed),
-      out,
-      network: String(options.network),
-      maxCases: Number(options.cases),
-      lendingShowcase: true,
-      progress: !options.quiet,
-      log: (line) => console.log(line),
-    },
-  );
+  const scenario = new LendingScenario(env, {
+    loans: Number(options.loans),
+    partners: Number(options.banks),
+    months: Number(options.months),
+    seed: String(options.seed),
+    out,
+    network: String(options.network),
+    maxCases: Number(options.cases),
+    lendingShowcase: true,
+    progress: !options.quiet,
+    log: (line) => console.log(line),
+  });
   const report = await scenario.run();
   if (anvil) report.run.chainPeakRssMb = anvil.peakRssMb();
   const files = writeReport(out, report);

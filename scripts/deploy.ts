@@ -119,7 +119,7 @@ async function main(): Promise<number> {
     `deployed on ${networkName} (chain ${book.chainId}) by ${await deployer.getAddress()} in block ${book.deployBlock}`,
   );
   console.log(`  ledger ${book.ledger}`);
-  for (const key of ["token", "registry", "loanBook", "loanUse", "court"] as const) {
+  for (const key of ["token", "registry", "loanBook", "loanUse", "court", "cycleSettlement"] as const) {
     if (book[key]) console.log(`  ${key} ${book[key]}`);
   }
   for (const m of book.members) console.log(`  ${ROLE_NAMES[m.role].padEnd(12)} ${m.address}  ${m.name}`);

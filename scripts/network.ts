@@ -164,7 +164,9 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
     const out = fs.openSync(path.join(dir, "logs", "supervisor.log"), "a");
     const args = argv.filter((a) => a !== "--detach");
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename, ...args], {
+    // From dist/ (npm run network) the script is plain JavaScript; from its TypeScript source it needs ts-node.
+    const preload = __filename.endsWith(".ts") ? ["-r", "ts-node/register/transpile-only"] : [];
+    const child = spawn(process.execPath, [...preload, __filename, ...args], {
       detached: true,
       stdio: ["ignore", out, out],
     });

@@ -17,7 +17,7 @@ import {
   openLoanOps,
   signAssent,
 } from "../../clients/cycle/model";
-import { CycleSettlement, CycleSettlement__factory } from "../../typechain-types";
+import type { CycleSettlement } from "../../typechain-types";
 import { benchWallet, fund, latestTimestamp, resetChain, rpc } from "../lib/chain";
 import { BenchContext, Measured, Progress } from "../lib/report";
 
@@ -37,7 +37,7 @@ async function consortium(members: number) {
   const wallets = Array.from({ length: members }, (_, i) => benchWallet(`lifecycle${members}`, i));
   await fund(wallets.map((w) => w.address));
   const [deployer] = await ethers.getSigners();
-  const { ledger, book, lending } = await deployColend(
+  const { ledger, book, lending, cycleSettlement } = await deployColend(
     deployer,
     wallets.map((w, i) => ({
       name: i === 0 ? "W Bank" : `Partner ${i}`,
@@ -45,6 +45,8 @@ async function consortium(members: number) {
       signer: w,
       encryptionKey: w.signingKey.compressedPublicKey,
     })),
+    // A partner's share of 200,000 loans is far above the default 5 M CNY exposure cap.
+    { lending: { partnerExposureCap: cny(10_000_000_000) } },
   );
   const lead = new LeadBankNode("W Bank", wallets[0], book);
   const partners = wallets.slice(1).map((w, i) => new PartnerBankNode(`Partner ${i + 1}`, w, book));
@@ -57,7 +59,17 @@ async function consortium(members: number) {
     chainId: BigInt(book.chainId),
     ledger: book.ledger,
   };
-  return { ledger, book, lending: lending!, lead, partners, banks, config, deployer };
+  return {
+    ledger,
+    book,
+    lending: lending!,
+    cycleSettlement: cycleSettlement!,
+    lead,
+    partners,
+    banks,
+    config,
+    deployer,
+  };
 }
 
 /** Sum of `gasUsed` of blocks (from, to]. */
@@ -228,8 +240,9 @@ async function runCycle(
   };
 }
 
-async function deploySettlement(c: Awaited<ReturnType<typeof consortium>>): Promise<CycleSettlement> {
-  const s = await new CycleSettlement__factory(c.deployer).deploy(c.book.ledger, await c.lending.token.getAddress());
+/** The consortium's `CycleSettlement` (deployed by `deployColend`), approved by every bank. */
+async function approvedSettlement(c: Awaited<ReturnType<typeof consortium>>): Promise<CycleSettlement> {
+  const s = c.cycleSettlement;
   for (const b of c.banks)
     await (await c.lending.token.connect(b.wallet).approve(await s.getAddress(), MaxUint256)).wait();
   return s;
@@ -258,7 +271,7 @@ function openingOps(config: CycleConfig, from: number, count: number, at: bigint
 export async function lifecycleBatched(ctx: BenchContext, opts: { members: number; loans: number }): Promise<Measured> {
   const name = `loan.lifecycle.batched.n${opts.members}`;
   const c = await consortium(opts.members);
-  const settlement = await deploySettlement(c);
+  const settlement = await approvedSettlement(c);
   let books = Array.from({ length: opts.members }, () => new CycleBook(c.config));
   const start = await latestTimestamp();
   const building = new Progress(ctx, `${name} assents`, opts.loans);
@@ -322,7 +335,7 @@ export async function cycleAtScale(
 ): Promise<Measured> {
   const name = `loan.cycle.n${opts.members}.l${opts.loans}`;
   const c = await consortium(opts.members);
-  const settlement = await deploySettlement(c);
+  const settlement = await approvedSettlement(c);
   const start = await latestTimestamp();
   const setup = new Progress(ctx, `${name} setup`, 2 * opts.loans);
   const earlier = openingOps(c.config, 0, opts.loans, start + 60n, setup);

@@ -27,10 +27,12 @@ export interface AddressBook {
   loanBook?: string;
   loanUse?: string;
   court?: string;
+  /** The batched cycle's net settlement (`CycleSettlement`). */
+  cycleSettlement?: string;
   members: MemberEntry[];
 }
 
-const CONTRACT_KEYS = ["ledger", "token", "registry", "loanBook", "loanUse", "court"] as const;
+const CONTRACT_KEYS = ["ledger", "token", "registry", "loanBook", "loanUse", "court", "cycleSettlement"] as const;
 
 /** Checks a parsed address book and says exactly what is wrong. */
 export function parseAddressBook(value: unknown, source = "address book"): AddressBook {

@@ -1,4 +1,5 @@
-import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, getBytes, keccak256, toUtf8Bytes } from "ethers";
+import { uint256Hex } from "./bytes";
 
 /** Mirror of `Role` in contracts/common/Types.sol. */
 export enum Role {
@@ -149,8 +150,16 @@ export function kindName(id: string): string {
 const coder = AbiCoder.defaultAbiCoder();
 
 /** Subject identifiers, mirrored from `Subjects` in contracts/common/Types.sol. */
+/** abi.encode(["string", "uint256"], ["colend.loan", 0]): the id is the second 32-byte word. */
+const LOAN_SUBJECT_WORDS = getBytes(coder.encode(["string", "uint256"], ["colend.loan", 0]));
+
 export const Subject = {
-  loan: (loanId: bigint | number): string => keccak256(coder.encode(["string", "uint256"], ["colend.loan", loanId])),
+  loan: (loanId: bigint | number): string => {
+    // abi.encode("colend.loan", loanId) with the id written into its fixed word (hot in the cycle's leaves)
+    const words = LOAN_SUBJECT_WORDS.slice();
+    words.set(Buffer.from(uint256Hex(loanId), "hex"), 32);
+    return keccak256(words);
+  },
   /** A borrower's credit chain, keyed by its pseudonym. */
   borrower: (pseudonym: string): string =>
     keccak256(coder.encode(["string", "bytes32"], ["colend.borrower", pseudonym])),

@@ -9,6 +9,7 @@ import {
   toUtf8Bytes,
   zeroPadValue,
 } from "ethers";
+import { bytes32Hex, uint256Hex } from "../core/bytes";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { BatchLeaf, BatchTree } from "../ledger/batch";
 import type { MoneyTerms } from "../lending/documents";
@@ -177,28 +178,36 @@ function json(value: unknown): string {
 /** Hash of one loan's state (the state commitment's leaf value): terms, balances, funders. */
 export function loanStateHash(loan: CycleLoan): string {
   const m = loan.model;
-  const words: string[] = [
-    toBeHex(loan.loanId, 32),
-    loan.pseudonym,
-    toBeHex(loan.status, 32),
-    toBeHex(loan.loanClass, 32),
-    toBeHex(m.outstanding, 32),
-    toBeHex(m.cursor, 32),
-    toBeHex(m.cursorPaid, 32),
-    toBeHex(m.overdueInterest, 32),
-    toBeHex(m.surcharge, 32),
-    toBeHex(m.totalRepaid, 32),
-    toBeHex(m.disbursedAt, 32),
-    toBeHex(loan.remindedInstallment, 32),
-  ];
-  for (const f of loan.funding) words.push(zeroPadValue(f.account, 32), toBeHex(f.amount, 32));
-  for (const f of m.funders) words.push(toBeHex(f.principalReturned, 32), toBeHex(f.incomeReceived, 32));
-  return keccak256(concat(words));
+  // keccak256 of the 32-byte words below, built as one hex string and decoded once (hot: every
+  // operation and every touched loan's state leaf, on every node that checks the cycle)
+  let hex =
+    uint256Hex(loan.loanId) +
+    bytes32Hex(loan.pseudonym) +
+    uint256Hex(loan.status) +
+    uint256Hex(loan.loanClass) +
+    uint256Hex(m.outstanding) +
+    uint256Hex(m.cursor) +
+    uint256Hex(m.cursorPaid) +
+    uint256Hex(m.overdueInterest) +
+    uint256Hex(m.surcharge) +
+    uint256Hex(m.totalRepaid) +
+    uint256Hex(m.disbursedAt) +
+    uint256Hex(loan.remindedInstallment);
+  for (const f of loan.funding) hex += addressWord(f.account) + uint256Hex(f.amount);
+  for (const f of m.funders) hex += uint256Hex(f.principalReturned) + uint256Hex(f.incomeReceived);
+  return keccak256(Buffer.from(hex, "hex"));
+}
+
+/** An address as a left-padded 32-byte word's hex digits (as `zeroPadValue(address, 32)`). */
+function addressWord(a: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new TypeError(`not an address: ${a}`);
+  return "000000000000000000000000" + a.slice(2);
 }
 
 /** Leaf of operation `index` of the cycle on `subject`: [loan or borrower subject, kind, content, state after]. */
 function opLeaf(cycle: string, index: number, op: CycleOp, attrs: string): BatchLeaf {
-  const content = keccak256(concat([cycle, toBeHex(index, 32), keccak256(toUtf8Bytes(json(op)))]));
+  const opHash = keccak256(Buffer.from(json(op), "utf8"));
+  const content = keccak256(Buffer.from(bytes32Hex(cycle) + uint256Hex(index) + opHash.slice(2), "hex"));
   switch (op.type) {
     case "whitelist":
       return [Subject.borrower(op.pseudonym), Kind.CycleWhitelist, content, attrs];

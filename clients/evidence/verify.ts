@@ -40,6 +40,7 @@ import {
 import { EndorsementHasher, batchLeafHash, processProof, recoverCompact } from "./hashing";
 import { RpcFindings, RpcUnavailableError, checkAgainstChain } from "./rpc";
 import type { ConsortiumAnchor } from "./consortium";
+import { checkCycleEvidence } from "./cycle";
 import { DISCLOSURE_SCHEME } from "./scheme";
 import { manifestHashOf } from "../store/manifest";
 
@@ -651,6 +652,7 @@ class Verifier {
         this.errors.push(`documents[${i}]: contentHash ${doc.contentHash} belongs to no record in the bundle`);
       }
     });
+    this.errors.push(...checkCycleEvidence(b, this.rows)); // the batched cycle's evidence: clients/evidence/cycle.ts
     for (const row of this.rows) {
       for (const r of row.reasons) this.errors.push(`${rowLabel(row)}: ${r}`);
       if (row.reasons.length === 0) for (const u of row.unproven) this.unproven.push(`${rowLabel(row)}: ${u}`);

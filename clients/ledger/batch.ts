@@ -1,6 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { StandardMerkleTreeData } from "@openzeppelin/merkle-tree/dist/standard";
-import { getBytes, isHexString, keccak256, toBeHex } from "ethers";
+import { isHexString, keccak256, toBeHex } from "ethers";
+import { bytes32 } from "../core/bytes";
 import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../core/node";
 import type { Committed } from "../core/node";
 import {
@@ -96,7 +97,7 @@ export function batchRecord(batchSubject: string, root: string, leafCount: numbe
 /** Leaf hash of the standard tree: keccak256(keccak256(abi.encode(bytes32 ×4))), abi.encode of words being their concatenation. */
 export function batchLeafHash(leaf: BatchLeaf): string {
   const words = new Uint8Array(128);
-  for (let i = 0; i < 4; i++) words.set(getBytes(leaf[i]), 32 * i);
+  for (let i = 0; i < 4; i++) words.set(bytes32(leaf[i]), 32 * i);
   return keccak256(keccak256(words));
 }
 
@@ -104,8 +105,8 @@ const pair = new Uint8Array(64);
 
 /** Sorted-pair node hash, as OpenZeppelin's MerkleProof and StandardMerkleTree (lowercase hex in and out). */
 function nodeHash(a: string, b: string): string {
-  pair.set(getBytes(a < b ? a : b), 0);
-  pair.set(getBytes(a < b ? b : a), 32);
+  pair.set(bytes32(a < b ? a : b), 0);
+  pair.set(bytes32(a < b ? b : a), 32);
   return keccak256(pair);
 }
 

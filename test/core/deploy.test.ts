@@ -37,11 +37,30 @@ describe("deployColend", () => {
     expect(book.members.map((m) => m.role)).to.deep.equal([1, 2, 2, 2, 3]);
   });
 
+  it("deploys the batched cycle's CycleSettlement on the ledger and the token, outside the modules", async () => {
+    const { book, ledger, cycleSettlement } = await loadFixture(fullDeployment);
+    expect(book.cycleSettlement).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(await cycleSettlement!.getAddress()).to.equal(book.cycleSettlement);
+    expect(await cycleSettlement!.ledger()).to.equal(book.ledger);
+    expect(await cycleSettlement!.token()).to.equal(book.token);
+    // It moves only what banks approve it for and commits nothing: no module rights.
+    expect(await ledger.isModule(book.cycleSettlement!)).to.equal(false);
+  });
+
+  it("deploys no CycleSettlement with cycle: false", async () => {
+    const [deployer] = await ethers.getSigners();
+    const { book, cycleSettlement } = await deployColend(deployer, await founders(), { cycle: false });
+    expect(book.cycleSettlement).to.equal(undefined);
+    expect(cycleSettlement).to.equal(undefined);
+    expect(book.court).to.match(/^0x[0-9a-fA-F]{40}$/);
+  });
+
   it("deploys the ledger alone when lending is off, and no court without a loan book", async () => {
     const [deployer] = await ethers.getSigners();
     const { book } = await deployColend(deployer, await founders(), { lending: false });
     expect(book.loanBook).to.equal(undefined);
     expect(book.court).to.equal(undefined);
+    expect(book.cycleSettlement).to.equal(undefined);
   });
 
   it("refuses a founding set with too few banks, deploying nothing usable", async () => {

@@ -7,12 +7,14 @@ import {
   CycleRuleError,
   agreedFunding,
   cycleSubject,
+  loanStateHash,
   signAssent,
 } from "../../clients/cycle/model";
+import { concat, keccak256, toBeHex, zeroPadValue } from "ethers";
 import { verifyInclusion } from "../../clients/ledger/batch";
 import { recoverAssents } from "../../clients/cycle/assents";
 import { CycleLoanEvidence, cycleLoanEvidence, verifyCycleLoanEvidence } from "../../clients/cycle/evidence";
-import { Kind } from "../../clients/core/types";
+import { Kind, Subject } from "../../clients/core/types";
 import { LoanModel } from "../../clients/lending/loanModel";
 import { cny } from "../../clients/lending/params";
 import { DAY, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
@@ -59,6 +61,22 @@ describe("cycle model: assembler and partner checker", function () {
     expect(s.nets[0]).to.equal(partnersPart);
     // every leaf proves into its root
     for (const inc of cycleInclusions(day1.cycleSubject, replayed)) expect(verifyInclusion(inc)).to.equal(true);
+  });
+
+  it("commits each loan's state as keccak256 of its 32-byte words (terms, balances, funders)", function () {
+    const { ops } = openingOps(cfg, 3, T0 + 100n);
+    const { replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops });
+    for (const loan of replayed.book.loans.values()) {
+      const m = loan.model;
+      const words = [loan.loanId, loan.pseudonym, loan.status, loan.loanClass, m.outstanding, m.cursor]
+        .concat([m.cursorPaid, m.overdueInterest, m.surcharge, m.totalRepaid, m.disbursedAt, loan.remindedInstallment])
+        .map((w) => (typeof w === "string" ? w : toBeHex(w, 32)));
+      for (const f of loan.funding) words.push(zeroPadValue(f.account, 32), toBeHex(f.amount, 32));
+      for (const f of m.funders) words.push(toBeHex(f.principalReturned, 32), toBeHex(f.incomeReceived, 32));
+      expect(loanStateHash(loan)).to.equal(keccak256(concat(words)));
+      const leaf = replayed.stateTree!.leaves.find((l) => l[0] === Subject.loan(loan.loanId).toLowerCase());
+      expect(leaf?.[2]).to.equal(loanStateHash(loan));
+    }
   });
 
   it("splits a cycle into batches of at most chunkSize leaves, the close leaf in the last", function () {
