@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {RecordInput} from "../common/Types.sol";
 
 /// @title Arbitration cases over defaulted loans
@@ -136,4 +137,7 @@ interface IArbitrationCourt {
 
     /// @notice The id the next case will get.
     function nextCaseId() external view returns (uint256);
+
+    /// @notice The loan book whose defaulted loans the court hears.
+    function loanBook() external view returns (ILoanCourtHooks);
 }

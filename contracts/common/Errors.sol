@@ -13,5 +13,9 @@ error EmptyHash();
 error NotGenesisAdmin(address caller);
 /// @notice A record passed in belongs to another subject or kind than the call requires.
 error RecordMismatch(bytes32 expectedSubject, bytes32 expectedKind, bytes32 subject, bytes32 kind);
+/// @notice Only an active bank (a lead or partner voting member) may do this; `caller` is not one.
+error NotBank(address caller);
+/// @notice Only the loan book may do this; `caller` is not it.
+error NotLoanBook(address caller);
 /// @notice The record's `attrs` do not hash the call's arguments.
 error AttrsMismatch(bytes32 expected, bytes32 given);

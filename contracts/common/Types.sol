@@ -91,24 +91,43 @@ library Kinds {
     bytes32 internal constant DELINQUENCY_CURED = keccak256("colend.kind.DelinquencyCured.v1");
     bytes32 internal constant CASE_REASSIGNED = keccak256("colend.kind.CaseReassigned.v1");
 
-    /// @notice Whether `kind` is written only by a consortium module (as a fact) or only by
-    ///         `commitBatch`: a bank may not commit or propose such a record itself, or it could
-    ///         forge a fact or front-run the module (an Award before the arbitrator's).
+    /// @notice Whether `kind` is written only by a consortium module (an endorsed record the module
+    ///         checks, or a fact) or only by `commitBatch`: a bank may not commit or propose such a
+    ///         record itself, or a majority could put on a chain what no module rule checked (a loan
+    ///         contract the loan book never made, a credit line the registry never opened) or
+    ///         front-run the module (an Award before the arbitrator's). Membership is the ledger's
+    ///         own: its changes are `MembershipChangeExecuted` events, never records.
+    ///         Every kind in `Kinds` is module-owned; banks write the off-chain kinds (notes, receipts).
     function moduleOwned(bytes32 kind) internal pure returns (bool) {
         return
             kind == BATCH ||
-            kind == AWARD ||
-            kind == CASE_RESPONSE ||
-            kind == DISCLOSURE ||
+            kind == MEMBERSHIP ||
+            // CreditRegistry
+            kind == CREDIT_DECISION ||
+            kind == CREDIT_CLOSED ||
+            kind == OUTSIDE_LOAN ||
+            kind == DELINQUENCY_LISTED ||
+            kind == DELINQUENCY_CURED ||
+            // LoanBook
+            kind == LOAN_CONTRACT ||
             kind == LOAN_FUNDED ||
             kind == FUNDING_WITHDRAWN ||
             kind == LOAN_DISBURSED ||
-            kind == REPAYMENT ||
-            kind == LOAN_SPEND ||
-            kind == DELINQUENCY_LISTED ||
             kind == LOAN_CANCELLED ||
+            kind == REPAYMENT ||
+            kind == REMINDER ||
+            kind == DEFAULT_NOTICE ||
             kind == DEFAULT_CURED ||
-            kind == DELINQUENCY_CURED;
+            kind == CLASSIFIED ||
+            // LoanUseAccount
+            kind == LOAN_SPEND ||
+            // ArbitrationCourt
+            kind == CASE_OPENED ||
+            kind == CASE_STATEMENT ||
+            kind == CASE_RESPONSE ||
+            kind == DISCLOSURE ||
+            kind == CASE_REASSIGNED ||
+            kind == AWARD;
     }
 }
 

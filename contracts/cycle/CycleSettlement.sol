@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
-import {ZeroAddress} from "../common/Errors.sol";
+import {NotBank, ZeroAddress} from "../common/Errors.sol";
 
 /// @title CycleSettlement
 /// @notice Executes the net settlement of a batched lending cycle (docs/CYCLE.md), once, against
@@ -48,8 +48,6 @@ contract CycleSettlement is LedgerModule {
     error SettlementUnbalanced(int256 sum);
     /// @notice The hub `account` (accounts[0]) is not the lead bank.
     error HubNotLeadBank(address account);
-    /// @notice Only a voting member (a bank) may execute a settlement.
-    error NotBank(address caller);
 
     /// @param ledger_ the consortium ledger
     /// @param token_ the settlement token

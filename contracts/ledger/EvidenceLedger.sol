@@ -31,20 +31,6 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
     /// @notice Most leaves one batch may hold.
     uint256 public constant MAX_BATCH_LEAVES = 65_536;
 
-    /// @notice A record put to an on-chain vote. Votes are bitmaps over member indexes
-    ///         (`memberInfo(account).index`), so a vote costs one storage write.
-    struct Proposal {
-        RecordInput record; // the record; `record.prev` is the head it extends
-        address proposer; // the bank that proposed it (its endorsement is implied)
-        uint64 deadline; // last second at which votes are taken
-        ProposalState state; // where it stands
-        uint32 snapshotSeq; // membership sequence at proposal: later joiners do not vote
-        uint32 quorum; // endorsements needed, fixed at proposal
-        uint32 eligible; // banks other than the proposer at proposal
-        uint64 endorsed; // bit i set: member i endorsed
-        uint64 objected; // bit i set: member i objected
-    }
-
     mapping(bytes32 subject => bytes32) private _heads;
     mapping(bytes32 key => RecordInfo) private _records;
     mapping(bytes32 id => Proposal) private _proposals;
@@ -335,12 +321,12 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         _reject(id, p, RejectReason.Expired);
     }
 
-    /// @notice A proposal on the voting path, with its votes so far (bitmaps over member indexes).
+    /// @inheritdoc IEvidenceLedger
     function proposalInfo(bytes32 id) external view returns (Proposal memory) {
         return _proposals[id];
     }
 
-    /// @notice Who endorsed and who objected to proposal `id` so far, in member order.
+    /// @inheritdoc IEvidenceLedger
     function proposalVoters(bytes32 id) external view returns (address[] memory endorsers, address[] memory objectors) {
         Proposal storage p = _proposals[id];
         endorsers = _membersIn(p.endorsed);
@@ -481,7 +467,7 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         return MerkleProof.verifyCalldata(proof, root, leafHash);
     }
 
-    /// @notice EIP-712 domain separator of this ledger.
+    /// @inheritdoc IEvidenceLedger
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }

@@ -8,6 +8,20 @@ import {Attestation, ProposalState, RecordInput, RecordInfo} from "../common/Typ
 ///         the other voting members have endorsed it. Each subject keeps a hash chain
 ///         `head = keccak256(prev ‖ recordHash)` so any omission or reordering shows.
 interface IEvidenceLedger {
+    /// @notice A record put to an on-chain vote. Votes are bitmaps over member indexes
+    ///         (`memberInfo(account).index`), so a vote costs one storage write.
+    struct Proposal {
+        RecordInput record; // the record; `record.prev` is the head it extends
+        address proposer; // the bank that proposed it (its endorsement is implied)
+        uint64 deadline; // last second at which votes are taken
+        ProposalState state; // where it stands
+        uint32 snapshotSeq; // membership sequence at proposal: later joiners do not vote
+        uint32 quorum; // endorsements needed, fixed at proposal
+        uint32 eligible; // banks other than the proposer at proposal
+        uint64 endorsed; // bit i set: member i endorsed
+        uint64 objected; // bit i set: member i objected
+    }
+
     /// @notice Emitted when a record joins its subject's chain. Carries everything needed to
     ///         rebuild and re-verify the chain from logs alone.
     /// @param subject the chain the record extends
@@ -206,4 +220,13 @@ interface IEvidenceLedger {
         bytes32[] calldata proof,
         bytes32[4] calldata leaf
     ) external view returns (bool);
+
+    /// @notice A proposal on the voting path, with its votes so far (bitmaps over member indexes).
+    function proposalInfo(bytes32 id) external view returns (Proposal memory);
+
+    /// @notice Who endorsed and who objected to proposal `id` so far, in member order.
+    function proposalVoters(bytes32 id) external view returns (address[] memory endorsers, address[] memory objectors);
+
+    /// @notice EIP-712 domain separator of this ledger.
+    function domainSeparator() external view returns (bytes32);
 }

@@ -13,6 +13,12 @@ interface IConsortiumLedger is IEvidenceLedger, IMembership {
     function genesisAdmin() external view returns (address);
 }
 
+/// @title A consortium module as others see it
+interface ILedgerModule {
+    /// @notice The consortium ledger this module writes to.
+    function ledger() external view returns (IConsortiumLedger);
+}
+
 /// @notice Content hash of module `module`'s fact number `seq` on `subject`: unique per module,
 ///         subject and sequence, so the ledger never sees the same fact twice.
 function factHash(address module, bytes32 subject, uint256 seq) pure returns (bytes32) {
@@ -36,7 +42,7 @@ function checkRecord(bytes32 subject, bytes32 kind, bytes32 attrs, RecordInput c
 /// @title Base of the lending modules
 /// @notice Holds the ledger, gates callers by consortium role, and appends on-chain facts with
 ///         content hashes unique per module and sequence number.
-abstract contract LedgerModule {
+abstract contract LedgerModule is ILedgerModule {
     /// @notice The consortium ledger this module writes to.
     IConsortiumLedger public immutable ledger;
 

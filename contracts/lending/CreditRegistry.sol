@@ -6,7 +6,7 @@ import {ILoanBook} from "./ILoanBook.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Role, Subjects} from "../common/Types.sol";
-import {ZeroAddress} from "../common/Errors.sol";
+import {NotBank, NotLoanBook, ZeroAddress} from "../common/Errors.sol";
 
 /// @title CreditRegistry
 /// @notice Whitelist, credit limits, outside loans and the delinquency list, keyed by pseudonym.
@@ -202,7 +202,7 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
 
     /// @inheritdoc ICreditRegistry
     function recordCure(bytes32 pseudonym, uint256 loanId, address actor) external {
-        if (msg.sender != address(loanBook) || msg.sender == address(0)) revert NotLoanBook(msg.sender);
+        if (msg.sender != address(loanBook)) revert NotLoanBook(msg.sender);
         CreditLine storage line = _lines[pseudonym];
         uint64 seq = ++_seq;
         bytes32 subject = Subjects.borrower(pseudonym);

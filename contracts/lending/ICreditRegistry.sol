@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ILoanBook} from "./ILoanBook.sol";
+import {ISettlementToken} from "./ISettlementToken.sol";
 import {RecordInput} from "../common/Types.sol";
 
 /// @title Credit registry
@@ -87,10 +89,6 @@ interface ICreditRegistry {
     /// @notice An outside-loan report is inconsistent (zero institution, active with no amount,
     ///         inactive with an amount, or closing a loan that is not active).
     error InvalidOutsideLoan(bytes32 institution, uint256 amount, bool active);
-    /// @notice Only the loan book may do this.
-    error NotLoanBook(address caller);
-    /// @notice Only an active bank (lead or partner) may do this.
-    error NotBank(address caller);
 
     /// @notice The lead bank whitelists a borrower through an endorsed record (kind CreditDecision on
     ///         `Subjects.borrower(pseudonym)`, attrs = keccak256(abi.encode(pseudonym, account, limit))).
@@ -186,4 +184,16 @@ interface ICreditRegistry {
 
     /// @notice Bounds of a credit limit, token units.
     function limitBounds() external view returns (uint256 min, uint256 max);
+
+    /// @notice The settlement token whose registration a whitelisted borrower gets.
+    function token() external view returns (ISettlementToken);
+
+    /// @notice Smallest credit limit a decision may set.
+    function minLimit() external view returns (uint256);
+
+    /// @notice Largest credit limit a decision may set.
+    function maxLimit() external view returns (uint256);
+
+    /// @notice The loan book bound at genesis (0 until bound).
+    function loanBook() external view returns (ILoanBook);
 }

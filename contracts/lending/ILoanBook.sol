@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanCourtHooks} from "./ILoanCourtHooks.sol";
+import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {LoanClass, LoanStatus, RecordInput} from "../common/Types.sol";
 
@@ -380,4 +381,10 @@ interface ILoanBook is ILoanCourtHooks {
 
     /// @notice The credit registry deciding who may borrow.
     function registry() external view returns (ICreditRegistry);
+
+    /// @notice The arbitration court bound at genesis (0 until bound).
+    function court() external view returns (address);
+
+    /// @notice The restricted loan-use account bound at genesis (0 until bound).
+    function loanUse() external view returns (ILoanUseAccount);
 }

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ICreditRegistry} from "./ICreditRegistry.sol";
+import {ILoanBook} from "./ILoanBook.sol";
+import {ISettlementToken} from "./ISettlementToken.sol";
+
 /// @title Restricted loan-use accounts
 /// @notice A loan may disburse into a restricted account instead of the borrower's wallet. Its funds
 ///         can only be paid to payees the loan's lead bank approved in the loan's category, or back
@@ -31,8 +35,6 @@ interface ILoanUseAccount {
     /// @notice Emitted when unspent funds go back to the lenders as repayment.
     event ReturnedToLenders(uint256 indexed loanId, address indexed by, uint256 amount);
 
-    /// @notice Only the loan book may do this.
-    error NotLoanBook(address caller);
     /// @notice Loan `loanId` has no restricted account.
     error NoAccount(uint256 loanId);
     /// @notice Only `borrower` may spend from loan `loanId`'s account.
@@ -71,4 +73,13 @@ interface ILoanUseAccount {
 
     /// @notice The category `lead` approved `payee` in (0: not approved).
     function payeeCategory(address lead, address payee) external view returns (bytes32);
+
+    /// @notice The settlement token the account holds.
+    function token() external view returns (ISettlementToken);
+
+    /// @notice The loan book that disburses into the account.
+    function loanBook() external view returns (ILoanBook);
+
+    /// @notice The credit registry that says who is a borrower (a borrower is never a payee).
+    function registry() external view returns (ICreditRegistry);
 }

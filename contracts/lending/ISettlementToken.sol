@@ -18,8 +18,6 @@ interface ISettlementToken is IERC20 {
 
     /// @notice `account` is not registered, so it may neither hold nor send the token.
     error UnregisteredAccount(address account);
-    /// @notice Only an active voting member (a bank) may do this.
-    error NotBank(address caller);
     /// @notice Only an enabled module contract may register accounts.
     error NotRegistrar(address caller);
 

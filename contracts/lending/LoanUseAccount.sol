@@ -8,7 +8,7 @@ import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Kinds, LoanStatus, Role, Subjects} from "../common/Types.sol";
-import {EmptyHash, ZeroAddress, ZeroAmount} from "../common/Errors.sol";
+import {EmptyHash, NotLoanBook, ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title LoanUseAccount
 /// @notice Restricted loan-use accounts: the loan book disburses into them, the borrower pays only

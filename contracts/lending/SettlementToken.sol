@@ -6,7 +6,7 @@ import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Role} from "../common/Types.sol";
 import {IMembership} from "../consortium/IMembership.sol";
-import {ZeroAddress, ZeroAmount} from "../common/Errors.sol";
+import {NotBank, ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
 /// @title SettlementToken
 /// @notice "colend settlement CNY": the money loans are funded, disbursed and repaid in.

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
 import {IArbitrationCourt} from "../arbitration/IArbitrationCourt.sol";
 import {checkRecord} from "../ledger/LedgerModule.sol";
+import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, RecordInput, Subjects} from "../common/Types.sol";
 
 /// @title EvidenceTestModule
@@ -141,5 +142,11 @@ contract EvidenceTestModule is IArbitrationCourt {
     function _open(uint256 caseId) private view returns (Case storage c) {
         c = _cases[caseId];
         if (c.state != CaseState.Open) revert CaseNotOpen(caseId);
+    }
+
+    /// @inheritdoc IArbitrationCourt
+    /// @dev The stand-in has no loan book: loans exist only as subjects on the ledger.
+    function loanBook() external pure returns (ILoanCourtHooks) {
+        return ILoanCourtHooks(address(0));
     }
 }

@@ -2,11 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
-import {LoanStatus} from "../common/Types.sol";
+import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
+import {LoanStatus, RecordInput} from "../common/Types.sol";
 
 /// @title MockLoanBook
 /// @notice Test double of the loan book as the court sees it: status, lenders and borrower are set
-///         directly; the court's hooks move the status as the real loan book does.
+///         directly; the court's hooks move the status as the real loan book does. Enabled as a
+///         module, it writes a loan's endorsed records (contract, default notice) as the loan book does.
 contract MockLoanBook is ILoanCourtHooks {
     /// @notice Only the bound court may call the hooks.
     error NotCourt(address caller);
@@ -35,6 +37,18 @@ contract MockLoanBook is ILoanCourtHooks {
     mapping(uint256 loanId => LoanStatus) private _status;
     mapping(uint256 loanId => mapping(address account => bool)) private _lenders;
     mapping(uint256 loanId => Borrower) private _borrowers;
+
+    /// @notice Commits a signed loan record on `ledger` with the caller as proposer, as the loan book's
+    ///         `originate` and `declareDefault` do (the mock must be enabled there as a module).
+    function commitFor(
+        IEvidenceLedger ledger,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (bytes32) {
+        return ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
+    }
 
     /// @notice Binds the court, once.
     function bindCourt(address court_) external {

@@ -6,12 +6,14 @@ import { Kind, Subject, ZERO_HASH } from "../../clients/core/types";
 import { Outcome } from "../../clients/arbitration/arbitratorNode";
 import { courtFixture, deadline, endorse, openDefaultCase } from "./fixture";
 import { issuedAtFor } from "../helpers/consortium";
+import { skipUnderCoverage } from "../helpers/coverage";
 
 /**
  * Gas of each court operation with seven banks (quorum 4). Gas is deterministic, so these are
  * asserted as ceilings; the measured figures are printed.
  */
 describe("ArbitrationCourt gas", function () {
+  skipUnderCoverage(); // instrumented code costs more gas: the ceilings are checked by `npm test`
   it("stays within its gas budget per operation", async function () {
     const fx = await loadFixture(courtFixture);
     const gas: Record<string, bigint> = {};

@@ -42,6 +42,8 @@ export async function courtFixture() {
   const loanBook = await new MockLoanBook__factory(deployer).deploy();
   await loanBook.waitForDeployment();
   const { court, boundToLoanBook } = await deployArbitration(deployer, ledger, await loanBook.getAddress());
+  // The mock writes the loan's records as the loan book does: the ledger takes them from a module only.
+  await (await ledger.setModuleAtGenesis(await loanBook.getAddress(), true)).wait();
   await (await ledger.sealGenesis()).wait();
 
   const book: AddressBook = {
@@ -71,7 +73,16 @@ export async function courtFixture() {
     [Kind.DefaultNotice, "installment 3 unpaid; reminder unanswered 24h"],
   ] as const) {
     const document = toUtf8Bytes(text);
-    const committed = await proposeAndCommit(lead, partnerNodes, { subject: Subject.loan(LOAN), kind, document });
+    const committed = await proposeAndCommit(
+      lead,
+      partnerNodes,
+      { subject: Subject.loan(LOAN), kind, document },
+      (p, sigs) =>
+        loanBook
+          .connect(leadBank)
+          .commitFor(ledger, p.record, p.issuedAt, p.deadline, sigs)
+          .then((tx) => tx.wait()),
+    );
     loanRecords.push({ ...committed, document });
   }
 

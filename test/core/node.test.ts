@@ -52,14 +52,14 @@ describe("LedgerNode and endorsement collection", () => {
     const { lead, partners } = await nodes(f);
     const subject = Subject.loan(1);
     const document = toUtf8Bytes('{"loan":1,"principal":"1000000"}');
-    const committed = await proposeAndCommit(lead, partners, { subject, kind: Kind.LoanContract, document });
+    const committed = await proposeAndCommit(lead, partners, { subject, kind: Kind.Note, document });
 
     expect(committed.endorsers).to.have.length(4);
     expect(committed.prev).to.equal(ZERO_HASH);
     expect(await f.ledger.headOf(subject)).to.equal(committed.head);
     const record = {
       subject,
-      kind: Kind.LoanContract,
+      kind: Kind.Note,
       contentHash: committed.contentHash,
       attrs: ZERO_HASH,
       prev: ZERO_HASH,
@@ -79,14 +79,14 @@ describe("LedgerNode and endorsement collection", () => {
   it("lets a peer refuse data its own check rejects, and still commits with the others", async () => {
     const f = await loadLedgerFixture();
     const { lead, partners } = await nodes(f);
-    partners[0].onReview(Kind.CreditDecision, (p: Proposal) => {
+    partners[0].onReview(Kind.Note, (p: Proposal) => {
       const [, limit] = p.attrs!.values as [string, bigint];
       if (limit > 30_000_000n) throw new Error(`limit ${limit} above 300,000 CNY`);
     });
     const attrs = { types: LIMIT_TYPES, values: [Subject.loan(9), 40_000_000n] };
     const committed = await proposeAndCommit(lead, partners, {
       subject: Subject.loan(9),
-      kind: Kind.CreditDecision,
+      kind: Kind.Note,
       document: toUtf8Bytes("decision"),
       attrs,
     });

@@ -112,10 +112,12 @@ export async function evidenceChainFixture() {
     return (await module.connect(actor).reportFact(subject, kind, h, ZERO_HASH)).wait();
   };
 
-  // 0: the loan contract, endorsed by partners 6, 5, 4, 3 (partner 6 is removed later).
+  // 0: the loan contract, endorsed by partners 6, 5, 4, 3 (partner 6 is removed later), committed
+  // through the module as the loan book does (the ledger takes a module's kinds from modules only).
   await signed(loan, Kind.LoanContract, "Loan contract 1: 10,000.00 CNY, 10 monthly installments, 6.5% APR", {
     peers: [...nodes.slice(1)].reverse(),
     attrs: { types: ["uint256", "uint8", "uint16"], values: [1_000_000n, 10, 650] },
+    submit: viaModule(leadBank),
   });
   // 1: partner 1 funds its share (a fact reported by the loan book).
   await fact(p1, loan, Kind.LoanFunded, "Partner 1 funds 8,000.00 CNY of loan 1");
@@ -189,6 +191,7 @@ export async function evidenceChainFixture() {
   // 5: the default notice; then the case is filed on it.
   await signed(loan, Kind.DefaultNotice, "Loan 1 in default: installments 2-3 unpaid after reminder", {
     peers: activePeers,
+    submit: viaModule(leadBank),
   });
   const frozenHead = await ledger.headOf(loan);
   await signed(caseSubject, Kind.CaseOpened, "Claim: borrower of loan 1 owes 10,450.00 CNY", {

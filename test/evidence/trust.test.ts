@@ -91,8 +91,11 @@ async function signedConsortiumFixture() {
     const packed = packSignatures(await Promise.all(signers.map((s) => signMembershipChange(s, domain, message))));
     await (await ledger.connect(leadBank).executeChange(input, epoch, issuedAt, deadline, packed)).wait();
   };
+  // The loan's records are the loan book's kinds: the module commits them with the lead as proposer.
   const signed = (peers: LedgerNode[], kind: string, body: string) =>
-    proposeAndCommit(lead, peers, { subject: loan, kind, document: toUtf8Bytes(body) });
+    proposeAndCommit(lead, peers, { subject: loan, kind, document: toUtf8Bytes(body) }, async (p, sigs) =>
+      (await module.connect(leadBank).commitVia(p.record, p.issuedAt, p.deadline, sigs)).wait(),
+    );
 
   await signed([node(p1, "P1"), node(p2, "P2"), node(p3, "P3")], Kind.LoanContract, "Loan contract 1");
   await time.increase(DAY);

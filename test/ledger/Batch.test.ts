@@ -21,6 +21,7 @@ import {
   verifyInclusion,
   verifyInclusionWithLibrary,
 } from "../../clients/ledger/batch";
+import { underCoverage } from "../helpers/coverage";
 
 const BANKS = 7;
 
@@ -94,7 +95,8 @@ describe("EvidenceLedger batches", function () {
       const committed = await batch.commit(leadBank, partners);
       expect(committed.leafCount).to.equal(1024);
       expect(committed.endorsers).to.have.length(4);
-      expect(committed.gasUsed / 1024n).to.be.at.most(1_000n);
+      // Instrumented code costs more gas: the ceiling is checked by `npm test`.
+      if (!underCoverage()) expect(committed.gasUsed / 1024n).to.be.at.most(1_000n);
       expect(await ledger.headOf(batchSubject)).to.equal(committed.head);
       const info = await ledger.recordInfo(batchSubject, committed.root);
       expect(info.blockNumber).to.equal(BigInt(committed.blockNumber));

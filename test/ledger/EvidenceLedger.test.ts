@@ -368,7 +368,11 @@ describe("EvidenceLedger", function () {
         const fx = await loadFixture(fixture);
         const first = makeRecord(testSubject("dup"));
         const head = (await commitRecord(fx, first, fx.leadBank)).head;
-        const again = makeRecord(first.subject, { prev: head, contentHash: first.contentHash, kind: Kind.Reminder });
+        const again = makeRecord(first.subject, {
+          prev: head,
+          contentHash: first.contentHash,
+          kind: Kind.RepaymentReceipt,
+        });
         const { deadline, signatures } = await signedRecord(fx, again);
         await expect(fx.ledger.connect(fx.leadBank).commit(again, issuedAtFor(deadline), deadline, signatures))
           .to.be.revertedWithCustomError(fx.ledger, "DuplicateContent")

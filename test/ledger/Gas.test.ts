@@ -16,12 +16,14 @@ import {
   word,
   issuedAtFor,
 } from "../helpers/consortium";
+import { skipUnderCoverage } from "../helpers/coverage";
 
 /**
  * Gas of the ledger's hot paths among 7 banks (quorum: 4 endorsements). Gas is deterministic, so
  * the bounds are asserted; the figures are printed once at the end.
  */
 describe("EvidenceLedger gas", function () {
+  skipUnderCoverage(); // instrumented code costs more gas: the ceilings are checked by `npm test`
   const fixture = ledgerFixture({ banks: 7 });
   const figures: [string, bigint | string][] = [];
 

@@ -32,7 +32,7 @@ describe("EvidenceLedger: on-chain voting", function () {
   async function proposeOn(fx: LedgerFixture, proposer = fx.leadBank) {
     const helper = LedgerHelper.from(fx);
     const flow = await helper.next(testSubject("vote"), proposer, {
-      kind: Kind.LoanContract,
+      kind: Kind.RepaymentReceipt,
       attrs: keccak256("0x01"),
     });
     await (await flow.propose()).wait();
@@ -54,7 +54,7 @@ describe("EvidenceLedger: on-chain voting", function () {
 
     it("records the proposal, its id (the record hash) and the quorum fixed now", async function () {
       const fx = await loadFixture(fixture);
-      const record = makeRecord(testSubject("p"), { kind: Kind.LoanContract, attrs: keccak256("0x02") });
+      const record = makeRecord(testSubject("p"), { kind: Kind.RepaymentReceipt, attrs: keccak256("0x02") });
       const deadline = await deadlineIn();
       const id = recordHash(record, fx.partners[1].address);
       expect(await fx.ledger.connect(fx.partners[1]).propose.staticCall(record, deadline)).to.equal(id);

@@ -7,12 +7,14 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ContractTransactionResponse } from "ethers";
 import { DAY, cny, schedule } from "../../clients/lending";
 import { CATEGORY, admit, admittedFixture, pseudonym } from "./fixtures";
+import { skipUnderCoverage } from "../helpers/coverage";
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
   return (await (await tx).wait())!.gasUsed;
 }
 
 describe("Lending gas", function () {
+  skipUnderCoverage(); // instrumented code costs more gas: the ceilings are checked by `npm test`
   it("stays within the gas ceilings per operation", async function () {
     const fx = await loadFixture(admittedFixture);
     const { loanBook, loanUse, token } = fx;
