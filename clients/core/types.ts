@@ -34,6 +34,7 @@ export enum LoanStatus {
   InArbitration = 5,
   Awarded = 6,
   Cancelled = 7,
+  Closed = 8,
 }
 
 /** Mirror of `LoanClass` in contracts/common/Types.sol. */
@@ -121,6 +122,8 @@ export const KIND_NAMES = [
   "DefaultCured",
   "DelinquencyCured",
   "CaseReassigned",
+  "CollectionStarted",
+  "AwardSatisfied",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

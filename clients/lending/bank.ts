@@ -9,6 +9,8 @@ import { LendingContracts, lendingContracts } from "./contracts";
 import { CreditDecision, CreditInputs, decideCredit } from "./decision";
 import {
   LoanTermsInput,
+  agencyId,
+  collectionStartedAttrs,
   creditClosedAttrs,
   creditDecisionAttrs,
   defaultNoticeAttrs,
@@ -37,6 +39,13 @@ export interface LoanParams {
   doubtfulDays: bigint;
   lossDays: bigint;
   maxFunders: bigint;
+  reminderStageDays: bigint;
+  collectionStageDays: bigint;
+  provisionNormalBps: bigint;
+  provisionSpecialMentionBps: bigint;
+  provisionSubstandardBps: bigint;
+  provisionDoubtfulBps: bigint;
+  provisionLossBps: bigint;
 }
 
 /** A lender's book across all loans. */
@@ -441,6 +450,49 @@ export class LeadBankNode extends BankNode {
       async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
     return { installment: installmentIndex, record };
+  }
+
+  /**
+   * Hands a defaulted loan to outsourced collection (agency `agency`, by name) once the reminder
+   * stage is over: an endorsed CollectionStarted record on the loan's chain. A case may be filed
+   * `collectionStageDays` later. Returns the record and when arbitration may start.
+   */
+  async startCollection(
+    loanId: bigint,
+    agency: string,
+    peers: readonly Endorser[],
+  ): Promise<{ record: Committed; document: Uint8Array; arbitrableFrom: bigint }> {
+    const { loanBook } = this.lending;
+    const loan = await loanBook.loanInfo(loanId);
+    const dues = await loanBook.dues(loanId);
+    const id = agencyId(agency);
+    const document = encodeDocument({
+      type: "CollectionStarted",
+      loanId,
+      agency: id,
+      agencyName: agency,
+      remindedAt: loan.remindedAt,
+      daysPastDue: dues.daysPastDue,
+      amountDue: dues.amountDue,
+      payoff: dues.payoff,
+    });
+    let receipt: ContractTransactionReceipt | null = null;
+    const record = await proposeAndCommit(
+      this,
+      peers,
+      {
+        subject: Subject.loan(loanId),
+        kind: Kind.CollectionStarted,
+        document,
+        attrs: collectionStartedAttrs(loanId, id, loan.remindedAt),
+      },
+      async (p, sigs) => {
+        receipt = await (await loanBook.startCollection(loanId, id, p.record, p.issuedAt, p.deadline, sigs)).wait();
+        return receipt;
+      },
+    );
+    const e = firstEvent(loanBook, receipt, "CollectionStarted");
+    return { record, document, arbitrableFrom: e.arbitrableFrom as bigint };
   }
 
   /** Reclassifies a loan by its days past due; returns its class. */

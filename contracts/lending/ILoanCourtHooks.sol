@@ -30,3 +30,10 @@ interface ILoanCourtHooks {
     /// @notice Everything the borrower of `loanId` owes now (the `dues` payoff; 0 once repaid).
     function payoffOf(uint256 loanId) external view returns (uint256);
 }
+
+/// @title What the loan book tells the court
+/// @notice Implemented by the arbitration court; called by the loan book it is bound to.
+interface IAwardEnforcement {
+    /// @notice Payments against the award of case `caseId` reached it (`paid` in all): the case closes.
+    function onAwardSatisfied(uint256 caseId, uint256 paid) external;
+}

@@ -9,12 +9,27 @@ import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../l
 const DAY = 86_400n;
 
 /**
+ * The collection stage of a defaulted loan, as the court requires it before a case: once the
+ * reminder stage is over the lead bank hands the loan to an outsourced agency (an endorsed
+ * CollectionStarted record), and the collection stage runs its course.
+ */
+export async function throughCollection(lead: LeadBankNode, peers: readonly PartnerBankNode[], loanId: bigint) {
+  const params = await lead.loanParams();
+  const loan = await lead.lending.loanBook.loanInfo(loanId);
+  await time.increaseTo(loan.remindedAt + params.reminderStageDays * DAY);
+  const started = await lead.startCollection(loanId, "Pearl River Collections", peers);
+  await time.increaseTo(started.arbitrableFrom);
+  return started;
+}
+
+/**
  * The real lending modules and the court deployed together during genesis, as `deployColend`
  * does; one standard loan funded by the lead and partners 0 and 1, then defaulted (first
- * installment missed, reminder unanswered for 24 hours). Shared by the court's integration test
- * and the evidence case tests; each wraps it in its own `loadFixture` function.
+ * installment missed, reminder unanswered for 24 hours) and, unless `collected` is false, taken
+ * through the collection stage so that a case may be filed. Shared by the court's integration
+ * test and the evidence case tests; each wraps it in its own `loadFixture` function.
  */
-export async function deployDefaultedLoan() {
+export async function deployDefaultedLoan(opts: { collected?: boolean } = {}) {
   const base = await deployLedgerFixture({ banks: 5, outsiders: 8 });
   const lending = await deployLending(base.deployer, base.ledger);
   const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
@@ -55,5 +70,6 @@ export async function deployDefaultedLoan() {
   const { remindedAt } = await lead.remind(loanId, "SMS: installment 1 is overdue");
   await time.increaseTo(remindedAt + DAY);
   await lead.declareDefault(loanId, partnerNodes);
+  if (opts.collected !== false) await throughCollection(lead, partnerNodes, loanId);
   return { fx, arbitration, pseudonym, loanId, originated };
 }
