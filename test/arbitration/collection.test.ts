@@ -16,7 +16,7 @@ import { deployDefaultedLoan, throughCollection } from "./defaultedLoan";
 
 async function defaultedFixture() {
   const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan({ collected: false });
-  return { ...fx, court: arbitration.court, pseudonym, loanId };
+  return { ...fx, courtContract: arbitration.court, pseudonym, loanId };
 }
 
 type Fx = Awaited<ReturnType<typeof defaultedFixture>>;
@@ -74,7 +74,7 @@ describe("Collection before arbitration", function () {
       .withArgs(fx.loanId, started.arbitrableFrom);
     await time.increaseTo(started.arbitrableFrom);
     const filed = await fileCase(fx);
-    expect((await fx.court.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
+    expect((await fx.courtContract.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
     expect((await fx.loanBook.loanInfo(fx.loanId)).status).to.equal(LoanStatus.InArbitration);
   });
 
@@ -119,7 +119,9 @@ describe("Collection before arbitration", function () {
     const fx = await loadFixture(defaultedFixture);
     await throughCollection(fx.lead, fx.partnerNodes, fx.loanId);
     const filed = await fileCase(fx);
-    await fx.court.connect(fx.arbitrator).issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n);
+    await fx.courtContract
+      .connect(fx.arbitrator)
+      .issueAward(filed.caseId, "0x" + "ab".repeat(32), Outcome.Dismissed, 0n);
     expect((await fx.loanBook.loanInfo(fx.loanId)).status).to.equal(LoanStatus.Active);
     expect((await fx.loanBook.collectionOf(fx.loanId)).startedAt).to.equal(0n);
   });

@@ -100,6 +100,9 @@ describe("LoanBook: loan-loss provisions", function () {
     const lead = (await fx.loanBook.fundersOf(loanId))[0].account;
     const normal = await expectConsistent({ ...fx, loanId } as ActiveLoanFixture, lead, rates);
     expect(normal.total).to.equal((normal.balance[0] * 100n) / 10_000n);
-    await expect(loadCustomFixture({ params: { provisionLossBps: 10_001 } })).to.be.rejectedWith(/InvalidParam/);
+    await expect(loadCustomFixture({ params: { provisionLossBps: 10_001 } })).to.be.revertedWithCustomError(
+      fx.loanBook,
+      "InvalidParam",
+    );
   });
 });
