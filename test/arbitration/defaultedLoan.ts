@@ -3,6 +3,7 @@ import { AddressBook } from "../../clients/core/addressBook";
 import { Role } from "../../clients/core/types";
 import { BorrowerClient, LeadBankNode, PartnerBankNode, deployLending } from "../../clients/lending";
 import { deployArbitration, installCaseReviewers } from "../../clients/arbitration";
+import { DocumentStore } from "../../clients/store";
 import { deployLedgerFixture } from "../helpers/consortium";
 import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
 
@@ -25,11 +26,13 @@ export async function throughCollection(lead: LeadBankNode, peers: readonly Part
 /**
  * The real lending modules and the court deployed together during genesis, as `deployColend`
  * does; one standard loan funded by the lead and partners 0 and 1, then defaulted (first
- * installment missed, reminder unanswered for 24 hours) and, unless `collected` is false, taken
+ * installment missed, or paid only `paidOnDueDate`, reminder unanswered for 24 hours) and, unless `collected` is false, taken
  * through the collection stage so that a case may be filed. Shared by the court's integration
  * test and the evidence case tests; each wraps it in its own `loadFixture` function.
  */
-export async function deployDefaultedLoan(opts: { collected?: boolean } = {}) {
+export async function deployDefaultedLoan(
+  opts: { collected?: boolean; store?: DocumentStore; paidOnDueDate?: bigint } = {},
+) {
   const base = await deployLedgerFixture({ banks: 5, outsiders: 8 });
   const lending = await deployLending(base.deployer, base.ledger);
   const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
@@ -44,6 +47,7 @@ export async function deployDefaultedLoan(opts: { collected?: boolean } = {}) {
     members: base.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
   };
   const lead = new LeadBankNode("W Bank", base.leadBank, book);
+  if (opts.store) lead.keepDocuments(opts.store);
   const partnerNodes = base.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
   for (const node of [lead, ...partnerNodes]) {
     await node.deposit(BANK_FLOAT);
@@ -66,6 +70,11 @@ export async function deployDefaultedLoan(opts: { collected?: boolean } = {}) {
   };
   const pseudonym = await admit(fx, 0);
   const { loanId, disbursedAt, originated } = await openLoan(fx, standardTerms(pseudonym));
+  if (opts.paidOnDueDate) {
+    // A partial payment on the first installment, on its due date: a repayment receipt on the chain.
+    await time.setNextBlockTimestamp(disbursedAt + 30n * DAY);
+    await new BorrowerClient(fx.borrowers[0], book).repay(loanId, opts.paidOnDueDate);
+  }
   await time.setNextBlockTimestamp(disbursedAt + 31n * DAY);
   const { remindedAt } = await lead.remind(loanId, "SMS: installment 1 is overdue");
   await time.increaseTo(remindedAt + DAY);
