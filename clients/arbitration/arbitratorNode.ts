@@ -22,6 +22,7 @@ export enum CaseState {
   None = 0,
   Open = 1,
   Awarded = 2,
+  Closed = 3,
 }
 
 /** Mirror of `IArbitrationCourt.Outcome`. */

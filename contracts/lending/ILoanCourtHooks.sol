@@ -34,6 +34,7 @@ interface ILoanCourtHooks {
 /// @title What the loan book tells the court
 /// @notice Implemented by the arbitration court; called by the loan book it is bound to.
 interface IAwardEnforcement {
-    /// @notice Payments against the award of case `caseId` reached it (`paid` in all): the case closes.
-    function onAwardSatisfied(uint256 caseId, uint256 paid) external;
+    /// @notice Payments against the award of case `caseId` reached it (`paid` in all; `payer` made
+    ///         the last one): the case closes.
+    function onAwardSatisfied(uint256 caseId, uint256 paid, address payer) external;
 }

@@ -122,7 +122,7 @@ library LoanServicing {
         uint256 caseId = LoanStore.caseOf(s, loanId);
         fact(ledger, loanId, loan, Kinds.AWARD_SATISFIED, keccak256(abi.encode(caseId, paid, rest)));
         emit ILoanBook.AwardSatisfied(loanId, caseId, paid, rest);
-        IAwardEnforcement(court).onAwardSatisfied(caseId, paid);
+        IAwardEnforcement(court).onAwardSatisfied(caseId, paid, msg.sender);
     }
 
     /// @dev The loan performs again (unless repaid) and a new default needs a new reminder (and a
