@@ -22,6 +22,7 @@ export enum CaseState {
   None = 0,
   Open = 1,
   Awarded = 2,
+  Closed = 3,
 }
 
 /** Mirror of `IArbitrationCourt.Outcome`. */
@@ -222,7 +223,17 @@ export class ArbitratorNode extends LedgerNode {
       if (contentHash(doc.document, doc.salt) !== doc.contentHash) {
         verdict.problem = "document does not hash to its content hash";
       } else if (index < 0) {
-        verdict.problem = "no record with this content hash on its subject's chain";
+        // A reminder's notice stands behind the Reminder fact whose attrs bind its hash.
+        const reminder =
+          doc.kind === Kind.Reminder && doc.subject === loanSubject
+            ? await this.reminderWith(info.loanId, doc.contentHash)
+            : undefined;
+        if (!reminder) verdict.problem = "no record with this content hash on its subject's chain";
+        else if (reminder.blockNumber > Number(info.openedBlock)) verdict.problem = "recorded after the case was filed";
+        else {
+          Object.assign(verdict, { blockNumber: reminder.blockNumber, txHash: reminder.transactionHash });
+          verdict.verified = true;
+        }
       } else {
         Object.assign(verdict, { index, blockNumber: chain[index].blockNumber, txHash: chain[index].txHash });
         const frozenAt = chain.findIndex((r) => r.head === info.frozenHead);
@@ -354,6 +365,13 @@ export class ArbitratorNode extends LedgerNode {
       blockNumber: receipt!.blockNumber,
       gasUsed: receipt!.gasUsed,
     };
+  }
+
+  /** The loan book's reminder of loan `loanId` whose notice hashes to `noticeHash`, if any. */
+  private async reminderWith(loanId: bigint, noticeHash: string) {
+    const loanBook = this.lendingBook();
+    const events = await loanBook.queryFilter(loanBook.filters.ReminderRecorded(loanId), this.book.deployBlock);
+    return events.find((e) => e.args.noticeHash.toLowerCase() === noticeHash.toLowerCase());
   }
 
   /** Every record of `subject`'s chain, in order, from `RecordCommitted` logs. */

@@ -716,6 +716,7 @@ export const STATUS_NAMES = [
   "in arbitration",
   "awarded",
   "cancelled",
+  "closed",
 ] as const;
 
 export interface BookByClass {

@@ -35,6 +35,7 @@ export enum LoanStatus {
   InArbitration = 5,
   Awarded = 6,
   Cancelled = 7,
+  Closed = 8,
 }
 
 /** Mirror of `LoanClass` in contracts/common/Types.sol. */
@@ -122,6 +123,8 @@ export const KIND_NAMES = [
   "DefaultCured",
   "DelinquencyCured",
   "CaseReassigned",
+  "CollectionStarted",
+  "AwardSatisfied",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

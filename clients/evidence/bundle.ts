@@ -120,6 +120,18 @@ export interface CaseInfo {
   award?: AwardInfo;
 }
 
+/**
+ * The borrower's assent to the loan contract (`LoanAssented`): an EIP-712 signature by the
+ * borrower's bound account over the LoanContract record's attrs and content hash, in the loan
+ * book's domain (`clients/lending/assent.ts`, the encoding the loan book verifies at origination).
+ */
+export interface BundleAssent {
+  loanBook: string; // the loan book whose domain the borrower signed in
+  borrower: string; // the borrower's account
+  deadline: string; // decimal uint64: the signature was valid up to this time
+  signature: string; // 65 bytes (r, s, v)
+}
+
 /** A membership change, as `MemberAdmitted` / `MemberRemoved` / `MemberRoleChanged` told it. */
 export interface MembershipEvent {
   type: "MemberAdmitted" | "MemberRemoved" | "MemberRoleChanged";
@@ -236,6 +248,7 @@ export interface EvidenceBundle {
   exportedAt: ExportPoint;
   subjects: SubjectChain[];
   case?: CaseInfo;
+  assent?: BundleAssent;
   membership: MembershipEvent[];
   changes: MembershipChange[];
   modules: ModuleEvent[];
@@ -756,6 +769,15 @@ export function checkBundleShape(value: unknown): string[] {
           c.hash(a.txHash, "case.award.txHash");
         }
       }
+    }
+  }
+  if (b.assent !== undefined) {
+    const a = c.object(b.assent, "assent");
+    if (a) {
+      c.address(a.loanBook, "assent.loanBook");
+      c.address(a.borrower, "assent.borrower");
+      c.uint64(a.deadline, "assent.deadline");
+      c.hex(a.signature, "assent.signature", 65);
     }
   }
   c.list(b.membership, "membership", LIMITS.events)?.forEach((m, i) => {

@@ -12,6 +12,7 @@ import {
   BatchLeaf,
   BatchRoot,
   BatchedRecord,
+  BundleAssent,
   BundleDocument,
   BundleRecord,
   CaseInfo,
@@ -68,6 +69,10 @@ export interface ExportOptions {
   documents?: (DocumentInput | SealedDocumentInput)[];
   /** Decoded attrs of records in the bundle, by content hash. */
   attrs?: AttrsInput[];
+  /** Further subjects' chains to carry (role "subject"), e.g. the borrower's credit chain. */
+  subjects?: string[];
+  /** The borrower's assent to the loan contract (`loanReceipts`): the verifier checks its signature. */
+  assent?: BundleAssent;
   /** Export for this arbitration case: adds the case chain and the case info (needs `book.court`). */
   caseId?: bigint | number;
   /** Batched records of the bundle's subjects, with their proofs. */
@@ -159,6 +164,12 @@ export async function exportLoanBundle(
       id: BigInt(opts.caseId).toString(),
       subject: lower(Subject.arbitrationCase(opts.caseId)),
     });
+  }
+
+  for (const extra of opts.subjects ?? []) {
+    const subject = lower(zeroPadValue(extra, 32));
+    if (chains.some((c) => c.subject === subject)) throw new ExportError(`subject ${subject} is exported twice`);
+    chains.push({ role: "subject", subject });
   }
 
   // ------------------------------------------------ logs
@@ -325,6 +336,12 @@ export async function exportLoanBundle(
   for (const s of subjects)
     for (const r of s.records) if (!order.has(r.contentHash)) order.set(r.contentHash, order.size);
   for (const b of batched) if (!order.has(b.leaf.contentHash)) order.set(b.leaf.contentHash, order.size);
+  // A reminder's notice stands behind its Reminder fact through the notice hash in the fact's attrs.
+  for (const s of subjects)
+    for (const r of s.records) {
+      const notice = noticeHashOf(r);
+      if (notice && !order.has(notice)) order.set(notice, order.size);
+    }
   const documents = new Map<string, BundleDocument>();
   for (const d of opts.documents ?? []) {
     const doc = documentEntry(d);
@@ -428,6 +445,14 @@ export async function exportLoanBundle(
     exportedAt: { blockNumber: toBlock, blockHash: lower(exportBlock.hash), timestamp: exportBlock.timestamp },
     subjects,
     case: caseInfo,
+    assent: opts.assent
+      ? {
+          loanBook: getAddress(opts.assent.loanBook),
+          borrower: getAddress(opts.assent.borrower),
+          deadline: BigInt(opts.assent.deadline).toString(),
+          signature: lower(opts.assent.signature),
+        }
+      : undefined,
     membership,
     changes,
     modules,
@@ -494,6 +519,14 @@ function parseRecord(log: Log): ParsedRecord {
     deadline: BigInt(e.args.deadline),
     endorsements: lower(e.args.endorsements),
   };
+}
+
+/** The notice hash in a Reminder fact's decoded attrs (installment, noticeHash), if it has them. */
+export function noticeHashOf(r: { kind: { id: string }; decodedAttrs?: DecodedAttrs }): string | undefined {
+  if (lower(r.kind.id) !== lower(Kind.Reminder) || !r.decodedAttrs || r.decodedAttrs.values.length !== 2)
+    return undefined;
+  const v = r.decodedAttrs.values[1];
+  return typeof v === "string" ? lower(v) : undefined;
 }
 
 function caseBlocks(c: { opened: Log; award?: Log }): number[] {

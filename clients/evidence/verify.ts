@@ -43,6 +43,8 @@ import type { ConsortiumAnchor } from "./consortium";
 import { checkCycleEvidence } from "./cycle";
 import { DISCLOSURE_SCHEME } from "./scheme";
 import { manifestHashOf } from "../store/manifest";
+import { assentDomain, assentSigner } from "../lending/assent";
+import { noticeHashOf } from "./export";
 
 export { RpcUnavailableError };
 export type { RpcFindings };
@@ -142,6 +144,8 @@ const short = (h: string): string => (h.length > 14 ? `${h.slice(0, 8)}…${h.sl
 const ATTESTATION_NAMES = ["Signatures", "Votes", "Fact"];
 const VOTING_ROLES = new Set<number>([Role.LeadBank, Role.PartnerBank]);
 const KNOWN_KIND_IDS = new Set(KIND_NAMES.map((n) => lower(Kind[n])));
+/** Facts whose receipts a full disclosure carries: disbursement, repayments, reminders, cures. */
+const RECEIPT_KINDS = new Set([Kind.LoanDisbursed, Kind.Repayment, Kind.Reminder, Kind.DefaultCured].map(lower));
 
 /** `quorumFor` of the ledger: more than half of the other voting members. */
 export function quorumFor(votingMembers: number): number {
@@ -642,6 +646,7 @@ class Verifier {
       this.verifyChain(chain.role, s, chain.records, lower(chain.head));
     }
     const frozen = b.case ? this.checkCase() : undefined;
+    this.checkFullDisclosure();
     this.verifyBatches(subjects);
     this.checkBlockTimes();
     this.checkExportPoint();
@@ -867,6 +872,128 @@ class Verifier {
     });
   }
 
+  /**
+   * The borrower's assent and, for a case, the completeness of the disclosure. A bundle carrying
+   * the assent is a full disclosure of the loan: the assent must be the borrower's EIP-712
+   * signature (the loan book's encoding, `clients/lending/assent.ts`) over the LoanContract
+   * record's attrs and content hash, by the borrower the contract binds, in the domain of a loan
+   * book that is a module of the consortium; and, for a case, every document behind the loan's
+   * chain up to the frozen head must be there: each endorsed record's document (contract, default
+   * notice, collection), each disbursement, repayment and cure receipt (the fact's decoded
+   * parameters), each reminder's notice, and the borrower's credit decision.
+   */
+  private checkFullDisclosure(): void {
+    const c = this.b.case;
+    const loan = this.b.subjects.find((x) => x.role === "loan");
+    const a = this.b.assent;
+    if (!loan) {
+      if (a) this.errors.push("assent: the bundle carries a borrower's assent but no loan chain");
+      return;
+    }
+    if (!a) {
+      if (c)
+        this.unproven.push(
+          "disclosure: the bundle carries no borrower assent, so it is not a full disclosure of the loan: the borrower's acceptance of the terms and the completeness of the documents are not checked",
+        );
+      return;
+    }
+    const contract = loan.records.find((r) => lower(r.kind.id) === lower(Kind.LoanContract));
+    if (!contract) {
+      this.errors.push("assent: the loan chain has no LoanContract record to check the borrower's assent against");
+      return;
+    }
+    const where = `loan record ${contract.index} (LoanContract)`;
+    let signer: string | undefined;
+    try {
+      this.recoveries++;
+      signer = assentSigner(
+        assentDomain(this.b.chainId, a.loanBook),
+        lower(contract.attrs),
+        lower(contract.contentHash),
+        {
+          deadline: BigInt(a.deadline),
+          signature: a.signature,
+        },
+      );
+    } catch {
+      this.errors.push(`${where}: the borrower's assent signature is malformed`);
+    }
+    if (signer && lower(signer) !== lower(a.borrower)) {
+      this.errors.push(
+        `${where}: the borrower's assent was signed by ${signer}, not by the borrower ${a.borrower}: the signature is forged or the contract was altered`,
+      );
+    }
+    const bound = this.contractTerm(contract, 1, "borrower");
+    if (bound === undefined) {
+      this.unproven.push(
+        `${where}: which borrower the contract binds is not shown (neither its parameters nor its document are in the bundle)`,
+      );
+    } else if (lower(bound) !== lower(a.borrower)) {
+      this.errors.push(`${where}: the assent is by ${a.borrower}, but the contract binds borrower ${bound}`);
+    }
+    if (BigInt(a.deadline) < BigInt(contract.timestamp)) {
+      this.errors.push(`${where}: the borrower's assent expired at ${a.deadline}, before the contract was committed`);
+    }
+    if (!this.modules.enabledAt(a.loanBook, [contract.blockNumber, contract.logIndex])) {
+      this.errors.push(
+        `assent: it was signed for loan book ${a.loanBook}, which was not a module of the consortium when the contract was committed`,
+      );
+    }
+    if (!c) return;
+    const frozenAt = loan.records.findIndex((r) => lower(r.head) === lower(c.frozenHead));
+    for (const r of loan.records.slice(0, frozenAt + 1)) {
+      const label = `loan record ${r.index} (${r.kind.name})`;
+      const kind = lower(r.kind.id);
+      if (r.attestation.id !== Attestation.Fact) {
+        if (!this.documents.has(lower(r.contentHash)))
+          this.errors.push(
+            `${label}: its document was not disclosed: a full disclosure carries every document behind the loan's chain`,
+          );
+      } else if (RECEIPT_KINDS.has(kind)) {
+        if (!r.decodedAttrs) this.errors.push(`${label}: its receipt (the fact's parameters) was not disclosed`);
+        else if (kind === lower(Kind.Reminder) && !this.documents.has(noticeHashOf(r) ?? ""))
+          this.errors.push(`${label}: the reminder notice was not disclosed`);
+      }
+    }
+    const pseudonym = this.contractTerm(contract, 2, "pseudonym");
+    if (pseudonym === undefined) {
+      this.unproven.push(`${where}: which borrower's credit decision stands behind the loan is not shown`);
+      return;
+    }
+    const subject = lower(Subject.borrower(pseudonym));
+    const credit = this.b.subjects.find((x) => lower(x.subject) === subject);
+    if (!credit) {
+      this.errors.push(
+        `disclosure: the borrower's credit chain ${short(subject)} is not in the bundle: its credit decision was not disclosed`,
+      );
+      return;
+    }
+    for (const r of credit.records) {
+      if (lower(r.kind.id) !== lower(Kind.CreditDecision) || r.blockNumber > contract.blockNumber) continue;
+      if (!this.documents.has(lower(r.contentHash)))
+        this.errors.push(
+          `subject record ${r.index} (CreditDecision): the credit decision behind the loan was not disclosed`,
+        );
+    }
+  }
+
+  /**
+   * A term the LoanContract binds (attrs: loanId, borrower, pseudonym, ...): from its decoded
+   * attrs, else from its document in clear (which hashes to the record, or fails elsewhere).
+   */
+  private contractTerm(r: BundleRecord, index: number, key: string): string | undefined {
+    const v = r.decodedAttrs?.values[index];
+    if (typeof v === "string") return v;
+    const doc = this.documents.get(lower(r.contentHash));
+    if (!doc || !isPlainDocument(doc)) return undefined;
+    try {
+      const parsed = JSON.parse(Buffer.from(doc.document, "base64").toString("utf8")) as Record<string, unknown>;
+      return typeof parsed[key] === "string" ? (parsed[key] as string) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The encryption key `account` registered at admission (from the consortium file for founders). */
   private registeredKey(account: string): string | undefined {
     const founder = this.trust?.founders.find((f) => lower(f.account) === lower(account));
@@ -966,6 +1093,9 @@ class Verifier {
     this.checkBlock(r, row);
     this.checkDecodedAttrs(r.decodedAttrs, fields.attrs, row);
     this.checkDocument(fields.contentHash, row);
+    // A reminder's notice stands behind its fact through the notice hash the fact's attrs bind.
+    const notice = noticeHashOf(r);
+    if (notice) this.checkDocument(notice, row);
     const pos: Pos = [r.blockNumber, r.logIndex];
     switch (r.attestation.id) {
       case Attestation.Signatures:

@@ -3,12 +3,14 @@ import { eventFragment, rawLogs } from "../core/receipts";
 import { AddressBook } from "../core/addressBook";
 import { Committed, Endorser, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
-import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
+import { Kind, LoanClass, LoanStatus, Subject, ZERO_HASH } from "../core/types";
 import { Assent, Assenter } from "./assent";
 import { LendingContracts, lendingContracts } from "./contracts";
 import { CreditDecision, CreditInputs, decideCredit } from "./decision";
 import {
   LoanTermsInput,
+  agencyId,
+  collectionStartedAttrs,
   creditClosedAttrs,
   creditDecisionAttrs,
   defaultNoticeAttrs,
@@ -16,9 +18,11 @@ import {
   loanContractAttrs,
   outsideLoanAttrs,
 } from "./documents";
+import { DAY } from "./loanModel";
 import { ScheduleRow, installment, schedule, splitBps } from "./math";
 import { DEFAULT_SHARES, pickLoanBookParams } from "./params";
 import { installLendingReviewers } from "./reviewers";
+import type { DocumentStore } from "../store/documentStore";
 
 /** The loan book's parameters as bigints (the fields of `LOAN_BOOK_PARAM_KEYS`). */
 export interface LoanParams {
@@ -37,6 +41,13 @@ export interface LoanParams {
   doubtfulDays: bigint;
   lossDays: bigint;
   maxFunders: bigint;
+  reminderStageDays: bigint;
+  collectionStageDays: bigint;
+  provisionNormalBps: bigint;
+  provisionSpecialMentionBps: bigint;
+  provisionSubstandardBps: bigint;
+  provisionDoubtfulBps: bigint;
+  provisionLossBps: bigint;
 }
 
 /** A lender's book across all loans. */
@@ -230,6 +241,8 @@ export interface Admitted {
   account: string;
   limit: bigint;
   decision: CreditDecision;
+  /** The decision document (its salt is `record.salt`), kept for a later disclosure. */
+  document: Uint8Array;
   record: Committed;
 }
 
@@ -237,6 +250,21 @@ export interface Admitted {
 export class LeadBankNode extends BankNode {
   /** Borrowers' clients (their apps), by account: asked for assent when a loan is originated to them. */
   private readonly borrowers = new Map<string, Assenter>();
+  /** Where this bank keeps the originals behind its records, for a later full disclosure. */
+  private documents?: DocumentStore;
+
+  /**
+   * Keeps every document behind this bank's lending records from now on (credit decisions, loan
+   * contracts, reminders, default notices, collection steps) in `store`, so that a case can
+   * disclose all of them (`clients/arbitration` `fullDisclosure`).
+   */
+  keepDocuments(store: DocumentStore): void {
+    this.documents = store;
+  }
+
+  private keep(subject: string, kind: string, document: Uint8Array, salt: Uint8Array, loanId?: bigint): void {
+    this.documents?.put({ subject, kind, document, salt, meta: loanId === undefined ? {} : { loanId } });
+  }
 
   /** Connects a borrower's client: loans to its account are originated only with its signed assent. */
   async connectBorrower(client: Assenter): Promise<void> {
@@ -291,7 +319,8 @@ export class LeadBankNode extends BankNode {
           : await registry.whitelist(a.pseudonym, a.account, decision.limit, p.record, p.issuedAt, p.deadline, sigs)
         ).wait(),
     );
-    return { pseudonym: a.pseudonym, account: a.account, limit: decision.limit, decision, record };
+    this.keep(record.subject, Kind.CreditDecision, document, record.salt);
+    return { pseudonym: a.pseudonym, account: a.account, limit: decision.limit, decision, document, record };
   }
 
   /** Scores a borrower with `decideCredit` and, if approved, whitelists it with the limit granted. */
@@ -378,6 +407,7 @@ export class LeadBankNode extends BankNode {
         return (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs, assent)).wait();
       },
     );
+    this.keep(record.subject, Kind.LoanContract, document, record.salt, loanId);
     return {
       assent: assent!,
       document,
@@ -411,43 +441,116 @@ export class LeadBankNode extends BankNode {
   async remind(
     loanId: bigint,
     notice: string,
-  ): Promise<{ installment: bigint; noticeHash: string; salt: Uint8Array; remindedAt: bigint }> {
+  ): Promise<{ installment: bigint; noticeHash: string; salt: Uint8Array; document: Uint8Array; remindedAt: bigint }> {
     const { loanBook } = this.lending;
     const salt = newSalt();
-    const noticeHash = contentHash(new TextEncoder().encode(notice), salt);
+    const document = new TextEncoder().encode(notice);
+    const noticeHash = contentHash(document, salt);
     const receipt = await (await loanBook.remind(loanId, noticeHash)).wait();
     const e = firstEvent(loanBook, receipt, "ReminderRecorded");
-    return { installment: e.installment, noticeHash, salt, remindedAt: e.remindedAt };
+    this.keep(Subject.loan(loanId), Kind.Reminder, document, salt, loanId);
+    return { installment: e.installment, noticeHash, salt, document, remindedAt: e.remindedAt };
   }
 
   /** Declares default once the reminder went unanswered; the borrower is listed delinquent. */
   async declareDefault(
     loanId: bigint,
     peers: readonly Endorser[],
-  ): Promise<{ installment: bigint; record: Committed }> {
+  ): Promise<{ installment: bigint; record: Committed; document: Uint8Array }> {
     const { loanBook } = this.lending;
     const loan = await loanBook.loanInfo(loanId);
     const dues = await loanBook.dues(loanId);
     const installmentIndex = loan.remindedInstallment;
+    const document = encodeDocument({
+      type: "DefaultNotice",
+      loanId,
+      installment: installmentIndex,
+      remindedAt: loan.remindedAt,
+      daysPastDue: dues.daysPastDue,
+      amountDue: dues.amountDue,
+    });
     const record = await proposeAndCommit(
       this,
       peers,
       {
         subject: Subject.loan(loanId),
         kind: Kind.DefaultNotice,
-        document: encodeDocument({
-          type: "DefaultNotice",
-          loanId,
-          installment: installmentIndex,
-          remindedAt: loan.remindedAt,
-          daysPastDue: dues.daysPastDue,
-          amountDue: dues.amountDue,
-        }),
+        document,
         attrs: defaultNoticeAttrs(loanId, installmentIndex, loan.remindedAt),
       },
       async (p, sigs) => (await loanBook.declareDefault(loanId, p.record, p.issuedAt, p.deadline, sigs)).wait(),
     );
-    return { installment: installmentIndex, record };
+    this.keep(record.subject, Kind.DefaultNotice, document, record.salt, loanId);
+    return { installment: installmentIndex, record, document };
+  }
+
+  /**
+   * Hands a defaulted loan to outsourced collection (agency `agency`, by name) once the reminder
+   * stage is over: an endorsed CollectionStarted record on the loan's chain. A case may be filed
+   * `collectionStageDays` later. Returns the record and when arbitration may start.
+   */
+  async startCollection(
+    loanId: bigint,
+    agency: string,
+    peers: readonly Endorser[],
+  ): Promise<{ record: Committed; document: Uint8Array; arbitrableFrom: bigint }> {
+    const { loanBook } = this.lending;
+    const loan = await loanBook.loanInfo(loanId);
+    const dues = await loanBook.dues(loanId);
+    const id = agencyId(agency);
+    const document = encodeDocument({
+      type: "CollectionStarted",
+      loanId,
+      agency: id,
+      agencyName: agency,
+      remindedAt: loan.remindedAt,
+      daysPastDue: dues.daysPastDue,
+      amountDue: dues.amountDue,
+      payoff: dues.payoff,
+    });
+    let receipt: ContractTransactionReceipt | null = null;
+    const record = await proposeAndCommit(
+      this,
+      peers,
+      {
+        subject: Subject.loan(loanId),
+        kind: Kind.CollectionStarted,
+        document,
+        attrs: collectionStartedAttrs(loanId, id, loan.remindedAt),
+      },
+      async (p, sigs) => {
+        receipt = await (await loanBook.startCollection(loanId, id, p.record, p.issuedAt, p.deadline, sigs)).wait();
+        return receipt;
+      },
+    );
+    const e = firstEvent(loanBook, receipt, "CollectionStarted");
+    this.keep(record.subject, Kind.CollectionStarted, document, record.salt, loanId);
+    return { record, document, arbitrableFrom: e.arbitrableFrom as bigint };
+  }
+
+  /**
+   * Moves a defaulted loan through collection as far as the chain's clock allows: once the
+   * reminder stage is over it hands the loan to `agency` (an endorsed CollectionStarted record);
+   * once the collection stage is over the loan may go to arbitration. Returns the stage it is in
+   * ("not in default" for a loan never defaulted, cured, or already in a case).
+   */
+  async advanceCollection(
+    loanId: bigint,
+    peers: readonly Endorser[],
+    agency = "Pearl River Collections",
+  ): Promise<"not in default" | "reminders" | "collection" | "arbitrable"> {
+    const { loanBook } = this.lending;
+    const params = await this.loanParams();
+    const now = await this.now();
+    let c = await loanBook.collectionOf(loanId);
+    if (c.startedAt === 0n) {
+      const loan = await loanBook.loanInfo(loanId);
+      if (Number(loan.status) !== LoanStatus.Defaulted) return "not in default";
+      if (now < loan.remindedAt + params.reminderStageDays * DAY) return "reminders";
+      await this.startCollection(loanId, agency, peers);
+      c = await loanBook.collectionOf(loanId);
+    }
+    return (await this.now()) >= c.startedAt + params.collectionStageDays * DAY ? "arbitrable" : "collection";
   }
 
   /** Reclassifies a loan by its days past due; returns its class. */

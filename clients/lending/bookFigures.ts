@@ -7,6 +7,18 @@ export interface FunderTotals {
   income: bigint;
 }
 
+/** A lender's loan-loss provisions as the loan book states them (`provisionsOf`). */
+export interface LenderProvisions {
+  /** Outstanding principal by class (index = `LoanClass`). */
+  balance: bigint[];
+  /** Provision by class at the consortium's rates. */
+  provision: bigint[];
+  total: bigint;
+  nonPerforming: bigint;
+  /** Provisions over the non-performing balance, basis points (0 when nothing is non-performing). */
+  coverageBps: bigint;
+}
+
 /** What the loan book says about a set of loans, read once for the demo's and network mode's reports. */
 export interface BookFigures {
   /** By funder account (lower case): what it funded and what it was credited. */
@@ -25,6 +37,8 @@ export interface BookFigures {
   held: bigint;
   /** Whether every loan's held units stayed within the rounding bound (under two per funder). */
   roundingInBounds: boolean;
+  /** Each funder's loan-loss provisions (account lower case), read from the loan book. */
+  provisions: Map<string, LenderProvisions>;
 }
 
 /** Reads `loanIds` from the loan book, `batch` loans at a time; `funders` are the banks' accounts. */
@@ -70,5 +84,16 @@ export async function readBookFigures(
     }
   }
   const received = [...totals.values()].reduce((a, t) => a + t.principal + t.income, 0n);
-  return { funders: totals, classes, repaid, received, held, roundingInBounds };
+  const provisions = new Map<string, LenderProvisions>();
+  for (const account of totals.keys()) {
+    const p = await loanBook.provisionsOf(account);
+    provisions.set(account, {
+      balance: [...p.balance],
+      provision: [...p.provision],
+      total: p.total,
+      nonPerforming: p.nonPerforming,
+      coverageBps: p.coverageBps,
+    });
+  }
+  return { funders: totals, classes, repaid, received, held, roundingInBounds, provisions };
 }

@@ -6,6 +6,7 @@ import {
   LoanAccounting__factory,
   LoanBook,
   LoanBook__factory,
+  LoanCollection__factory,
   LoanEngine__factory,
   LoanFunding__factory,
   LoanServicing__factory,
@@ -18,8 +19,9 @@ import { LendingParams, lendingParams, loanBookParams } from "./params";
 
 /**
  * A LoanBook factory linked to freshly deployed libraries: LoanEngine (repayment rules),
- * LoanAccounting (the money), LoanServicing (repayment, collection, court hooks) and LoanFunding
- * (withdrawal, cancellation, disbursement), which the book calls by delegatecall over its own storage.
+ * LoanAccounting (the money), LoanServicing (repayment, reminders, default, enforcement of
+ * awards), LoanCollection (outsourced collection, the court's hooks) and LoanFunding (withdrawal,
+ * cancellation, disbursement), which the book calls by delegatecall over its own storage.
  */
 export async function loanBookFactory(deployer: Signer): Promise<LoanBook__factory> {
   const engine = await (await new LoanEngine__factory(deployer).deploy()).getAddress();
@@ -31,8 +33,13 @@ export async function loanBookFactory(deployer: Signer): Promise<LoanBook__facto
   const servicing = await (await new LoanServicing__factory(libs, deployer).deploy()).getAddress();
   const withServicing = { ...libs, "contracts/lending/LoanServicing.sol:LoanServicing": servicing };
   const funding = await (await new LoanFunding__factory(libs, deployer).deploy()).getAddress();
+  const collection = await (await new LoanCollection__factory(deployer).deploy()).getAddress();
   return new LoanBook__factory(
-    { ...withServicing, "contracts/lending/LoanFunding.sol:LoanFunding": funding },
+    {
+      ...withServicing,
+      "contracts/lending/LoanFunding.sol:LoanFunding": funding,
+      "contracts/lending/LoanCollection.sol:LoanCollection": collection,
+    },
     deployer,
   );
 }

@@ -31,6 +31,8 @@ export const ATTR_TYPES = {
   ],
   /** (loanId, installment, remindedAt) */
   DefaultNotice: ["uint256", "uint256", "uint256"],
+  /** (loanId, agency, remindedAt) */
+  CollectionStarted: ["uint256", "bytes32", "uint256"],
 } as const;
 
 /** ABI types of each on-chain fact's attrs (contentHash = keccak256(abi.encode(module, subject, seq))). */
@@ -46,6 +48,7 @@ export const FACT_ATTR_TYPES = {
   DelinquencyListed: ["bytes32", "uint256", "uint32"], // (pseudonym, loanId, listings)
   DefaultCured: ["uint256", "uint256"], // (loanId, installment now current)
   DelinquencyCured: ["bytes32", "uint256", "uint32"], // (pseudonym, loanId, listings so far)
+  AwardSatisfied: ["uint256", "uint256", "uint256"], // (caseId, paid against the award, principal written off)
 } as const;
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -108,6 +111,16 @@ export function loanContractAttrs(loanId: bigint, borrower: string, t: LoanTerms
 /** Attrs of a DefaultNotice record. */
 export function defaultNoticeAttrs(loanId: bigint, installment: bigint, remindedAt: bigint): RecordAttrs {
   return { types: ATTR_TYPES.DefaultNotice, values: [loanId, installment, remindedAt] };
+}
+
+/** Attrs of a CollectionStarted record. */
+export function collectionStartedAttrs(loanId: bigint, agency: string, remindedAt: bigint): RecordAttrs {
+  return { types: ATTR_TYPES.CollectionStarted, values: [loanId, agency, remindedAt] };
+}
+
+/** A collection agency's identifier on chain: the hash of its name. */
+export function agencyId(name: string): string {
+  return keccak256(toUtf8Bytes(`colend.agency.${name}`));
 }
 
 type Canonical = string | number | boolean | null | Canonical[] | { [key: string]: Canonical };

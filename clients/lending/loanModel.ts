@@ -121,7 +121,11 @@ export function fundersDue(
   const total = funded.reduce((s, x) => s + x, 0n);
   const partners = total - funded[0];
   const weights = funded.map((f, i) => (i === 0 ? leadBps * partners : (BPS - leadBps) * f));
-  const principalTo = funded.map((f) => (cumPrincipal * f) / total);
+  // Once settled (repaid, or closed by a satisfied award) both are split exactly, by largest
+  // remainder, as LoanAccounting.targets does: no unit of what was paid stays in the book.
+  const principalTo = settled
+    ? splitByWeights(cumPrincipal, [...funded])
+    : funded.map((f) => (cumPrincipal * f) / total);
   const incomeTo = settled
     ? splitByWeights(cumIncome, weights)
     : weights.map((w) => (cumIncome * w) / (BPS * partners));

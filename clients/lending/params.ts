@@ -54,6 +54,16 @@ export interface LendingParams {
   lossDays: number;
   /** Funders per loan, the lead included (default 20). */
   maxFunders: number;
+  /** Days after the reminder before a defaulted loan may go to outsourced collection (default 30). */
+  reminderStageDays: number;
+  /** Days of outsourced collection before a case may be filed (default 30). */
+  collectionStageDays: number;
+  /** Loan-loss provision rates by class, basis points (defaults 0 / 2% / 25% / 50% / 100%). */
+  provisionNormalBps: number;
+  provisionSpecialMentionBps: number;
+  provisionSubstandardBps: number;
+  provisionDoubtfulBps: number;
+  provisionLossBps: number;
 }
 
 export const DEFAULT_LENDING_PARAMS: Readonly<LendingParams> = Object.freeze({
@@ -74,6 +84,13 @@ export const DEFAULT_LENDING_PARAMS: Readonly<LendingParams> = Object.freeze({
   doubtfulDays: 90,
   lossDays: 180,
   maxFunders: 20,
+  reminderStageDays: 30,
+  collectionStageDays: 30,
+  provisionNormalBps: 0,
+  provisionSpecialMentionBps: 200,
+  provisionSubstandardBps: 2_500,
+  provisionDoubtfulBps: 5_000,
+  provisionLossBps: 10_000,
 });
 
 /** Defaults overridden by `overrides`. */
@@ -98,6 +115,13 @@ export const LOAN_BOOK_PARAM_KEYS = [
   "doubtfulDays",
   "lossDays",
   "maxFunders",
+  "reminderStageDays",
+  "collectionStageDays",
+  "provisionNormalBps",
+  "provisionSpecialMentionBps",
+  "provisionSubstandardBps",
+  "provisionDoubtfulBps",
+  "provisionLossBps",
 ] as const;
 export type LoanBookParamKey = (typeof LOAN_BOOK_PARAM_KEYS)[number];
 

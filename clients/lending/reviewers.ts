@@ -195,6 +195,22 @@ async function defaultNotice(p: Proposal, node: BankNode): Promise<void> {
   if ((await node.now()) < remindedAt + params.reminderWindow) fail("the reminder window has not passed");
 }
 
+async function collectionStarted(p: Proposal, node: BankNode): Promise<void> {
+  const doc = decodeDocument(p.document, "CollectionStarted");
+  const [loanId, , remindedAt] = matchAttrs(p, doc, ["loanId", "agency", "remindedAt"]) as [bigint, string, bigint];
+  expectSubject(p, Subject.loan(loanId));
+  const { loanBook } = node.lending;
+  const loan = await loanBook.loanInfo(loanId);
+  if (!sameValue(loan.lead, p.proposer)) fail("the proposer is not the loan's lead bank");
+  if (Number(loan.status) !== LoanStatus.Defaulted) fail(`the loan is not in default (status ${loan.status})`);
+  if (loan.remindedAt !== remindedAt) fail("no such reminder on chain");
+  if ((await loanBook.collectionOf(loanId)).startedAt !== 0n) fail("collection already started");
+  // The reviewer checks the arrears itself, not only the status the lead bank set.
+  if ((await loanBook.daysPastDue(loanId)) === 0n) fail("the loan has no arrears (0 days past due)");
+  const params = await node.loanParams();
+  if ((await node.now()) < remindedAt + params.reminderStageDays * 86_400n) fail("the reminder stage is not over");
+}
+
 /** Installs the lending checks on `node`. */
 export function installLendingReviewers(node: BankNode): void {
   const as = (f: (p: Proposal, n: BankNode) => Promise<void>) => (p: Proposal, _n: LedgerNode) => f(p, node);
@@ -204,5 +220,6 @@ export function installLendingReviewers(node: BankNode): void {
     .onReview(Kind.OutsideLoan, as(outsideLoan))
     .onReview(Kind.LoanContract, as(loanContract))
     .onReview(Kind.DefaultNotice, as(defaultNotice))
-    .onReview(Kind.DisbursementReceipt, as(reviewDisbursementReceipt));
+    .onReview(Kind.DisbursementReceipt, as(reviewDisbursementReceipt))
+    .onReview(Kind.CollectionStarted, as(collectionStarted));
 }

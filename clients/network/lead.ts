@@ -397,7 +397,9 @@ export class LeadRole implements NodeRole {
         loan.cls = s.cls;
         this.counters.add("classified");
       }
-      if (s.dpd >= 90 && loan.defaulted && !loan.inCase) toCase.push({ loanId, loan, dpd: s.dpd });
+      // Collection before arbitration: reminders, outsourced collection, then a case.
+      if (loan.defaulted && !loan.inCase && (await this.node.advanceCollection(loanId, this.peers)) === "arbitrable")
+        if (s.dpd >= 90) toCase.push({ loanId, loan, dpd: s.dpd });
     }
     this.save();
     // Cases one after the other, in loan order: the court numbers them from its counter.

@@ -8,22 +8,25 @@ import { writeAddressBook } from "../core/addressBook";
 import { BlockPump, PumpedWallet, RawRpc } from "../core/blockPump";
 import { EndorsementRefused, collectEndorsements } from "../core/node";
 import { eventFragment } from "../core/receipts";
-import { LOAN_CLASS_NAMES, LoanClass, ROLE_NAMES, Role, kindName } from "../core/types";
+import { LOAN_CLASS_NAMES, LoanClass, LoanStatus, ROLE_NAMES, Role, Subject, kindName } from "../core/types";
 import {
   BorrowerClient,
   CNY,
   CreditInputs,
   LeadBankNode,
   PartnerBankNode,
+  LenderProvisions,
   encodeDocument,
   institutionId,
   pseudonymOf,
   readBookFigures,
   scheduledPayment,
 } from "../lending";
-import { ArbitratorNode, discloseToArbitrator, openCase } from "../arbitration";
+import { ArbitratorNode, OUTCOME_NAMES, Outcome, caseDocuments, discloseToArbitrator, openCase } from "../arbitration";
 import { DocumentStore } from "../store";
 import { exportLoanBundle } from "../evidence/export";
+import { disclosureManifest } from "../evidence/disclosure";
+import { loanReceipts } from "../evidence/receipts";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
 import type { Applicant, RepaymentPlan } from "./borrowers";
@@ -78,6 +81,8 @@ interface SimLoan {
   closed: boolean;
   defaulted: boolean;
   inCase: boolean;
+  /** Handed to outsourced collection. */
+  collecting: boolean;
   cls: LoanClass;
 }
 
@@ -129,6 +134,7 @@ export class LendingScenario {
   private startBlock = 0;
   private t0 = 0;
   private readonly cases: SimReport["cases"] = [];
+  private readonly collection: SimReport["collection"] = { started: 0, cured: [] };
 
   constructor(
     private readonly env: SimEnv,
@@ -203,6 +209,8 @@ export class LendingScenario {
     // Each node's storage secret, derived from the seed (a real node keeps its own in a vault).
     const secret = (who: string): string => id(`colend.sim.store.${this.opts.seed}.${who}`);
     this.leadStore = DocumentStore.open(path.join(stores, "lead.db"), secret("lead"));
+    // The lead keeps every document behind its records, for a full disclosure in a case.
+    this.lead.keepDocuments(this.leadStore);
     this.arbitrator = new ArbitratorNode(
       arb.name,
       pumped(arb.wallet.privateKey),
@@ -431,6 +439,7 @@ export class LendingScenario {
       closed: false,
       defaulted: false,
       inCase: false,
+      collecting: false,
       cls: LoanClass.Normal,
     });
   }
@@ -529,13 +538,15 @@ export class LendingScenario {
         const dpd = Number(await lb.daysPastDue(loan.id));
         const cls = Number(await lb.classFor(dpd)) as LoanClass;
         if (cls !== loan.cls) loan.cls = await this.lead.classify(loan.id);
-        if (dpd >= 90 && loan.defaulted && !loan.inCase) toCase.push({ loan, dpd });
+        if (loan.defaulted && !loan.inCase && (await this.collect(loan)) === "arbitrable" && dpd >= 90)
+          toCase.push({ loan, dpd });
       }),
     );
+    await this.cureOne();
     toCase.sort((a, b) => Number(a.loan.id - b.loan.id));
     // Cases one after the other: the court numbers them from its counter.
     for (const { loan, dpd } of toCase) {
-      if (this.cases.length >= this.opts.maxCases) break;
+      if (this.cases.length >= this.opts.maxCases || !loan.defaulted) break;
       loan.inCase = true;
       await this.arbitrate(loan, dpd);
     }
@@ -553,19 +564,73 @@ export class LendingScenario {
   }
 
   /**
+   * Collection before arbitration (case study 000): once the reminder stage is over the lead bank
+   * hands a defaulted loan to an outsourced agency (an endorsed CollectionStarted record); a case
+   * may be filed when the collection stage is over.
+   */
+  private async collect(loan: SimLoan): Promise<string> {
+    const stage = await this.lead.advanceCollection(loan.id, this.partners);
+    if (!loan.collecting && (stage === "collection" || stage === "arbitrable")) {
+      loan.collecting = true;
+      this.collection.started++;
+    }
+    return stage;
+  }
+
+  /**
+   * Once a run: the borrower of a loan in collection (the second, when there are two) pays every arrear, which cures it
+   * (the loan performs again and the borrower's listing records the cure); the driver then
+   * follows its plan again from the next installment.
+   */
+  private async cureOne(): Promise<void> {
+    if (this.collection.cured.length > 0) return;
+    // The second loan in collection, so that the first still goes to the court.
+    const loan = this.loans.filter((l) => l.defaulted && l.collecting && !l.inCase && !l.closed)[1];
+    if (!loan) return;
+    const dues = await loan.client.dues(loan.id);
+    const paid = await loan.client.repay(loan.id, dues.amountDue);
+    this.account(paid.allocation);
+    const info = await this.lead.lending.loanBook.loanInfo(loan.id);
+    if (Number(info.status) !== LoanStatus.Active)
+      throw new Error(`loan ${loan.id} was not cured by paying its arrears`);
+    loan.defaulted = false;
+    loan.collecting = false;
+    loan.next = Number(info.cursor);
+    this.late++;
+    this.collection.cured.push({
+      loanId: Number(loan.id),
+      paid: dues.amountDue.toString(),
+      daysPastDue: Number(dues.daysPastDue),
+    });
+    this.opts.log(
+      `cured: loan ${loan.id} paid its arrears of ${dues.amountDue} after ${dues.daysPastDue} days in default and collection`,
+    );
+  }
+
+  /**
    * The lead bank files a case with the arbitration court (the claim is an endorsed record that
-   * freezes the loan's head) and discloses the claim to the arbitrator (document key wrapped to the
-   * arbitrator's registered key). The arbitrator opens and checks the disclosure; the case's
-   * evidence bundle is exported and verified offline with the one verifier (`clients/evidence`),
-   * and only then does the arbitrator issue its award.
+   * freezes the loan's head) and discloses every document behind the loan's chain to the
+   * arbitrator (keys wrapped to its registered key). The arbitrator opens and checks them, the
+   * case's full-disclosure bundle (documents, receipts, the borrower's assent) is exported and
+   * verified offline with the one verifier (`clients/evidence`), and the arbitrator rules on its
+   * own reckoning (`ArbitratorNode.assess`), not on the claim's figure. The first case claims
+   * collection costs the contract does not provide for (partly upheld); in the second the borrower
+   * settles while the case runs (dismissed). After an award the borrower pays against it through
+   * the loan book, split to the funders like any repayment.
    */
   private async arbitrate(loan: SimLoan, dpd: number): Promise<void> {
+    const lb = this.lead.lending.loanBook;
+    const k = this.cases.length;
     const dues = await loan.client.dues(loan.id);
+    const costs = k === 0 ? dues.payoff / 20n : 0n;
+    const claimed = dues.payoff + costs;
     const claim = encodeDocument({
       type: "Claim",
       loanId: loan.id,
       claimant: this.lead.name,
-      amountClaimed: dues.payoff,
+      amountClaimed: claimed,
+      payoff: dues.payoff,
+      collectionCosts: costs,
       daysPastDue: dpd,
     });
     const filed = await openCase({
@@ -576,18 +641,37 @@ export class LendingScenario {
       claim,
       store: this.leadStore,
     });
+    if (k === 1) {
+      // The borrower settles in full while the case runs.
+      const paid = await loan.client.payOff(loan.id);
+      this.account(paid.allocation);
+      loan.closed = true;
+    }
+    const { pseudonym } = await lb.loanInfo(loan.id);
+    const contentHashes = caseDocuments(this.leadStore, loan.id, pseudonym, filed.caseId);
     const disclosed = await discloseToArbitrator({
       bank: this.lead,
       store: this.leadStore,
       caseId: filed.caseId,
-      contentHashes: [filed.claim.contentHash],
+      contentHashes,
     });
     const review = await this.arbitrator.receiveDisclosure(disclosed.package);
+    const receipts = await loanReceipts(this.env.provider, this.book, loan.id);
     const bundle = await exportLoanBundle(
       this.env.provider,
       this.book,
       { loanId: loan.id },
-      { caseId: filed.caseId, documents: [{ salt: filed.claim.salt, document: claim }] },
+      {
+        caseId: filed.caseId,
+        subjects: [Subject.borrower(pseudonym)],
+        attrs: receipts.attrs,
+        assent: receipts.assent,
+        disclosures: [disclosureManifest(disclosed.package)],
+        documents: contentHashes.map((h) => {
+          const d = this.leadStore.require(h);
+          return { salt: d.salt, document: d.document };
+        }),
+      },
     );
     const text = serializeBundle(bundle);
     const file = path.join(this.opts.out, "evidence", `loan-${loan.id}.json`);
@@ -595,29 +679,72 @@ export class LendingScenario {
     fs.writeFileSync(file, text);
     const offline = await verifyBundle(JSON.parse(text));
     const ok = offline.ok && review.verified;
-    let verdict = offline.ok
-      ? "dismissed: a disclosed document did not verify"
-      : `dismissed: bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
-    if (ok) {
-      await this.arbitrator.issueAward(
-        filed.caseId,
-        encodeDocument({ type: "Award", caseId: filed.caseId, loanId: loan.id, amountOwed: dues.payoff }),
-        dues.payoff,
-      );
-      verdict = "award: borrower owes the claimed amount";
-    }
-    this.cases.push({
+    const entry: SimReport["cases"][number] = {
       caseId: Number(filed.caseId),
       loanId: Number(loan.id),
       claimant: this.lead.name,
       arbitrator: ARBITRATOR_NAME,
       daysPastDue: dpd,
-      amountOwed: dues.payoff.toString(),
+      amountClaimed: claimed.toString(),
+      amountSupported: "0",
+      amountOwed: "0",
+      outcome: "none",
+      documents: review.documents.length,
       records: offline.records.length,
       bundle: path.relative(process.cwd(), file),
       verified: ok,
-      verdict,
-    });
+      verdict: offline.ok
+        ? "not ruled: a disclosed document did not verify"
+        : `not ruled: bundle failed verification: ${offline.errors[0] ?? "unknown"}`,
+    };
+    this.cases.push(entry);
+    if (!ok) return;
+    const assessment = await this.arbitrator.assess(review, claimed);
+    await this.arbitrator.rule(assessment);
+    entry.amountSupported = assessment.supported.toString();
+    entry.amountOwed = assessment.amountOwed.toString();
+    entry.outcome = OUTCOME_NAMES[assessment.outcome];
+    entry.verdict = `${entry.outcome}: ${assessment.reasons[assessment.reasons.length - 1]}`;
+    if (assessment.outcome !== Outcome.Dismissed) entry.enforcement = await this.enforce(loan, assessment.amountOwed);
+  }
+
+  /**
+   * The borrower pays against the award through the loan book: 40% first, then (when the court
+   * closes cases on satisfaction) the rest, which closes the loan and the case. Each payment is
+   * split to the funders like any repayment; the split is read from the loan book.
+   */
+  private async enforce(loan: SimLoan, award: bigint): Promise<NonNullable<SimReport["cases"][number]["enforcement"]>> {
+    const lb = this.lead.lending.loanBook;
+    const credited = async () =>
+      new Map(
+        (await lb.fundersOf(loan.id)).map((f) => [f.account.toLowerCase(), f.principalReturned + f.incomeReceived]),
+      );
+    const before = await credited();
+    const closes = this.arbitrator.court.interface.hasFunction("onAwardSatisfied");
+    const parts = closes ? [(award * 2n) / 5n, award - (award * 2n) / 5n] : [(award * 2n) / 5n];
+    let paid = 0n;
+    for (const part of parts) {
+      if (part === 0n) continue;
+      const r = await loan.client.repay(loan.id, part);
+      this.account(r.allocation);
+      paid += part;
+    }
+    const after = await credited();
+    const names = new Map(this.book.members.map((m) => [m.address.toLowerCase(), m.name]));
+    const split = [...after.entries()].map(([account, total]) => ({
+      funder: names.get(account) ?? account,
+      amount: (total - (before.get(account) ?? 0n)).toString(),
+    }));
+    const info = await lb.loanInfo(loan.id);
+    const collection = await lb.collectionOf(loan.id);
+    if (Number(info.status) === LoanStatus.Closed) loan.closed = true;
+    return {
+      paid: paid.toString(),
+      remaining: (award - collection.awardPaid).toString(),
+      writtenOff: collection.writtenOff.toString(),
+      closed: Number(info.status) === LoanStatus.Closed,
+      split,
+    };
   }
 
   /** Protection tiers, monitoring, a delinquent re-applicant and loan-use spending (clients/sim/lendingShowcase.ts). */
@@ -723,10 +850,45 @@ export class LendingScenario {
         max: g.max.toString(),
         total: g.total.toString(),
       })),
+      collection: this.collection,
+      provisions: this.provisionsReport(figures.provisions, members),
       cases: this.cases,
       months: this.months,
       run: { seconds: Math.round(elapsedMs / 100) / 10, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
       units: { token: "fen (0.01 CNY)", unitsPerCny: Number(CNY) },
+    };
+  }
+
+  /** Each bank's loan-loss provisions by class and its coverage ratio, and the consortium's. */
+  private provisionsReport(
+    provisions: Map<string, LenderProvisions>,
+    members: readonly { name: string; address: string }[],
+  ): SimReport["provisions"] {
+    const percent = (part: bigint, whole: bigint): number | null =>
+      whole === 0n ? null : Number((part * 1_000_000n) / whole) / 10_000;
+    let total = 0n;
+    let nonPerforming = 0n;
+    const byLender = members.map((m) => {
+      const p = provisions.get(m.address.toLowerCase())!;
+      total += p.total;
+      nonPerforming += p.nonPerforming;
+      return {
+        name: m.name,
+        byClass: p.provision.map((x, c) => ({
+          class: LOAN_CLASS_NAMES[c as LoanClass],
+          balance: p.balance[c].toString(),
+          provision: x.toString(),
+        })),
+        total: p.total.toString(),
+        nonPerforming: p.nonPerforming.toString(),
+        coveragePercent: percent(p.total, p.nonPerforming),
+      };
+    });
+    return {
+      total: total.toString(),
+      nonPerforming: nonPerforming.toString(),
+      coveragePercent: percent(total, nonPerforming),
+      byLender,
     };
   }
 

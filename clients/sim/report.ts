@@ -63,17 +63,50 @@ export interface SimReport {
     refusals: { kind: string; node: string; reason: string }[];
   };
   gas: { operation: string; count: number; average: string; min: string; max: string; total: string }[];
+  /** Collection before arbitration: loans handed to outsourced collection, and loans cured after default. */
+  collection: { started: number; cured: { loanId: number; paid: string; daysPastDue: number }[] };
+  /** Loan-loss provisions by class at the consortium's rates, and coverage of the non-performing balance. */
+  provisions: {
+    total: string;
+    nonPerforming: string;
+    /** Provisions over the non-performing balance, percent (null when nothing is non-performing). */
+    coveragePercent: number | null;
+    byLender: {
+      name: string;
+      byClass: { class: string; balance: string; provision: string }[];
+      total: string;
+      nonPerforming: string;
+      coveragePercent: number | null;
+    }[];
+  };
   cases: {
     caseId: number;
     loanId: number;
     claimant: string;
     arbitrator: string;
     daysPastDue: number;
+    /** What the claim asked for. */
+    amountClaimed: string;
+    /** What the arbitrator's own reckoning from the disclosed evidence supports. */
+    amountSupported: string;
+    /** The award. */
     amountOwed: string;
+    /** "upheld", "partly upheld", "dismissed" (or "none" when not ruled). */
+    outcome: string;
+    /** Documents disclosed to the arbitrator (every one behind the loan's chain). */
+    documents: number;
     records: number;
     bundle: string;
     verified: boolean;
     verdict: string;
+    /** Payments against the award through the loan book, and how they were split to the funders. */
+    enforcement?: {
+      paid: string;
+      remaining: string;
+      writtenOff: string;
+      closed: boolean;
+      split: { funder: string; amount: string }[];
+    };
   }[];
   months: MonthRow[];
   /** Drawdown protection, monitoring, a delinquent re-applicant, loan-use spending (docs/DEMO.md). */
@@ -136,6 +169,35 @@ export function formatReport(r: SimReport): string {
   );
   out.push(
     `  NPL ratio (substandard + doubtful + loss over outstanding balance): ${formatPercent(BigInt(r.loans.nonPerforming), BigInt(r.loans.balance))}`,
+    `  loan-loss provisions ${cny(r.provisions.total)} CNY; provision coverage (provisions over non-performing balance): ` +
+      (r.provisions.coveragePercent === null
+        ? "n/a (nothing non-performing)"
+        : `${r.provisions.coveragePercent.toFixed(2)}%`),
+    `  collection: ${formatInt(r.collection.started)} loans handed to outsourced collection; ` +
+      `${formatInt(r.collection.cured.length)} cured after default` +
+      r.collection.cured
+        .map((c) => ` (loan ${c.loanId}: paid ${cny(c.paid)} CNY of arrears after ${c.daysPastDue} days)`)
+        .join(""),
+  );
+
+  section("Loan-loss provisions by lender (rates 0 / 2 / 25 / 50 / 100%)");
+  out.push(
+    formatTable(
+      [
+        { header: "lender" },
+        ...r.provisions.byLender[0].byClass.map((c) => ({ header: c.class, align: "right" as const })),
+        { header: "provisions (CNY)", align: "right" },
+        { header: "non-performing", align: "right" },
+        { header: "coverage", align: "right" },
+      ],
+      r.provisions.byLender.map((l) => [
+        l.name,
+        ...l.byClass.map((c) => cny(c.provision)),
+        cny(l.total),
+        cny(l.nonPerforming),
+        l.coveragePercent === null ? "n/a" : `${l.coveragePercent.toFixed(2)}%`,
+      ]),
+    ),
   );
 
   section("Funders (20/80 funding, 30/70 interest)");
@@ -225,7 +287,11 @@ export function formatReport(r: SimReport): string {
           { header: "case", align: "right" },
           { header: "loan", align: "right" },
           { header: "days overdue", align: "right" },
-          { header: "owed (CNY)", align: "right" },
+          { header: "claimed (CNY)", align: "right" },
+          { header: "supported", align: "right" },
+          { header: "award", align: "right" },
+          { header: "outcome" },
+          { header: "docs", align: "right" },
           { header: "records", align: "right" },
           { header: "bundle" },
           { header: "verified" },
@@ -235,7 +301,11 @@ export function formatReport(r: SimReport): string {
           String(c.caseId),
           String(c.loanId),
           String(c.daysPastDue),
+          cny(c.amountClaimed),
+          cny(c.amountSupported),
           cny(c.amountOwed),
+          c.outcome,
+          String(c.documents),
           String(c.records),
           c.bundle,
           c.verified ? "yes" : "NO",
@@ -243,6 +313,17 @@ export function formatReport(r: SimReport): string {
         ]),
       ),
     );
+
+  for (const c of r.cases.filter((x) => x.enforcement)) {
+    const e = c.enforcement!;
+    out.push(
+      `  case ${c.caseId}: ${cny(e.paid)} CNY paid against the award through the loan book, split ` +
+        e.split.map((x) => `${x.funder} ${cny(x.amount)}`).join(", ") +
+        (e.closed
+          ? `; award satisfied, case closed (${cny(e.writtenOff)} CNY of principal written off)`
+          : `; ${cny(e.remaining)} CNY of the award left`),
+    );
+  }
 
   if (r.lendingShowcase) out.push(...formatShowcase(r.lendingShowcase));
 

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IArbitrationCourt} from "./IArbitrationCourt.sol";
 import {IConsortiumLedger, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
-import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
+import {IAwardEnforcement, ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
 import {EmptyHash} from "../common/Errors.sol";
 
@@ -15,7 +15,7 @@ import {EmptyHash} from "../common/Errors.sol";
 /// @dev Content hashes of the facts the court writes are the parties' salted document hashes,
 ///      unchanged, so a document verifies directly against its record; the court keeps them unique
 ///      per case (the ledger does not index facts).
-contract ArbitrationCourt is LedgerModule, IArbitrationCourt {
+contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement {
     /// @notice A constructor argument is not a deployed contract.
     error InvalidContract(address account);
 
@@ -190,6 +190,29 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt {
         loanBook.onAward(loanId, caseId, amountOwed);
         emit AwardIssued(caseId, loanId, awardHash, amountOwed);
         emit AwardReasoned(caseId, outcome);
+    }
+
+    // ---------------------------------------------------------------- enforcement
+
+    /// @notice The loan book reports that payments against the award of case `caseId` reached it
+    ///         (`paid` in all, split to the funders like any repayment): the case closes, with an
+    ///         AwardSatisfied fact on its chain (attrs = keccak256(abi.encode(caseId, loanId, paid)))
+    ///         whose actor is `payer`, who sent the payment that reached the award.
+    function onAwardSatisfied(uint256 caseId, uint256 paid, address payer) external {
+        if (msg.sender != address(loanBook)) revert NotLoanBook(msg.sender);
+        StoredCase storage c = _cases[caseId];
+        if (c.state != CaseState.Awarded) revert CaseNotAwarded(caseId, c.state);
+        c.state = CaseState.Closed;
+        uint256 loanId = c.loanId;
+        bytes32 subject = Subjects.arbitrationCase(caseId);
+        ledger.recordFact(
+            payer,
+            subject,
+            Kinds.AWARD_SATISFIED,
+            _factHash(subject, 1),
+            keccak256(abi.encode(caseId, loanId, paid))
+        );
+        emit CaseClosed(caseId, loanId, paid);
     }
 
     // ---------------------------------------------------------------- views

@@ -13,7 +13,8 @@ interface IArbitrationCourt {
     enum CaseState {
         None, // no such case
         Open, // filed, awaiting the award
-        Awarded // the arbitrator ruled
+        Awarded, // the arbitrator ruled
+        Closed // the award was satisfied: payments against it through the loan book reached it
     }
 
     /// @notice A case as stored.
@@ -58,6 +59,8 @@ interface IArbitrationCourt {
     event ArbitratorReassigned(uint256 indexed caseId, address indexed from, address indexed to);
     /// @notice Emitted when the arbitrator rules.
     event AwardIssued(uint256 indexed caseId, uint256 indexed loanId, bytes32 awardHash, uint256 amountOwed);
+    /// @notice Payments against the award of case `caseId` reached it (`paid` in all): the case is closed.
+    event CaseClosed(uint256 indexed caseId, uint256 indexed loanId, uint256 paid);
     /// @notice The award's outcome, emitted with `AwardIssued`.
     event AwardReasoned(uint256 indexed caseId, Outcome outcome);
 
@@ -82,6 +85,10 @@ interface IArbitrationCourt {
     error ContentAlreadyRecorded(uint256 caseId, bytes32 contentHash);
     /// @notice The outcome does not fit the amount: a dismissal owes 0, a partial award more than 0.
     error InvalidOutcome(Outcome outcome, uint256 amountOwed);
+    /// @notice Only the loan book may report an award satisfied; `caller` is not it.
+    error NotLoanBook(address caller);
+    /// @notice Case `caseId` is not awarded (`state`), so its award cannot be satisfied.
+    error CaseNotAwarded(uint256 caseId, CaseState state);
     /// @notice The award is above everything the loan book says the borrower owes now.
     error AwardExceedsDebt(uint256 amountOwed, uint256 payoff);
 

@@ -34,7 +34,8 @@ enum LoanStatus {
     Defaulted, // a missed installment went unanswered past the reminder window
     InArbitration, // a case is open for it
     Awarded, // the arbitrator ruled
-    Cancelled // never disbursed
+    Cancelled, // never disbursed
+    Closed // the award was satisfied: the case is closed and any principal left was written off
 }
 
 /// @notice Five-category loan classification; the last three are non-performing.
@@ -90,6 +91,8 @@ library Kinds {
     bytes32 internal constant DEFAULT_CURED = keccak256("colend.kind.DefaultCured.v1");
     bytes32 internal constant DELINQUENCY_CURED = keccak256("colend.kind.DelinquencyCured.v1");
     bytes32 internal constant CASE_REASSIGNED = keccak256("colend.kind.CaseReassigned.v1");
+    bytes32 internal constant COLLECTION_STARTED = keccak256("colend.kind.CollectionStarted.v1");
+    bytes32 internal constant AWARD_SATISFIED = keccak256("colend.kind.AwardSatisfied.v1");
 
     /// @notice Whether `kind` is written only by a consortium module (an endorsed record the module
     ///         checks, or a fact) or only by `commitBatch`: a bank may not commit or propose such a
@@ -119,6 +122,8 @@ library Kinds {
             kind == DEFAULT_NOTICE ||
             kind == DEFAULT_CURED ||
             kind == CLASSIFIED ||
+            kind == COLLECTION_STARTED ||
+            kind == AWARD_SATISFIED ||
             // LoanUseAccount
             kind == LOAN_SPEND ||
             // ArbitrationCourt

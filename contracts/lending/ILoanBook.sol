@@ -52,6 +52,33 @@ interface ILoanBook is ILoanCourtHooks {
         uint16 doubtfulDays; // ... doubtful (default 90)
         uint16 lossDays; // ... loss (default 180)
         uint8 maxFunders; // funders per loan, the lead included (default 20)
+        uint16 reminderStageDays; // days after the reminder before outsourced collection may start (default 30)
+        uint16 collectionStageDays; // days of outsourced collection before a case may be filed (default 30)
+        uint16 provisionNormalBps; // loan-loss provision rate of a normal balance (default 0)
+        uint16 provisionSpecialMentionBps; // ... special mention (default 200 = 2%)
+        uint16 provisionSubstandardBps; // ... substandard (default 2,500 = 25%)
+        uint16 provisionDoubtfulBps; // ... doubtful (default 5,000 = 50%)
+        uint16 provisionLossBps; // ... loss (default 10,000 = 100%)
+    }
+
+    /// @notice Where a loan stands in collection and enforcement (kept next to the loan).
+    struct Collection {
+        uint64 startedAt; // when outsourced collection started (0: not started)
+        bytes32 agency; // the collection agency's identifier (a hash of its name)
+        uint128 awardPaid; // paid against the award so far
+        uint128 writtenOff; // principal written off when the award was satisfied
+    }
+
+    /// @notice A lender's loan-loss provisions: its outstanding principal by class (index =
+    ///         `LoanClass`), the provision of each class at the consortium's rates, their total, and
+    ///         the coverage ratio (total over the non-performing balance, in basis points; 0 when
+    ///         nothing is non-performing).
+    struct Provisions {
+        uint256[5] balance;
+        uint256[5] provision;
+        uint256 total;
+        uint256 nonPerforming;
+        uint256 coverageBps;
     }
 
     /// @notice What the lead bank proposes; bound, with the loan id and borrower account, by the
@@ -206,6 +233,12 @@ interface ILoanBook is ILoanCourtHooks {
     event ArbitrationStarted(uint256 indexed loanId, uint256 indexed caseId);
     /// @notice Emitted when the award on the loan is recorded.
     event AwardRecorded(uint256 indexed loanId, uint256 indexed caseId, uint256 amountOwed);
+    /// @notice Outsourced collection of defaulted loan `loanId` started (an endorsed CollectionStarted
+    ///         record); a case may be filed from `arbitrableFrom` on.
+    event CollectionStarted(uint256 indexed loanId, bytes32 indexed agency, uint64 startedAt, uint64 arbitrableFrom);
+    /// @notice Payments against the award on case `caseId` reached it: the loan is Closed, `writtenOff`
+    ///         principal (what the award did not cover) is taken off the funders' books.
+    event AwardSatisfied(uint256 indexed loanId, uint256 indexed caseId, uint256 paid, uint256 writtenOff);
     /// @notice Emitted when a funder claims its credited repayments.
     event Claimed(address indexed funder, uint256 amount);
     /// @notice Emitted when the arbitration court is bound at genesis.
@@ -264,6 +297,16 @@ interface ILoanBook is ILoanCourtHooks {
     error NotCourt(address caller);
     /// @notice The award names case `caseId`, but the loan's case is `expected`.
     error CaseMismatch(uint256 loanId, uint256 caseId, uint256 expected);
+    /// @notice The reminder stage of loan `loanId` lasts until `earliest`: collection may start then.
+    error ReminderStageNotOver(uint256 loanId, uint256 earliest);
+    /// @notice Collection of loan `loanId` already started.
+    error CollectionAlreadyStarted(uint256 loanId);
+    /// @notice Loan `loanId` never went to outsourced collection: a case needs the collection stage first.
+    error NotInCollection(uint256 loanId);
+    /// @notice The collection stage of loan `loanId` lasts until `earliest`: a case may be filed then.
+    error CollectionStageNotOver(uint256 loanId, uint256 earliest);
+    /// @notice `amount` exceeds what is left of the award on loan `loanId` (`remaining`).
+    error AwardOverpayment(uint256 loanId, uint256 amount, uint256 remaining);
     /// @notice `account` has nothing to claim.
     error NothingToClaim(address account);
 
@@ -311,6 +354,19 @@ interface ILoanBook is ILoanCourtHooks {
         bytes calldata signatures
     ) external;
 
+    /// @notice The lead bank hands defaulted loan `loanId` to outsourced collection (agency `agency`),
+    ///         `reminderStageDays` after the reminder at the earliest: an endorsed record (kind
+    ///         CollectionStarted on the loan's subject, attrs = keccak256(abi.encode(loanId, agency,
+    ///         remindedAt))). A case may be filed `collectionStageDays` later.
+    function startCollection(
+        uint256 loanId,
+        bytes32 agency,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external;
+
     /// @notice Reclassifies loan `loanId` by its days past due; anyone may call. Records a Classified
     ///         fact when the class changes.
     /// @return class_ the loan's class now
@@ -351,6 +407,12 @@ interface ILoanBook is ILoanCourtHooks {
         uint256 periods,
         uint256 periodDays
     ) external pure returns (uint256);
+
+    /// @notice Loan `loanId`'s collection and enforcement.
+    function collectionOf(uint256 loanId) external view returns (Collection memory);
+
+    /// @notice `account`'s loan-loss provisions by class and its provision coverage ratio.
+    function provisionsOf(address account) external view returns (Provisions memory);
 
     /// @notice `account`'s book across all loans.
     function lenderPosition(address account) external view returns (LenderPosition memory);

@@ -30,3 +30,11 @@ interface ILoanCourtHooks {
     /// @notice Everything the borrower of `loanId` owes now (the `dues` payoff; 0 once repaid).
     function payoffOf(uint256 loanId) external view returns (uint256);
 }
+
+/// @title What the loan book tells the court
+/// @notice Implemented by the arbitration court; called by the loan book it is bound to.
+interface IAwardEnforcement {
+    /// @notice Payments against the award of case `caseId` reached it (`paid` in all; `payer` made
+    ///         the last one): the case closes.
+    function onAwardSatisfied(uint256 caseId, uint256 paid, address payer) external;
+}

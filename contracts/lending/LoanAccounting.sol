@@ -4,19 +4,20 @@ pragma solidity ^0.8.24;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SplitMath} from "./SplitMath.sol";
 import {ILoanBook} from "./ILoanBook.sol";
-import {LoanStatus} from "../common/Types.sol";
+import {LoanClass, LoanStatus} from "../common/Types.sol";
 
 /// @title LoanAccounting
 /// @notice The loan book's money: each loan's funders, each lender's escrow, outstanding principal,
 ///         non-performing part and claimable balance, and the consortium totals. Linked into
 ///         LoanBook (external library over LoanBook's storage); every change here conserves units.
 library LoanAccounting {
-    /// @notice A lender's book, packed into two slots; a repayment of a performing loan touches only the first.
+    /// @notice A lender's book, packed into four slots; a repayment of a normal loan touches only the first.
     struct Lender {
         uint128 outstanding; // principal lent and not yet returned
         uint128 claimable; // credited, not yet claimed
         uint128 escrow; // committed to loans not yet disbursed
         uint128 nonPerforming; // the part of `outstanding` in non-performing loans
+        uint128[4] byClass; // the parts of `outstanding` in special mention, substandard, doubtful, loss loans
     }
 
     /// @notice What a loan's repayments have credited so far, in all.
@@ -138,17 +139,18 @@ library LoanAccounting {
     ///         the floors leave (fewer than the number of funders) wait in the loan until it is
     ///         settled, when income is split by largest remainder and principal comes out exact, so
     ///         the lead ends within one unit of its share however many repayments there were.
-    /// @param nonPerforming whether the loan is classified non-performing
-    /// @param settled whether this repayment closed the loan
+    /// @param cls the loan's class (its principal leaves that class's balances)
+    /// @param settled whether this repayment closed the loan (or an award's satisfaction did)
     function credit(
         Book storage b,
         uint256 loanId,
         uint256 principal,
         uint256 income,
         uint256 leadBps,
-        bool nonPerforming,
+        LoanClass cls,
         bool settled
     ) external {
+        bool nonPerforming = cls >= LoanClass.Substandard;
         ILoanBook.Funder[] storage fs = b.funders[loanId];
         (uint256[] memory principalTo, uint256[] memory incomeTo) = _cumulative(
             b.credited[loanId],
@@ -167,6 +169,7 @@ library LoanAccounting {
             f.incomeReceived = uint128(incomeTo[i]);
             Lender storage lender = b.lenders[f.account];
             lender.outstanding -= uint128(p);
+            if (cls != LoanClass.Normal) lender.byClass[uint8(cls) - 1] -= uint128(p);
             if (nonPerforming) lender.nonPerforming -= uint128(p);
             lender.claimable += uint128(paid);
         }
@@ -191,7 +194,9 @@ library LoanAccounting {
     }
 
     /// @notice Each funder's cumulative due out of `cumPrincipal` and `cumIncome` credited in all:
-    ///         floors of its exact shares, or, once `settled`, the exact split (largest remainder).
+    ///         floors of its exact shares, or, once `settled`, the exact split (largest remainder) of
+    ///         both: a loan fully repaid splits its principal exactly by funding either way, and one
+    ///         closed by an award leaves no unit of what was paid in the book.
     function targets(
         ILoanBook.Funder[] storage fs,
         uint256 cumPrincipal,
@@ -211,24 +216,77 @@ library LoanAccounting {
         uint256[] memory weights = new uint256[](n);
         weights[0] = leadBps * partners;
         for (uint256 i = 1; i < n; i++) weights[i] = (BPS - leadBps) * funded[i];
+        if (settled)
+            return (SplitMath.splitByWeights(cumPrincipal, funded), SplitMath.splitByWeights(cumIncome, weights));
         principalTo = new uint256[](n);
         for (uint256 i = 0; i < n; i++) principalTo[i] = Math.mulDiv(cumPrincipal, funded[i], total);
-        if (settled) return (principalTo, SplitMath.splitByWeights(cumIncome, weights));
         incomeTo = new uint256[](n);
         for (uint256 i = 0; i < n; i++) incomeTo[i] = Math.mulDiv(cumIncome, weights[i], BPS * partners);
     }
 
-    /// @notice Moves loan `loanId`'s outstanding principal into (or out of) the non-performing buckets.
-    function setNonPerforming(Book storage b, uint256 loanId, uint256 outstanding, bool nonPerforming) external {
+    /// @notice Moves loan `loanId`'s outstanding principal from class `from` to class `to` in each
+    ///         funder's balances (and into or out of the non-performing buckets when it crosses the line).
+    function reclass(Book storage b, uint256 loanId, uint256 outstanding, LoanClass from, LoanClass to) external {
+        bool wasNp = from >= LoanClass.Substandard;
+        bool isNp = to >= LoanClass.Substandard;
         ILoanBook.Funder[] storage fs = b.funders[loanId];
         for (uint256 i = 0; i < fs.length; i++) {
             uint128 share = uint128(fs[i].funded - fs[i].principalReturned);
+            if (share == 0) continue;
             Lender storage lender = b.lenders[fs[i].account];
-            if (nonPerforming) lender.nonPerforming += share;
-            else lender.nonPerforming -= share;
+            if (from != LoanClass.Normal) lender.byClass[uint8(from) - 1] -= share;
+            if (to != LoanClass.Normal) lender.byClass[uint8(to) - 1] += share;
+            if (isNp && !wasNp) lender.nonPerforming += share;
+            else if (wasNp && !isNp) lender.nonPerforming -= share;
         }
-        if (nonPerforming) b.totalNonPerforming += uint128(outstanding);
-        else b.totalNonPerforming -= uint128(outstanding);
+        if (isNp && !wasNp) b.totalNonPerforming += uint128(outstanding);
+        else if (wasNp && !isNp) b.totalNonPerforming -= uint128(outstanding);
+    }
+
+    /// @notice Takes loan `loanId`'s principal still outstanding (`outstanding`, in class `cls`) off
+    ///         its funders' books: an award that covered less than the debt was satisfied. Each
+    ///         funder's unreturned principal is its loss; nothing is credited.
+    function writeOff(Book storage b, uint256 loanId, uint256 outstanding, LoanClass cls) external {
+        ILoanBook.Funder[] storage fs = b.funders[loanId];
+        for (uint256 i = 0; i < fs.length; i++) {
+            uint128 share = uint128(fs[i].funded - fs[i].principalReturned);
+            if (share == 0) continue;
+            Lender storage lender = b.lenders[fs[i].account];
+            lender.outstanding -= share;
+            if (cls != LoanClass.Normal) lender.byClass[uint8(cls) - 1] -= share;
+            if (cls >= LoanClass.Substandard) lender.nonPerforming -= share;
+        }
+        b.totalOutstanding -= uint128(outstanding);
+        if (cls >= LoanClass.Substandard) b.totalNonPerforming -= uint128(outstanding);
+    }
+
+    /// @notice `account`'s outstanding principal by class, the provisions at `p`'s rates (each class
+    ///         rounded down) and the coverage of its non-performing balance.
+    function provisions(
+        Book storage b,
+        ILoanBook.Params storage p,
+        address account
+    ) external view returns (ILoanBook.Provisions memory r) {
+        Lender storage lender = b.lenders[account];
+        uint256[5] memory rates = [
+            uint256(p.provisionNormalBps),
+            p.provisionSpecialMentionBps,
+            p.provisionSubstandardBps,
+            p.provisionDoubtfulBps,
+            p.provisionLossBps
+        ];
+        uint256 normal = lender.outstanding;
+        for (uint256 c = 1; c < 5; c++) {
+            r.balance[c] = lender.byClass[c - 1];
+            normal -= r.balance[c];
+        }
+        r.balance[0] = normal;
+        for (uint256 c = 0; c < 5; c++) {
+            r.provision[c] = (r.balance[c] * rates[c]) / BPS;
+            r.total += r.provision[c];
+        }
+        r.nonPerforming = lender.nonPerforming;
+        r.coverageBps = r.nonPerforming == 0 ? 0 : (r.total * BPS) / r.nonPerforming;
     }
 
     /// @notice Zeroes and returns what `account` may claim.

@@ -10,6 +10,7 @@ import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanCollection} from "./LoanCollection.sol";
 import {LoanEngine} from "./LoanEngine.sol";
 import {LoanFunding} from "./LoanFunding.sol";
 import {LoanServicing} from "./LoanServicing.sol";
@@ -175,7 +176,7 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanBook
     function repay(uint256 loanId, uint256 amount) external returns (Allocation memory) {
-        return LoanServicing.repay(_s, ledger, registry, token, loanId, amount);
+        return LoanServicing.repay(_s, ledger, registry, token, court, loanId, amount);
     }
 
     /// @inheritdoc ILoanBook
@@ -203,6 +204,18 @@ contract LoanBook is LedgerModule, ILoanBook {
     }
 
     /// @inheritdoc ILoanBook
+    function startCollection(
+        uint256 loanId,
+        bytes32 agency,
+        RecordInput calldata record,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external {
+        LoanCollection.startCollection(_s, ledger, loanId, agency, record, issuedAt, deadline, signatures);
+    }
+
+    /// @inheritdoc ILoanBook
     function classify(uint256 loanId) external returns (LoanClass) {
         // Most calls change nothing: answer those without the library call.
         Loan storage loan = LoanStore.existing(_s, loanId);
@@ -217,12 +230,12 @@ contract LoanBook is LedgerModule, ILoanBook {
 
     /// @inheritdoc ILoanCourtHooks
     function onCaseOpened(uint256 loanId, uint256 caseId) external onlyCourt {
-        LoanServicing.onCaseOpened(_s, loanId, caseId);
+        LoanCollection.onCaseOpened(_s, loanId, caseId);
     }
 
     /// @inheritdoc ILoanCourtHooks
     function onAward(uint256 loanId, uint256 caseId, uint256 amountOwed) external onlyCourt {
-        LoanServicing.onAward(_s, registry, loanId, caseId, amountOwed);
+        LoanCollection.onAward(_s, registry, loanId, caseId, amountOwed);
     }
 
     /// @inheritdoc ILoanCourtHooks
@@ -270,7 +283,22 @@ contract LoanBook is LedgerModule, ILoanBook {
     function dues(uint256 loanId) external view returns (Dues memory d) {
         Loan storage loan = LoanStore.existing(_s, loanId);
         if (!LoanStore.repayable(loan.status)) return d;
-        return LoanEngine.quote(loan, _s.bases[loanId], _s.params.surchargeBps);
+        d = LoanEngine.quote(loan, _s.bases[loanId], _s.params.surchargeBps);
+        // After an award, what closes the loan is what is left of the award.
+        if (loan.status == LoanStatus.Awarded) {
+            uint256 left = loan.awardAmount - _s.collection[loanId].awardPaid;
+            if (left < d.payoff) d.payoff = left;
+        }
+    }
+
+    /// @inheritdoc ILoanBook
+    function collectionOf(uint256 loanId) external view returns (Collection memory) {
+        return _s.collection[loanId];
+    }
+
+    /// @inheritdoc ILoanBook
+    function provisionsOf(address account) external view returns (Provisions memory) {
+        return LoanAccounting.provisions(_s.book, _s.params, account);
     }
 
     /// @inheritdoc ILoanBook
@@ -360,6 +388,13 @@ contract LoanBook is LedgerModule, ILoanBook {
             p.lossDays <= p.doubtfulDays
         ) revert InvalidParam("classThresholds");
         if (p.maxFunders < 2 || p.maxFunders > 64) revert InvalidParam("maxFunders");
+        if (
+            p.provisionNormalBps > BPS ||
+            p.provisionSpecialMentionBps > BPS ||
+            p.provisionSubstandardBps > BPS ||
+            p.provisionDoubtfulBps > BPS ||
+            p.provisionLossBps > BPS
+        ) revert InvalidParam("provisionBps");
     }
 
     // ---------------------------------------------------------------- helpers

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
+import {IAwardEnforcement} from "./ILoanCourtHooks.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanEngine} from "./LoanEngine.sol";
@@ -20,23 +21,34 @@ import {ZeroAmount} from "../common/Errors.sol";
 library LoanServicing {
     using SafeERC20 for ISettlementToken;
 
-    /// @notice Pays `amount` towards loan `loanId` from the caller.
+    /// @notice Pays `amount` towards loan `loanId` from the caller. On an awarded loan the payment
+    ///         goes against the award (at most what is left of it) and is split like any other;
+    ///         the one that reaches the award closes the loan and the case (`court`).
     function repay(
         LoanStore.Layout storage s,
         IConsortiumLedger ledger,
         ICreditRegistry registry,
         ISettlementToken token,
+        address court,
         uint256 loanId,
         uint256 amount
     ) external returns (ILoanBook.Allocation memory a) {
         ILoanBook.Loan storage loan = LoanStore.existing(s, loanId);
         if (!LoanStore.repayable(loan.status)) revert ILoanBook.WrongStatus(loanId, loan.status);
         if (amount == 0) revert ZeroAmount();
-        uint256 payoff;
+        uint256 awardLeft = _awardLeft(s, loanId, loan, amount);
         bool reamortized;
-        (a, payoff, reamortized) = LoanEngine.repay(loan, s.bases[loanId], amount, s.params.surchargeBps);
-        if (amount > payoff) revert ILoanBook.Overpayment(loanId, amount, payoff);
-        _bookRepayment(s, ledger, loanId, loan, a, amount);
+        (a, reamortized) = _apply(s, loanId, loan, amount);
+        bool awarded = awardLeft != type(uint256).max;
+        bool satisfied = awarded && (amount == awardLeft || loan.outstanding == 0);
+        _bookRepayment(s, ledger, loanId, loan, a, amount, satisfied);
+        if (satisfied) {
+            emit ILoanBook.RepaymentApplied(loanId, msg.sender, amount, a, loan.outstanding);
+            _satisfyAward(s, ledger, court, loanId, loan, amount);
+            token.safeTransferFrom(msg.sender, address(this), amount);
+            return a;
+        }
+        if (awarded) s.collection[loanId].awardPaid += uint128(amount);
         uint256 outstanding = loan.outstanding;
         // Cure: every overdue installment and charge of a defaulted loan is paid.
         bool cured =
@@ -53,13 +65,71 @@ library LoanServicing {
             emit ILoanBook.LoanSettled(loanId);
         }
         _reclassify(s, ledger, loanId, loan, LoanStore.daysPastDue(loan));
-        if (cured) _cure(ledger, registry, loanId, loan);
+        if (cured) _cure(s, ledger, registry, loanId, loan);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @dev The loan performs again (unless repaid) and a new default needs a new reminder; a
-    ///      DefaultCured fact goes on the loan's chain and the borrower's listing records the cure.
+    /// @dev What is left of the award on an awarded loan (reverting if `amount` is more), else the
+    ///      largest uint256.
+    function _awardLeft(
+        LoanStore.Layout storage s,
+        uint256 loanId,
+        ILoanBook.Loan storage loan,
+        uint256 amount
+    ) private view returns (uint256 left) {
+        if (loan.status != LoanStatus.Awarded) return type(uint256).max;
+        left = loan.awardAmount - s.collection[loanId].awardPaid;
+        if (amount > left) revert ILoanBook.AwardOverpayment(loanId, amount, left);
+    }
+
+    /// @dev Applies `amount` by the waterfall (reverting above the payoff).
+    function _apply(
+        LoanStore.Layout storage s,
+        uint256 loanId,
+        ILoanBook.Loan storage loan,
+        uint256 amount
+    ) private returns (ILoanBook.Allocation memory a, bool reamortized) {
+        uint256 payoff;
+        (a, payoff, reamortized) = LoanEngine.repay(loan, s.bases[loanId], amount, s.params.surchargeBps);
+        if (amount > payoff) revert ILoanBook.Overpayment(loanId, amount, payoff);
+    }
+
+    /// @dev The payments against the award reached it: the principal still outstanding is written
+    ///      off the funders' books, the loan is Closed (an AwardSatisfied fact on its chain), and the
+    ///      court closes the case.
+    function _satisfyAward(
+        LoanStore.Layout storage s,
+        IConsortiumLedger ledger,
+        address court,
+        uint256 loanId,
+        ILoanBook.Loan storage loan,
+        uint256 amount
+    ) private {
+        ILoanBook.Collection storage c = s.collection[loanId];
+        uint256 paid = c.awardPaid + amount;
+        c.awardPaid = uint128(paid);
+        uint256 rest = loan.outstanding;
+        if (rest != 0) {
+            LoanAccounting.writeOff(s.book, loanId, rest, loan.class_);
+            LoanStore.BorrowerBook storage bb = s.borrowers[loan.pseudonym];
+            bb.committed -= uint128(rest);
+            bb.outstanding -= uint128(rest);
+            c.writtenOff = uint128(rest);
+            loan.outstanding = 0;
+        }
+        loan.status = LoanStatus.Closed;
+        if (--s.activeByLead[loan.pseudonym][loan.lead] == 0) s.borrowers[loan.pseudonym].lenders -= 1;
+        uint256 caseId = LoanStore.caseOf(s, loanId);
+        fact(ledger, loanId, loan, Kinds.AWARD_SATISFIED, keccak256(abi.encode(caseId, paid, rest)));
+        emit ILoanBook.AwardSatisfied(loanId, caseId, paid, rest);
+        IAwardEnforcement(court).onAwardSatisfied(caseId, paid, msg.sender);
+    }
+
+    /// @dev The loan performs again (unless repaid) and a new default needs a new reminder (and a
+    ///      new collection stage); a DefaultCured fact goes on the loan's chain and the borrower's
+    ///      listing records the cure.
     function _cure(
+        LoanStore.Layout storage s,
         IConsortiumLedger ledger,
         ICreditRegistry registry,
         uint256 loanId,
@@ -67,6 +137,7 @@ library LoanServicing {
     ) private {
         if (loan.outstanding != 0) loan.status = LoanStatus.Active;
         loan.remindedAt = 0;
+        delete s.collection[loanId];
         fact(ledger, loanId, loan, Kinds.DEFAULT_CURED, keccak256(abi.encode(loanId, loan.cursor)));
         emit ILoanBook.LoanCured(loanId, loan.pseudonym, loan.cursor);
         registry.recordCure(loan.pseudonym, loanId, msg.sender);
@@ -79,7 +150,8 @@ library LoanServicing {
         uint256 loanId,
         ILoanBook.Loan storage loan,
         ILoanBook.Allocation memory a,
-        uint256 amount
+        uint256 amount,
+        bool closes
     ) private {
         uint256 principal = a.principal + a.prepaid;
         LoanAccounting.credit(
@@ -88,8 +160,8 @@ library LoanServicing {
             principal,
             a.surcharge + a.overdueInterest + a.interest,
             loan.leadInterestBps,
-            loan.class_ >= LoanClass.Substandard,
-            loan.outstanding == 0
+            loan.class_,
+            closes || loan.outstanding == 0
         );
         loan.totalRepaid += uint128(amount);
         LoanStore.BorrowerBook storage bb = s.borrowers[loan.pseudonym];
@@ -178,45 +250,9 @@ library LoanServicing {
         LoanClass from = loan.class_;
         if (from == to) return to;
         loan.class_ = to;
-        bool wasNp = from >= LoanClass.Substandard;
-        bool isNp = to >= LoanClass.Substandard;
-        if (wasNp != isNp) LoanAccounting.setNonPerforming(s.book, loanId, loan.outstanding, isNp);
+        LoanAccounting.reclass(s.book, loanId, loan.outstanding, from, to);
         fact(ledger, loanId, loan, Kinds.CLASSIFIED, keccak256(abi.encode(from, to, dpd)));
         emit ILoanBook.LoanClassified(loanId, from, to, dpd);
-    }
-
-    /// @notice The court opened case `caseId` on defaulted loan `loanId`.
-    function onCaseOpened(LoanStore.Layout storage s, uint256 loanId, uint256 caseId) external {
-        ILoanBook.Loan storage loan = LoanStore.existing(s, loanId);
-        if (loan.status != LoanStatus.Defaulted) revert ILoanBook.WrongStatus(loanId, loan.status);
-        loan.status = LoanStatus.InArbitration;
-        s.caseOf[loanId] = caseId + 1;
-        emit ILoanBook.ArbitrationStarted(loanId, caseId);
-    }
-
-    /// @notice The court awarded `amountOwed` on case `caseId` of loan `loanId`.
-    function onAward(
-        LoanStore.Layout storage s,
-        ICreditRegistry registry,
-        uint256 loanId,
-        uint256 caseId,
-        uint256 amountOwed
-    ) external {
-        ILoanBook.Loan storage loan = LoanStore.existing(s, loanId);
-        uint256 stored = s.caseOf[loanId];
-        // A borrower may settle in full while the case runs; the award is still recorded.
-        bool settled = loan.status == LoanStatus.Repaid && stored != 0;
-        if (loan.status != LoanStatus.InArbitration && !settled) revert ILoanBook.WrongStatus(loanId, loan.status);
-        if (caseId + 1 != stored) revert ILoanBook.CaseMismatch(loanId, caseId, stored - 1);
-        loan.awardAmount = uint128(amountOwed);
-        emit ILoanBook.AwardRecorded(loanId, caseId, amountOwed);
-        // A dismissal or an award of nothing lists nobody; the loan performs under its contract again.
-        if (amountOwed == 0) {
-            if (!settled) loan.status = LoanStatus.Active;
-            return;
-        }
-        if (!settled) loan.status = LoanStatus.Awarded;
-        registry.listDelinquent(loan.pseudonym, loanId, msg.sender);
     }
 
     /// @notice Appends an on-chain fact to the loan's chain; the caller is its actor.

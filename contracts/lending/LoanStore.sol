@@ -28,6 +28,7 @@ library LoanStore {
         mapping(uint256 loanId => uint256 caseIdPlusOne) caseOf;
         mapping(bytes32 pseudonym => BorrowerBook) borrowers;
         mapping(bytes32 pseudonym => mapping(address lead => uint256)) activeByLead;
+        mapping(uint256 loanId => ILoanBook.Collection) collection;
     }
 
     /// @notice Loan `loanId`, which must exist.
@@ -40,6 +41,13 @@ library LoanStore {
     function ledBy(Layout storage s, uint256 loanId) internal view returns (ILoanBook.Loan storage loan) {
         loan = existing(s, loanId);
         if (loan.lead != msg.sender) revert ILoanBook.NotLoanLead(msg.sender, loan.lead);
+    }
+
+    /// @notice The case open (or awarded) on loan `loanId`; reverts with `what` if there is none.
+    function caseOf(Layout storage s, uint256 loanId) internal view returns (uint256) {
+        uint256 stored = s.caseOf[loanId];
+        if (stored == 0) revert ILoanBook.WrongStatus(loanId, s.loans[loanId].status);
+        return stored - 1;
     }
 
     /// @notice Whether a loan in `status` is being repaid (it may take payments and be classified).

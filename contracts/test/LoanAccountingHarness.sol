@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ILoanBook} from "../lending/ILoanBook.sol";
 import {LoanAccounting} from "../lending/LoanAccounting.sol";
+import {LoanClass} from "../common/Types.sol";
 
 /// @title LoanAccountingHarness
 /// @notice Test-only: exposes every function of `LoanAccounting` over a book held here, as the loan
@@ -45,15 +46,20 @@ contract LoanAccountingHarness {
         uint256 principal,
         uint256 income,
         uint256 leadBps,
-        bool nonPerforming,
+        LoanClass cls,
         bool settled
     ) external {
-        LoanAccounting.credit(_b, loanId, principal, income, leadBps, nonPerforming, settled);
+        LoanAccounting.credit(_b, loanId, principal, income, leadBps, cls, settled);
     }
 
-    /// @notice `LoanAccounting.setNonPerforming`.
-    function setNonPerforming(uint256 loanId, uint256 outstanding, bool nonPerforming) external {
-        LoanAccounting.setNonPerforming(_b, loanId, outstanding, nonPerforming);
+    /// @notice `LoanAccounting.reclass`.
+    function reclass(uint256 loanId, uint256 outstanding, LoanClass from, LoanClass to) external {
+        LoanAccounting.reclass(_b, loanId, outstanding, from, to);
+    }
+
+    /// @notice `LoanAccounting.writeOff`.
+    function writeOff(uint256 loanId, uint256 outstanding, LoanClass cls) external {
+        LoanAccounting.writeOff(_b, loanId, outstanding, cls);
     }
 
     /// @notice `LoanAccounting.takeClaimable`.

@@ -9,8 +9,8 @@ import {Kinds, Subjects} from "../common/Types.sol";
 contract TypesHarness {
     /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
     function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
-        names = new string[](24);
-        ids = new bytes32[](24);
+        names = new string[](26);
+        ids = new bytes32[](26);
         (names[0], ids[0]) = ("Batch", Kinds.BATCH);
         (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
         (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
@@ -35,6 +35,8 @@ contract TypesHarness {
         (names[21], ids[21]) = ("DefaultCured", Kinds.DEFAULT_CURED);
         (names[22], ids[22]) = ("DelinquencyCured", Kinds.DELINQUENCY_CURED);
         (names[23], ids[23]) = ("CaseReassigned", Kinds.CASE_REASSIGNED);
+        (names[24], ids[24]) = ("CollectionStarted", Kinds.COLLECTION_STARTED);
+        (names[25], ids[25]) = ("AwardSatisfied", Kinds.AWARD_SATISFIED);
     }
 
     /// @notice `Subjects.loan(loanId)`.

@@ -11,16 +11,20 @@ import { Kind, LoanClass, LoanStatus, Subject } from "../../clients/core/types";
 import { BorrowerClient, DAY } from "../../clients/lending";
 import { Outcome, openCase } from "../../clients/arbitration";
 import { chainKinds, expectRejection } from "../lending/fixtures";
-import { deployDefaultedLoan } from "./defaultedLoan";
+import { deployDefaultedLoan, throughCollection } from "./defaultedLoan";
 
 async function defaultedLoanFixture() {
-  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan();
+  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan({ collected: false });
   return { ...fx, courtContract: arbitration.court, pseudonym, loanId };
 }
 
 type Fx = Awaited<ReturnType<typeof defaultedLoanFixture>>;
 
+/** Files a case, taking a defaulted loan through the collection stage first if it has not been. */
 async function fileCase(fx: Fx) {
+  const status = Number((await fx.loanBook.loanInfo(fx.loanId)).status);
+  if (status === LoanStatus.Defaulted && (await fx.loanBook.collectionOf(fx.loanId)).startedAt === 0n)
+    await throughCollection(fx.lead, fx.partnerNodes, fx.loanId);
   return openCase({
     bank: fx.lead,
     peers: fx.partnerNodes,
@@ -100,6 +104,7 @@ describe("Default and cure", function () {
     await fx.lead.declareDefault(fx.loanId, fx.partnerNodes);
     const filed = await fileCase(fx);
     expect((await fx.courtContract.caseInfo(filed.caseId)).loanId).to.equal(fx.loanId);
+    expect((await fx.loanBook.collectionOf(fx.loanId)).startedAt).to.be.greaterThan(0n);
   });
 
   it("lists nobody on a dismissal and returns the loan to its contract", async function () {

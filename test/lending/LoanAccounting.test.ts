@@ -5,7 +5,9 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { ILoanBook__factory, LoanAccountingHarness__factory, LoanAccounting__factory } from "../../typechain-types";
 import { fundersDue } from "../../clients/lending/loanModel";
-import { LoanStatus } from "../../clients/core/types";
+import { LoanClass, LoanStatus } from "../../clients/core/types";
+
+const { Normal: NORMAL, SpecialMention: SPECIAL_MENTION, Substandard: SUBSTANDARD, Loss: LOSS } = LoanClass;
 
 /** LoanAccounting, function by function, through `LoanAccountingHarness`; credits compared with `fundersDue`. */
 describe("LoanAccounting (harness)", function () {
@@ -162,7 +164,7 @@ describe("LoanAccounting (harness)", function () {
       let [cumP, cumI] = [0n, 0n];
       for (const [i, [p, inc]] of payments.entries()) {
         const settled = i === payments.length - 1;
-        await harness.credit(LOAN, p, inc, 3_000n, false, settled);
+        await harness.credit(LOAN, p, inc, 3_000n, NORMAL, settled);
         cumP += p;
         cumI += inc;
         const due = fundersDue(shares, cumP, cumI, 3_000n, settled);
@@ -205,23 +207,49 @@ describe("LoanAccounting (harness)", function () {
       );
     });
 
-    it("moves outstanding in and out of the non-performing buckets, and credits them down", async function () {
+    it("moves outstanding between classes and in and out of the non-performing buckets, and credits them down", async function () {
       const { harness, lead, partners } = await loadFixture(disbursedFixture);
-      await harness.setNonPerforming(LOAN, 10_000n, true);
+      await harness.reclass(LOAN, 10_000n, NORMAL, SPECIAL_MENTION);
+      expect(await harness.totals()).to.deep.equal([10_000n, 0n]);
+      expect((await harness.lender(partners[0].address)).byClass[0]).to.equal(5_000n);
+      await harness.reclass(LOAN, 10_000n, SPECIAL_MENTION, SUBSTANDARD);
       expect(await harness.totals()).to.deep.equal([10_000n, 10_000n]);
-      expect((await harness.lender(partners[0].address)).nonPerforming).to.equal(5_000n);
-      await harness.credit(LOAN, 1_000n, 0n, 3_000n, true, false);
+      const p0 = await harness.lender(partners[0].address);
+      expect(p0.nonPerforming).to.equal(5_000n);
+      expect(p0.byClass[0]).to.equal(0n);
+      expect(p0.byClass[1]).to.equal(5_000n);
+      await harness.credit(LOAN, 1_000n, 0n, 3_000n, SUBSTANDARD, false);
       expect(await harness.totals()).to.deep.equal([9_000n, 9_000n]);
       expect((await harness.lender(partners[0].address)).nonPerforming).to.equal(4_500n);
-      await harness.setNonPerforming(LOAN, 9_000n, false);
+      expect((await harness.lender(partners[0].address)).byClass[1]).to.equal(4_500n);
+      await harness.reclass(LOAN, 9_000n, SUBSTANDARD, NORMAL);
       expect(await harness.totals()).to.deep.equal([9_000n, 0n]);
-      for (const a of [lead, ...partners.slice(0, 2)])
-        expect((await harness.lender(a.address)).nonPerforming).to.equal(0n);
+      for (const a of [lead, ...partners.slice(0, 2)]) {
+        const l = await harness.lender(a.address);
+        expect(l.nonPerforming).to.equal(0n);
+        expect(l.byClass).to.deep.equal([0n, 0n, 0n, 0n]);
+      }
+    });
+
+    it("writes off what an award left unpaid: outstanding and its class leave every funder's book, nothing is credited", async function () {
+      const { harness, lead, partners } = await loadFixture(disbursedFixture);
+      await harness.reclass(LOAN, 10_000n, NORMAL, LOSS);
+      await harness.credit(LOAN, 4_000n, 0n, 3_000n, LOSS, false);
+      const before = await harness.lender(partners[0].address);
+      await harness.writeOff(LOAN, 6_000n, LOSS);
+      expect(await harness.totals()).to.deep.equal([0n, 0n]);
+      for (const a of [lead, ...partners.slice(0, 2)]) {
+        const l = await harness.lender(a.address);
+        expect(l.outstanding).to.equal(0n);
+        expect(l.nonPerforming).to.equal(0n);
+        expect(l.byClass).to.deep.equal([0n, 0n, 0n, 0n]);
+      }
+      expect((await harness.lender(partners[0].address)).claimable).to.equal(before.claimable);
     });
 
     it("pays out what is claimable once, and refuses a claim of nothing", async function () {
       const { harness, book, lead, partners } = await loadFixture(disbursedFixture);
-      await harness.credit(LOAN, 10_000n, 0n, 3_000n, false, true);
+      await harness.credit(LOAN, 10_000n, 0n, 3_000n, NORMAL, true);
       await expect(harness.takeClaimable(partners[0].address)).to.emit(harness, "Returned").withArgs(5_000n);
       await expect(harness.takeClaimable(partners[0].address))
         .to.be.revertedWithCustomError(book, "NothingToClaim")

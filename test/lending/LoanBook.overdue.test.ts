@@ -417,6 +417,10 @@ describe("LoanBook: overdue, collection and classification", function () {
       const { remindedAt } = await fx.lead.remind(loanId, "SMS");
       await time.increaseTo(remindedAt + 86_400n);
       await fx.lead.declareDefault(loanId, fx.partnerNodes);
+      // The collection stage a case needs (test/arbitration/collection.test.ts).
+      await time.increaseTo(remindedAt + BigInt(fx.params.reminderStageDays) * DAY);
+      const { arbitrableFrom } = await fx.lead.startCollection(loanId, "Agency", fx.partnerNodes);
+      await time.increaseTo(arbitrableFrom);
       return { ...fx, loanId, court: fx.court!, pseudonym: p };
     }
 

@@ -98,10 +98,21 @@ describe("sim: the demo's scenario on the contracts (in-process)", function () {
     const book = readAddressBook(path.join(out, "addresses.json"));
     const court = ArbitrationCourt__factory.connect(book.court!, ethers.provider);
     const info = await court.caseInfo(1n);
-    expect(info.state).to.equal(2n); // Awarded
+    // Ruled on the arbitrator's own reckoning, then paid against through the loan book until satisfied.
+    expect(info.state).to.equal(3n); // Closed
     expect(info.loanId).to.equal(BigInt(report.cases[0].loanId));
     expect(info.amountOwed).to.equal(BigInt(report.cases[0].amountOwed));
-    expect(await lending.loanBook.loanInfo(info.loanId).then((l) => l.status)).to.equal(BigInt(LoanStatus.Awarded));
+    expect(report.cases[0].outcome).to.equal("partly upheld");
+    expect(BigInt(report.cases[0].amountClaimed)).to.be.greaterThan(BigInt(report.cases[0].amountOwed));
+    const e = report.cases[0].enforcement!;
+    expect([e.paid, e.closed]).to.deep.equal([report.cases[0].amountOwed, true]);
+    // Closing settles the split: every unit paid into the loan went to a funder.
+    const credited = (await lending.loanBook.fundersOf(info.loanId)).reduce(
+      (a, f) => a + f.principalReturned + f.incomeReceived,
+      0n,
+    );
+    expect(credited).to.equal((await lending.loanBook.loanInfo(info.loanId)).totalRepaid);
+    expect(await lending.loanBook.loanInfo(info.loanId).then((l) => l.status)).to.equal(BigInt(LoanStatus.Closed));
   });
 
   it("measures gas per operation from the receipts", function () {
