@@ -184,6 +184,10 @@ export class BorrowerClient implements Assenter {
     const { loanUse } = this.lending;
     const salt = newSalt();
     const purposeHash = contentHash(new TextEncoder().encode(purpose), salt);
+    // Checked as a call first: a refused spend (an unapproved payee, a frozen account) throws the
+    // contract's own error, decoded, and sends nothing (a chain that keeps no history cannot
+    // replay a mined revert to say why).
+    await loanUse.spend.staticCall(loanId, payee, amount, purposeHash);
     await (await loanUse.spend(loanId, payee, amount, purposeHash)).wait();
     return { purposeHash, salt, balance: (await loanUse.accountOf(loanId)).balance };
   }
