@@ -109,7 +109,8 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
  * What each funder (lead first) is due in all out of `cumPrincipal` and `cumIncome` credited so far
  * (mirror of `LoanAccounting.targets`): principal by funding share, income `leadBps` to the lead
  * and the rest to the partners by funding, each the floor of its exact share, or once `settled`
- * the exact largest-remainder split of the income.
+ * the exact largest-remainder split of both (a fully repaid loan's principal splits exactly by
+ * funding either way; an award's satisfaction settles a loan whose principal was not all repaid).
  */
 export function fundersDue(
   funded: readonly bigint[],
@@ -121,11 +122,7 @@ export function fundersDue(
   const total = funded.reduce((s, x) => s + x, 0n);
   const partners = total - funded[0];
   const weights = funded.map((f, i) => (i === 0 ? leadBps * partners : (BPS - leadBps) * f));
-  // Once settled (repaid, or closed by a satisfied award) both are split exactly, by largest
-  // remainder, as LoanAccounting.targets does: no unit of what was paid stays in the book.
-  const principalTo = settled
-    ? splitByWeights(cumPrincipal, [...funded])
-    : funded.map((f) => (cumPrincipal * f) / total);
+  const principalTo = settled ? splitByWeights(cumPrincipal, funded) : funded.map((f) => (cumPrincipal * f) / total);
   const incomeTo = settled
     ? splitByWeights(cumIncome, weights)
     : weights.map((w) => (cumIncome * w) / (BPS * partners));

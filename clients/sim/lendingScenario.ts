@@ -578,14 +578,15 @@ export class LendingScenario {
   }
 
   /**
-   * Once a run: the borrower of a loan in collection (the second, when there are two) pays every arrear, which cures it
+   * Once a run: the borrower of the first loan in collection pays every arrear, which cures it
    * (the loan performs again and the borrower's listing records the cure); the driver then
    * follows its plan again from the next installment.
    */
   private async cureOne(): Promise<void> {
     if (this.collection.cured.length > 0) return;
-    // The second loan in collection, so that the first still goes to the court.
-    const loan = this.loans.filter((l) => l.defaulted && l.collecting && !l.inCase && !l.closed)[1];
+    // Not when the run may take a single case (a cured borrower who defaults again comes back).
+    if (this.opts.maxCases < 2) return;
+    const loan = this.loans.find((l) => l.defaulted && l.collecting && !l.inCase && !l.closed);
     if (!loan) return;
     const dues = await loan.client.dues(loan.id);
     const paid = await loan.client.repay(loan.id, dues.amountDue);

@@ -29,6 +29,14 @@ import {LoanClass, LoanStatus, RecordInput} from "../common/Types.sol";
 ///           interest share: `leadInterestBps` to the lead, the rest to the partners by funded amount.
 ///           Both splits are exact (`SplitMath`), credited to `claimable` and paid out by `claim`.
 ///
+///         Collection before arbitration: a defaulted loan may go to outsourced collection
+///         `reminderStageDays` after its reminder (`startCollection`, an endorsed CollectionStarted
+///         record), and the court may open a case on it `collectionStageDays` after that. After an
+///         award, payments go against the award (at most what is left of it) and are split like any
+///         repayment; the one that reaches it closes the loan (`Closed`, the principal left written
+///         off) and the case. Each lender's outstanding principal is kept by class for its
+///         loan-loss provisions (`provisionsOf`).
+///
 ///         Loan facts appended to `Subjects.loan(loanId)` (contentHash = keccak256(abi.encode(loanBook,
 ///         subject, seq))), each with attrs = keccak256(abi.encode(...)) of:
 ///         LoanFunded (funder, amount); FundingWithdrawn (funder, amount); LoanCancelled (lead, refunded);

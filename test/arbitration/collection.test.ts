@@ -15,7 +15,10 @@ import { chainKinds, expectRejection } from "../lending/fixtures";
 import { deployDefaultedLoan, throughCollection } from "./defaultedLoan";
 
 async function defaultedFixture() {
-  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan({ collected: false });
+  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan({
+    collected: false,
+    params: { reminderStageDays: 30, collectionStageDays: 30 }, // the defaults
+  });
   return { ...fx, courtContract: arbitration.court, pseudonym, loanId };
 }
 

@@ -1,7 +1,7 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { AddressBook } from "../../clients/core/addressBook";
 import { Role } from "../../clients/core/types";
-import { BorrowerClient, LeadBankNode, PartnerBankNode, deployLending } from "../../clients/lending";
+import { BorrowerClient, LeadBankNode, LendingParams, PartnerBankNode, deployLending } from "../../clients/lending";
 import { deployArbitration, installCaseReviewers } from "../../clients/arbitration";
 import { DocumentStore } from "../../clients/store";
 import { deployLedgerFixture } from "../helpers/consortium";
@@ -17,9 +17,12 @@ const DAY = 86_400n;
 export async function throughCollection(lead: LeadBankNode, peers: readonly PartnerBankNode[], loanId: bigint) {
   const params = await lead.loanParams();
   const loan = await lead.lending.loanBook.loanInfo(loanId);
-  await time.increaseTo(loan.remindedAt + params.reminderStageDays * DAY);
+  const until = async (t: bigint) => {
+    if (t > BigInt(await time.latest())) await time.increaseTo(t);
+  };
+  await until(loan.remindedAt + params.reminderStageDays * DAY);
   const started = await lead.startCollection(loanId, "Pearl River Collections", peers);
-  await time.increaseTo(started.arbitrableFrom);
+  await until(started.arbitrableFrom);
   return started;
 }
 
@@ -31,10 +34,16 @@ export async function throughCollection(lead: LeadBankNode, peers: readonly Part
  * test and the evidence case tests; each wraps it in its own `loadFixture` function.
  */
 export async function deployDefaultedLoan(
-  opts: { collected?: boolean; store?: DocumentStore; paidOnDueDate?: bigint } = {},
+  opts: { collected?: boolean; store?: DocumentStore; paidOnDueDate?: bigint; params?: Partial<LendingParams> } = {},
 ) {
   const base = await deployLedgerFixture({ banks: 5, outsiders: 8 });
-  const lending = await deployLending(base.deployer, base.ledger);
+  // Short reminder and collection stages (a day each), so that a case is filed days, not months,
+  // after the default (test/arbitration/collection.test.ts reads the stages from the parameters).
+  const lending = await deployLending(base.deployer, base.ledger, {
+    reminderStageDays: 1,
+    collectionStageDays: 1,
+    ...opts.params,
+  });
   const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
   await (await base.ledger.sealGenesis()).wait();
   const book: AddressBook = {
