@@ -20,6 +20,7 @@ import {
   testSubject,
 } from "../helpers/consortium";
 import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
+import { throughCollection } from "../arbitration/defaultedLoan";
 
 /**
  * Stateful model-based test (fast-check commands) of membership, the ledger and the loan book
@@ -275,6 +276,19 @@ class OpenLoan implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.loans.length < MAX_LOANS;
   async run(m: Model, r: Real) {
     const p = r.f.pseudonyms[this.borrower % r.f.pseudonyms.length];
+    if (!(await r.f.fx.registry.canBorrow(p))) {
+      // A borrower listed delinquent (a loan of its defaulted) is refused by every partner node:
+      // no loan is made and nothing moves.
+      const before = await r.f.fx.loanBook.nextLoanId();
+      const refused = await openLoan(r.f.fx, standardTerms(p, { principal: cny(this.principal) })).then(
+        () => "",
+        (err: Error) => err.message,
+      );
+      expect(refused).to.match(/quorum not reached/);
+      expect(await r.f.fx.loanBook.nextLoanId()).to.equal(before);
+      await checkInvariants(m, r);
+      return;
+    }
     const { loanId } = await openLoan(r.f.fx, standardTerms(p, { principal: cny(this.principal) }));
     m.loans.push(loanId);
     expect(await r.f.fx.loanBook.loanStatus(loanId)).to.equal(LoanStatus.Active);
@@ -348,6 +362,8 @@ class CaseAndAward implements fc.AsyncCommand<Model, Real> {
     const { loanBook, lead, partnerNodes, arbitrator } = r.f.fx;
     const id = await loanIn(m, r, this.pick, LoanStatus.Defaulted);
     if (id === undefined) return;
+    // The court takes a case only after the reminder and outsourced collection stages.
+    await throughCollection(lead, partnerNodes, id);
     const filed = await openCase({
       bank: lead,
       peers: partnerNodes,
