@@ -41,6 +41,15 @@ export const OUTCOME_NAMES: Record<Outcome, string> = {
 };
 
 /**
+ * An assessment in one line, for reports and logs: the outcome, the amount awarded, what was
+ * claimed and what the evidence supports (units of the settlement token). It names no time, so
+ * the same ruling reads the same whichever process made it.
+ */
+export function verdictLine(a: Pick<Assessment, "outcome" | "amountOwed" | "claimed" | "supported">): string {
+  return `${OUTCOME_NAMES[a.outcome]}: ${a.amountOwed} units awarded of ${a.claimed} claimed; the evidence supports ${a.supported}`;
+}
+
+/**
  * The arbitrator's own reckoning of a case: what the verified loan contract and the loan's
  * disbursement and repayments on the chain say the borrower owes at `at`, and the ruling on the
  * claim that follows from it.

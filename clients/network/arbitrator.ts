@@ -1,5 +1,8 @@
-import { ArbitratorNode, CaseState } from "../arbitration";
-import { decodeDocument, encodeDocument, lendingContracts } from "../lending";
+import { ArbitratorNode, CaseState, Outcome, verdictLine } from "../arbitration";
+import { decodeDocument, lendingContracts } from "../lending";
+import { Subject } from "../core/types";
+import { loanReceipts } from "../evidence/receipts";
+import { disclosureManifest } from "../evidence/disclosure";
 import { exportLoanBundle } from "../evidence/export";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
@@ -95,13 +98,20 @@ export class ArbitratorRole implements NodeRole {
     if (Number(info.state) !== CaseState.Open) return; // ruled before a restart
     const review = await this.node.receiveDisclosure(pkg);
     const claimDoc = review.documents.find((d) => d.verified && d.kindName === "CaseOpened");
-    // The loan's whole evidence chain, as the offline verifier reads it.
+    // The loan's whole evidence chain, as the offline verifier reads it: the full disclosure with
+    // the borrower's credit chain, the loan's receipts and the borrower's assent (as in the demo).
+    const { pseudonym } = await lendingContracts(this.ctx.book, this.ctx.wallet).loanBook.loanInfo(info.loanId);
+    const receipts = await loanReceipts(this.ctx.provider, this.ctx.book, info.loanId);
     const bundle = await exportLoanBundle(
       this.ctx.provider,
       this.ctx.book,
       { loanId: info.loanId },
       {
         caseId,
+        subjects: [Subject.borrower(pseudonym)],
+        attrs: receipts.attrs,
+        assent: receipts.assent,
+        disclosures: [disclosureManifest(pkg)],
         // The verdicts carry the opened documents with their salts.
         documents: review.documents.map((d) => ({
           salt: (d as unknown as { salt: Uint8Array }).salt,
@@ -111,27 +121,26 @@ export class ArbitratorRole implements NodeRole {
     );
     const offline = await verifyBundle(JSON.parse(serializeBundle(bundle)));
     const claimed = claimDoc ? BigInt(String(decodeDocument(claimDoc.document, "Claim").amountClaimed)) : 0n;
-    const payoff = (await lendingContracts(this.ctx.book, this.ctx.wallet).loanBook.dues(info.loanId)).payoff;
-    const owed = claimed < payoff ? claimed : payoff;
-    const award = offline.ok && review.verified && claimDoc !== undefined;
+    // The node's own reckoning from the disclosed contract, receipts and chain (as in the demo),
+    // never the claim's figure.
+    const verified = offline.ok && review.verified && claimDoc !== undefined;
+    let owed = 0n;
     let verdict = offline.ok
-      ? "dismissed: a disclosed document did not verify"
-      : `dismissed: bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
-    if (award) {
-      await this.node.issueAward(
-        caseId,
-        encodeDocument({ type: "Award", caseId, loanId: info.loanId, amountOwed: owed }),
-        owed,
-      );
-      verdict = "award: borrower owes the claimed amount";
-      this.counters.add("awards");
-    } else this.counters.add("dismissed");
+      ? "not ruled: a disclosed document did not verify"
+      : `not ruled: bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
+    if (verified) {
+      const assessment = await this.node.assess(review, claimed);
+      await this.node.rule(assessment);
+      owed = assessment.amountOwed;
+      verdict = verdictLine(assessment);
+      this.counters.add(assessment.outcome === Outcome.Dismissed ? "dismissed" : "awards");
+    } else this.counters.add("unruled");
     this.ctx.log(`case ${caseId}: ${verdict}`);
     this.state.assigned = this.state.assigned.filter((c) => c !== String(caseId));
     this.state.rulings.push({
       caseId: String(caseId),
       loanId: String(info.loanId),
-      verified: award,
+      verified,
       amountOwed: owed.toString(),
       verdict,
     });

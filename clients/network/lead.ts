@@ -4,7 +4,7 @@ import { newSalt } from "../core/records";
 import { LoanClass, LoanStatus, Subject } from "../core/types";
 import { LeadBankNode, decideCredit, encodeDocument, institutionId, pseudonymOf } from "../lending";
 import type { Assent, AssentRequest, Assenter } from "../lending";
-import { discloseToArbitrator, openCase } from "../arbitration";
+import { caseDocuments, discloseToArbitrator, openCase } from "../arbitration";
 import { prepareForgedLimit } from "../sim/showcase";
 import type { Applicant } from "../sim/borrowers";
 import type { MonthRow } from "../sim/report";
@@ -81,6 +81,8 @@ export class LeadRole implements NodeRole {
 
   constructor(private readonly ctx: NodeContext) {
     this.node = new LeadBankNode(ctx.spec.name, ctx.wallet, ctx.book);
+    // The lead keeps every document behind its records, for a full disclosure in a case.
+    this.node.keepDocuments(ctx.store);
     this.peers = remoteBanks(ctx);
     this.counters = new Counters(ctx.store);
     this.state = loadState<LeadState>(ctx.store, "lead", {
@@ -452,6 +454,8 @@ export class LeadRole implements NodeRole {
       loanId,
       claimant: this.node.name,
       amountClaimed: dues.payoff,
+      payoff: dues.payoff,
+      collectionCosts: 0n,
       daysPastDue: dpd,
     });
     const arbitrator = this.ctx.config.nodes.find((n) => n.kind === "arbitrator")!;
@@ -467,7 +471,13 @@ export class LeadRole implements NodeRole {
       bank: this.node,
       store: this.ctx.store,
       caseId: filed.caseId,
-      contentHashes: [filed.claim.contentHash],
+      // Every document behind the loan's chain (docs/DISCLOSURE.md), as in the demo.
+      contentHashes: caseDocuments(
+        this.ctx.store,
+        loanId,
+        (await this.node.lending.loanBook.loanInfo(loanId)).pseudonym,
+        filed.caseId,
+      ),
     });
     this.state.cases.push({
       caseId: Number(filed.caseId),

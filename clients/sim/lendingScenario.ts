@@ -22,7 +22,15 @@ import {
   readBookFigures,
   scheduledPayment,
 } from "../lending";
-import { ArbitratorNode, OUTCOME_NAMES, Outcome, caseDocuments, discloseToArbitrator, openCase } from "../arbitration";
+import {
+  ArbitratorNode,
+  OUTCOME_NAMES,
+  Outcome,
+  caseDocuments,
+  discloseToArbitrator,
+  openCase,
+  verdictLine,
+} from "../arbitration";
 import { DocumentStore } from "../store";
 import { exportLoanBundle } from "../evidence/export";
 import { disclosureManifest } from "../evidence/disclosure";
@@ -51,6 +59,14 @@ export interface ScenarioOptions {
   network: string;
   /** Most arbitration cases to open. */
   maxCases: number;
+  /**
+   * The court's case studies in the run's cases (default on): the first claim adds collection
+   * costs the contract does not provide for (partly upheld), the second borrower settles while its
+   * case runs (dismissed), one loan in collection is cured, and every award is paid through the
+   * loan book. Network mode does not drive these borrower actions yet; its parity run turns them
+   * off, and cases are then claimed at the payoff and ruled on the arbitrator's own reckoning.
+   */
+  caseStudies?: boolean;
   progress: boolean;
   log: (line: string) => void;
   /** Called after each simulated month (e.g. a benchmark's progress line). */
@@ -583,7 +599,7 @@ export class LendingScenario {
    * follows its plan again from the next installment.
    */
   private async cureOne(): Promise<void> {
-    if (this.collection.cured.length > 0) return;
+    if (this.collection.cured.length > 0 || this.opts.caseStudies === false) return;
     // Not when the run may take a single case (a cured borrower who defaults again comes back).
     if (this.opts.maxCases < 2) return;
     const loan = this.loans.find((l) => l.defaulted && l.collecting && !l.inCase && !l.closed);
@@ -623,7 +639,8 @@ export class LendingScenario {
     const lb = this.lead.lending.loanBook;
     const k = this.cases.length;
     const dues = await loan.client.dues(loan.id);
-    const costs = k === 0 ? dues.payoff / 20n : 0n;
+    const studies = this.opts.caseStudies !== false;
+    const costs = studies && k === 0 ? dues.payoff / 20n : 0n;
     const claimed = dues.payoff + costs;
     const claim = encodeDocument({
       type: "Claim",
@@ -642,7 +659,7 @@ export class LendingScenario {
       claim,
       store: this.leadStore,
     });
-    if (k === 1) {
+    if (studies && k === 1) {
       // The borrower settles in full while the case runs.
       const paid = await loan.client.payOff(loan.id);
       this.account(paid.allocation);
@@ -705,8 +722,9 @@ export class LendingScenario {
     entry.amountSupported = assessment.supported.toString();
     entry.amountOwed = assessment.amountOwed.toString();
     entry.outcome = OUTCOME_NAMES[assessment.outcome];
-    entry.verdict = `${entry.outcome}: ${assessment.reasons[assessment.reasons.length - 1]}`;
-    if (assessment.outcome !== Outcome.Dismissed) entry.enforcement = await this.enforce(loan, assessment.amountOwed);
+    entry.verdict = verdictLine(assessment);
+    if (studies && assessment.outcome !== Outcome.Dismissed)
+      entry.enforcement = await this.enforce(loan, assessment.amountOwed);
   }
 
   /**

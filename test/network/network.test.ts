@@ -139,7 +139,12 @@ describe("network: the lending scenario as separate node processes on a persiste
       expect(readStatus(nodeDir(dir, id))!.processed.refused, `${id} refused the forged limit`).to.be.greaterThan(0);
     }
     expect(summary.cases).to.have.length(1);
-    expect(summary.cases[0]).to.include({ verified: true, verdict: "award: borrower owes the claimed amount" });
+    expect(summary.cases[0]).to.include({ verified: true });
+    // Claimed at the payoff and upheld in full on the arbitrator's own reckoning.
+    const owed = summary.cases[0].amountOwed;
+    expect(summary.cases[0].verdict).to.equal(
+      `upheld: ${owed} units awarded of ${owed} claimed; the evidence supports ${owed}`,
+    );
     expect(summary.cases[0].daysPastDue).to.be.at.least(90);
     expect(BigInt(summary.cases[0].amountOwed)).to.be.greaterThan(0n);
     expect(summary.recordsByKind).to.include.keys("CreditDecision", "LoanContract", "DefaultNotice", "CaseOpened");
@@ -188,7 +193,9 @@ describe("network: the lending scenario as separate node processes on a persiste
     try {
       const report = await new LendingScenario(
         { provider: ethers.provider, rpc: network.provider as never },
-        { ...SCENARIO, out, network: "hardhat", progress: false, log: () => undefined },
+        // Network mode does not drive the court's case studies' borrower actions yet (a cure, a
+        // settlement during a case, payments against an award): compared without them.
+        { ...SCENARIO, out, network: "hardhat", caseStudies: false, progress: false, log: () => undefined },
       ).run();
       const inProcess = summarize(report);
       if (JSON.stringify(summary) !== JSON.stringify(inProcess)) {
