@@ -215,8 +215,14 @@ describe("DocumentStore", function () {
         ["created_at", (db, key) => db.prepare("UPDATE documents SET created_at = 1 WHERE content_hash = ?").run(key)],
         [
           "ciphertext size",
-          (db, key) =>
-            db.prepare("UPDATE documents SET ciphertext = ciphertext || x'00' WHERE content_hash = ?").run(key),
+          (db, key) => {
+            // One byte more, as bytes: SQL's || would turn the blob into text (and stop at a NUL).
+            const row = db.prepare("SELECT ciphertext FROM documents WHERE content_hash = ?").get(key) as {
+              ciphertext: Buffer;
+            };
+            const longer = Buffer.concat([row.ciphertext, Buffer.from([0])]);
+            db.prepare("UPDATE documents SET ciphertext = ? WHERE content_hash = ?").run(longer, key);
+          },
         ],
       ];
       for (const [what, edit] of edits) {
