@@ -145,11 +145,13 @@ export async function discloseToArbitrator(args: {
  */
 export function caseDocuments(store: DocumentStore, loanId: bigint, pseudonym: string, caseId: bigint): string[] {
   const credit = store.listBySubject(Subject.borrower(pseudonym)).filter((d) => d.kind === Kind.CreditDecision);
-  return [
+  // Each document once, even when it is kept under more than one subject.
+  const hashes = [
     ...store.listBySubject(Subject.loan(loanId)),
     ...credit,
     ...store.listBySubject(Subject.arbitrationCase(caseId)),
   ].map((d) => d.contentHash);
+  return [...new Set(hashes)];
 }
 
 /** The borrower's response to a case, as recorded. */
