@@ -1,10 +1,11 @@
 // Coverage instruments the contracts, so gas ceilings and the contract-size limit do not hold under
 // it: those suites call `skipUnderCoverage()` (test/helpers/coverage.ts), which reads this variable
 // or the plugin's own flag. The simulation and multi-process network suites are left to `npm test`:
-// they drive the clients at scale (raw transactions, anvil processes) and add no contract lines.
+// they drive the clients at scale (raw transactions, anvil processes) and add no contract lines; so
+// do the console suites (a browser and node processes over the same contracts).
 process.env.COLEND_COVERAGE = "1";
 
 module.exports = {
   skipFiles: ["test/"],
-  mocha: { timeout: 300000, grep: "^(sim|network): ", invert: true },
+  mocha: { timeout: 300000, grep: "^(sim|network|console): ", invert: true },
 };
