@@ -15,19 +15,10 @@ import { DocumentStore } from "../../clients/store";
 import { Kind } from "../../clients/core/types";
 import type { RunningConsole } from "../../clients/console/server";
 import { ConsoleClient } from "./client";
+import { NET_SCENARIO, alive } from "../helpers/network";
 
 // As in test/network: the third loan defaults and the lead takes it to arbitration.
-const SCENARIO = { seed: "net-test", loans: 9, months: 7, partners: 3, maxCases: 1 };
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const SCENARIO = NET_SCENARIO;
 
 describe("console: one per member node of a network", function () {
   this.timeout(400_000);

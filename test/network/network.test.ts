@@ -15,26 +15,17 @@ import { secretsFile } from "../../clients/network/secrets";
 import { NetworkHandle, networkStatus, startNetwork } from "../../clients/network/supervisor";
 import { LendingScenario } from "../../clients/sim/lendingScenario";
 import { DocumentStore } from "../../clients/store";
+import { NET_SCENARIO, alive } from "../helpers/network";
 
 // Nine loans over seven months: the forced defaulter (the third loan, in month 2) is 90 days past due
 // by the last month's close, so the lead takes it to arbitration.
-const SCENARIO = { seed: "net-test", loans: 9, months: 7, partners: 3, maxCases: 1 };
+const SCENARIO = NET_SCENARIO;
 
 async function waitFor(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
