@@ -41,6 +41,23 @@ export interface BorrowerLoan {
  * restricted loan-use account. The borrower is not a consortium member; it signs only its own
  * transactions.
  */
+/** The loan book's `Dues` struct (an ethers Result) as the plain `Dues` of the money library. */
+export function duesOf(d: Dues): Dues {
+  return {
+    surcharge: d.surcharge,
+    overdueInterest: d.overdueInterest,
+    interestDue: d.interestDue,
+    principalDue: d.principalDue,
+    currentInterest: d.currentInterest,
+    currentPrincipal: d.currentPrincipal,
+    amountDue: d.amountDue,
+    payoff: d.payoff,
+    outstanding: d.outstanding,
+    daysPastDue: d.daysPastDue,
+    nextDueDate: d.nextDueDate,
+  };
+}
+
 /**
  * `amount` or, when less, the payoff: near the end of a loan the payoff (the current period's
  * interest only to the day) can be below the scheduled installment.
@@ -117,20 +134,7 @@ export class BorrowerClient implements Assenter {
 
   /** What is owed now. */
   async dues(loanId: bigint): Promise<Dues> {
-    const d = await this.lending.loanBook.dues(loanId);
-    return {
-      surcharge: d.surcharge,
-      overdueInterest: d.overdueInterest,
-      interestDue: d.interestDue,
-      principalDue: d.principalDue,
-      currentInterest: d.currentInterest,
-      currentPrincipal: d.currentPrincipal,
-      amountDue: d.amountDue,
-      payoff: d.payoff,
-      outstanding: d.outstanding,
-      daysPastDue: d.daysPastDue,
-      nextDueDate: d.nextDueDate,
-    };
+    return duesOf(await this.lending.loanBook.dues(loanId));
   }
 
   /** Pays `amount` towards the loan (approving the loan book first if needed). */

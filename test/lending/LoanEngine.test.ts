@@ -13,6 +13,7 @@ import { DAY, LoanModel } from "../../clients/lending/loanModel";
 import { installment, periodInterest, splitBps } from "../../clients/lending/math";
 import { lendingParams, loanBookParams } from "../../clients/lending/params";
 import { assentDomain, signAssent } from "../../clients/lending/assent";
+import { duesOf } from "../../clients/lending/borrower";
 
 /** LoanEngine, function by function, through `LoanEngineHarness`; the money is compared with the TypeScript mirror (`LoanModel`). */
 describe("LoanEngine (harness)", function () {
@@ -52,19 +53,7 @@ describe("LoanEngine (harness)", function () {
       { account: "partner", funded: partnersPart },
     ];
   };
-  const dues = (d: Awaited<ReturnType<Harness["quote"]>>) => ({
-    surcharge: d.surcharge,
-    overdueInterest: d.overdueInterest,
-    interestDue: d.interestDue,
-    principalDue: d.principalDue,
-    currentInterest: d.currentInterest,
-    currentPrincipal: d.currentPrincipal,
-    amountDue: d.amountDue,
-    payoff: d.payoff,
-    outstanding: d.outstanding,
-    daysPastDue: d.daysPastDue,
-    nextDueDate: d.nextDueDate,
-  });
+  const dues = (d: Awaited<ReturnType<Harness["quote"]>>) => duesOf(d);
 
   describe("installment and terms", function () {
     it("gives the TypeScript installment, and refuses terms that do not amortize", async function () {
