@@ -1,10 +1,8 @@
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { AddressBook } from "../../clients/core/addressBook";
-import { Role } from "../../clients/core/types";
 import { BorrowerClient, LeadBankNode, LendingParams, PartnerBankNode, deployLending } from "../../clients/lending";
 import { deployArbitration, installCaseReviewers } from "../../clients/arbitration";
 import { DocumentStore } from "../../clients/store";
-import { deployLedgerFixture } from "../helpers/consortium";
+import { deployLedgerFixture, fixtureAddressBook } from "../helpers/consortium";
 import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
 
 const DAY = 86_400n;
@@ -46,15 +44,7 @@ export async function deployDefaultedLoan(
   });
   const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
   await (await base.ledger.sealGenesis()).wait();
-  const book: AddressBook = {
-    version: 1,
-    chainId: base.chainId.toString(),
-    deployBlock: 0,
-    ledger: await base.ledger.getAddress(),
-    ...lending.addresses,
-    court: arbitration.address,
-    members: base.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
-  };
+  const book = await fixtureAddressBook(base, { ...lending.addresses, court: arbitration.address });
   const lead = new LeadBankNode("W Bank", base.leadBank, book);
   if (opts.store) lead.keepDocuments(opts.store);
   const partnerNodes = base.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));

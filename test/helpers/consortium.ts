@@ -38,6 +38,7 @@ import {
   recordHash,
   signEndorsement,
 } from "../../clients/core/records";
+import type { AddressBook } from "../../clients/core/addressBook";
 import type { CommittedRecord } from "../../clients/core/records";
 import { Kind, MembershipAction, ProposalState, RecordInput, Role, ZERO_HASH } from "../../clients/core/types";
 
@@ -77,6 +78,21 @@ export interface LedgerFixture {
   chainId: bigint;
   /** The ledger's EIP-712 domain. */
   domain: TypedDataDomain;
+}
+
+/** The address book the role nodes of a ledger fixture use: its ledger, founders and `contracts`. */
+export async function fixtureAddressBook(
+  fx: Pick<LedgerFixture, "ledger" | "founders" | "chainId">,
+  contracts: Partial<Pick<AddressBook, "token" | "registry" | "loanBook" | "loanUse" | "court">>,
+): Promise<AddressBook> {
+  return {
+    version: 1,
+    chainId: fx.chainId.toString(),
+    deployBlock: 0,
+    ledger: await fx.ledger.getAddress(),
+    ...contracts,
+    members: fx.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
+  };
 }
 
 /** What the record helpers need: the ledger, its domain, and the banks that may endorse. */

@@ -13,7 +13,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ContractTransactionReceipt, MaxUint256, keccak256, toUtf8Bytes } from "ethers";
 import { AddressBook } from "../../clients/core/addressBook";
 import { attrsHash } from "../../clients/core/records";
-import { RecordInput, Role, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
+import { RecordInput, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
 import {
   Assent,
   BorrowerClient,
@@ -40,6 +40,7 @@ import {
   deployLedgerFixture,
   endorseRecord,
   issuedAtFor,
+  fixtureAddressBook,
   makeRecord,
 } from "../helpers/consortium";
 
@@ -88,14 +89,7 @@ export async function deployLendingFixture(options: CustomOptions = {}): Promise
   const [courtAccount, payee, ...borrowers] = fx.outsiders;
   if (options.court) await (await deployment.loanBook.connect(fx.deployer).bindCourt(courtAccount.address)).wait();
   await (await fx.ledger.connect(fx.deployer).sealGenesis()).wait();
-  const book: AddressBook = {
-    version: 1,
-    chainId: fx.chainId.toString(),
-    deployBlock: 0,
-    ledger: await fx.ledger.getAddress(),
-    ...deployment.addresses,
-    members: fx.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
-  };
+  const book = await fixtureAddressBook(fx, { ...deployment.addresses });
   const lead = new LeadBankNode("W Bank", fx.leadBank, book);
   const partnerNodes = fx.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
   for (const node of [lead, ...partnerNodes]) await node.deposit(BANK_FLOAT);

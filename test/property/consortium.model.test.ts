@@ -3,7 +3,6 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { Signer } from "ethers";
-import { AddressBook } from "../../clients/core/addressBook";
 import { membershipChangeData, packSignatures, signMembershipChange } from "../../clients/core/records";
 import { LoanStatus, MembershipAction, Role } from "../../clients/core/types";
 import { BorrowerClient, LeadBankNode, PartnerBankNode, cny, deployLending } from "../../clients/lending";
@@ -18,6 +17,7 @@ import {
   issuedAtFor,
   makeRecord,
   testSubject,
+  fixtureAddressBook,
 } from "../helpers/consortium";
 import { BANK_FLOAT, LendingFixture, admit, openLoan, standardTerms } from "../lending/fixtures";
 import { throughCollection } from "../arbitration/defaultedLoan";
@@ -45,15 +45,7 @@ async function modelFixture() {
   const lending = await deployLending(base.deployer, base.ledger);
   const arbitration = await deployArbitration(base.deployer, base.ledger, lending.addresses.loanBook);
   await (await base.ledger.sealGenesis()).wait();
-  const book: AddressBook = {
-    version: 1,
-    chainId: base.chainId.toString(),
-    deployBlock: 0,
-    ledger: await base.ledger.getAddress(),
-    ...lending.addresses,
-    court: arbitration.address,
-    members: base.founders.map((f) => ({ name: f.name, role: Number(f.role) as Role, address: String(f.account) })),
-  };
+  const book = await fixtureAddressBook(base, { ...lending.addresses, court: arbitration.address });
   const lead = new LeadBankNode("W Bank", base.leadBank, book);
   const partnerNodes = base.partners.map((p, i) => new PartnerBankNode(`Partner ${i + 1}`, p, book));
   for (const node of [lead, ...partnerNodes]) {
