@@ -99,6 +99,8 @@ export interface DocumentVerdict {
   blockNumber?: number;
   txHash?: string;
   document: Uint8Array;
+  /** The salt the document's content hash was made with. */
+  salt: Uint8Array;
 }
 
 /** What the arbitrator made of a disclosure package. */

@@ -136,24 +136,6 @@ export async function discloseToArbitrator(args: {
   return { package: pkg, manifestHash: hash, txHash: receipt!.hash, gasUsed: receipt!.gasUsed };
 }
 
-/**
- * Everything the claimant holds behind a case (`clients/lending` `LeadBankNode.keepDocuments`):
- * every document of the loan's chain (contract, reminders, default notice, collection), the
- * borrower's credit decisions and the case's own documents (claim, statements). These are what a
- * full disclosure sends the arbitrator; the receipts of the loan's facts and the borrower's
- * assent come from the chain (`clients/evidence` `loanReceipts`).
- */
-export function caseDocuments(store: DocumentStore, loanId: bigint, pseudonym: string, caseId: bigint): string[] {
-  const credit = store.listBySubject(Subject.borrower(pseudonym)).filter((d) => d.kind === Kind.CreditDecision);
-  // Each document once, even when it is kept under more than one subject.
-  const hashes = [
-    ...store.listBySubject(Subject.loan(loanId)),
-    ...credit,
-    ...store.listBySubject(Subject.arbitrationCase(caseId)),
-  ].map((d) => d.contentHash);
-  return [...new Set(hashes)];
-}
-
 /** The borrower's response to a case, as recorded. */
 export interface Response {
   contentHash: string;

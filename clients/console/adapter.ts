@@ -19,13 +19,16 @@ import {
   ExportError,
   RecordVerdict,
   VerifyReport,
-  exportLoanBundle,
+  borrowerOf,
+  exportCaseBundle,
+  noticeHashOf,
   serializeBundle,
   verifyBundle,
 } from "../evidence";
 import { formatReport } from "../evidence/cli";
-import { disclosureDecrypter, sealedDocumentsOf } from "../evidence/disclosure";
+import { disclosureDecrypter, disclosureManifest, sealedDocumentsOf } from "../evidence/disclosure";
 import type { BankNode } from "../lending/bank";
+import { provisionRates, readProvisions } from "../lending/bookFigures";
 import { formatCny, parseCny } from "../lending/math";
 import { DisclosureError, DisclosurePackage, DocumentStore, parseDisclosurePackage } from "../store";
 
@@ -162,6 +165,11 @@ export interface TimelineRow {
    */
   assent: { ok: boolean; text: string } | null;
   contentHash: string;
+  /**
+   * A Reminder fact's notice: the hash its receipt (the loan book's ReminderRecorded event) binds,
+   * which the disclosed notice must hash to.
+   */
+  noticeHash?: string;
 }
 
 /** A disclosed document as the arbitrator reads it. */
@@ -322,12 +330,14 @@ export class ArbitratorDesk {
     const loanSubject = lower(Subject.loan(loanId));
     const caseSubject = lower(Subject.arbitrationCase(caseId));
     if (!this.book.loanBook) throw new NotFoundError("this consortium has no loan book");
-    const [block, loanHead, caseHead] = await Promise.all([
+    const borrowerSubject = lower(Subject.borrower(await borrowerOf(provider, this.book, loanId)));
+    const [block, loanHead, caseHead, borrowerHead] = await Promise.all([
       provider.getBlockNumber(),
       this.node.ledger.headOf(loanSubject),
       this.node.ledger.headOf(caseSubject),
+      this.node.ledger.headOf(borrowerSubject),
     ]);
-    const key = [loanHead, caseHead, info.state, info.amountOwed, this.inbox.fingerprint()].join(":");
+    const key = [loanHead, caseHead, borrowerHead, info.state, info.amountOwed, this.inbox.fingerprint()].join(":");
     const cached = this.cache.get(caseId.toString());
     if (cached && cached.key === key) {
       cached.view.disclosureRequests = this.requestsOf(caseId);
@@ -369,19 +379,20 @@ export class ArbitratorDesk {
         }
       }
     }
+    // Every document of the packages, still sealed: the verifier opens each with the key.
     const sealed = new Map<string, ReturnType<typeof sealedDocumentsOf>[number]>();
-    for (const pkg of packages) {
-      sealedDocumentsOf(pkg).forEach((d, i) => {
-        if (![loanSubject, caseSubject].includes(lower(pkg.items[i].subject))) return;
-        sealed.set(lower(d.contentHash), d);
-      });
-    }
+    for (const pkg of packages) for (const d of sealedDocumentsOf(pkg)) sealed.set(lower(d.contentHash), d);
 
+    // The case's full disclosure, exported as the demo and the arbitrator process export it.
     let bundle: EvidenceBundle;
     const documents = [...sealed.values()];
     for (;;) {
       try {
-        bundle = await exportLoanBundle(provider, this.book, loanId, { caseId, documents, toBlock: block });
+        bundle = await exportCaseBundle(provider, this.book, caseId, {
+          documents,
+          disclosures: packages.map(disclosureManifest),
+          toBlock: block,
+        });
         break;
       } catch (e) {
         // A disclosed document that is on no record of the case's chains: keep it out, say so.
@@ -398,10 +409,21 @@ export class ArbitratorDesk {
     const report = await verifyBundle(bundle, { decrypt: disclosureDecrypter(this.encryptionKey) });
 
     const timeline = this.timeline(bundle, report);
+    const chainName: Record<string, string> = {
+      [loanSubject]: `loan ${loanId}`,
+      [caseSubject]: `case ${caseId}`,
+      [borrowerSubject]: "the borrower's credit chain",
+    };
     const docs: DisclosedDocument[] = [];
+    // In the order of the evidence: each document at its record (a notice at its Reminder fact).
+    const position = (h: string) => {
+      const i = timeline.findIndex((r) => lower(r.contentHash) === h || r.noticeHash === h);
+      return i < 0 ? timeline.length : i;
+    };
+    documents.sort((x, y) => position(lower(x.contentHash)) - position(lower(y.contentHash)));
     for (const d of documents) {
       const h = lower(d.contentHash);
-      const row = timeline.find((r) => lower(r.contentHash) === h);
+      const row = timeline.find((r) => lower(r.contentHash) === h || r.noticeHash === h);
       const opened = verdicts.get(h);
       const notOpened = refused.get(h);
       const docReasons = row?.reasons.filter((r) => r.startsWith("document")) ?? [];
@@ -409,7 +431,7 @@ export class ArbitratorDesk {
       docs.push({
         contentHash: h,
         kind: opened?.kindName ?? kindName(notOpened!.item.kind),
-        subject: itemSubject === loanSubject ? `loan ${loanId}` : `case ${caseId}`,
+        subject: chainName[itemSubject] ?? `subject ${itemSubject}`,
         record: row ? { chain: row.chain, index: row.index } : undefined,
         verified: row?.document === "verified" && opened !== undefined,
         problems: row ? docReasons : ["no record of the case's chains has this content hash"],
@@ -498,7 +520,8 @@ export class ArbitratorDesk {
       chain.records.forEach((r, i) => {
         const v = verdicts[i];
         rows.push({
-          chain: `${chain.role} ${chain.id ?? ""}`.trim(),
+          // A case bundle's one further chain is the borrower's credit chain (exportCaseBundle).
+          chain: chain.role === "subject" ? "borrower" : `${chain.role} ${chain.id ?? ""}`.trim(),
           index: r.index,
           kind: r.kind.name,
           time: new Date(r.timestamp * 1000).toISOString().replace(".000Z", "Z"),
@@ -515,6 +538,7 @@ export class ArbitratorDesk {
           reasons: v?.reasons ?? ["the verifier gave no verdict on this record"],
           assent: r.kind.name === "LoanContract" ? assentFinding(v, report, bundle) : null,
           contentHash: r.contentHash,
+          noticeHash: noticeHashOf(r),
         });
       });
     }
@@ -698,14 +722,6 @@ export function readableText(bytes: Uint8Array): string {
 
 // ================================================================== bank
 
-/** Provision rates by loan class (the central bank's 2002 guideline, DOMAIN.md), basis points. */
-export const PROVISION_BPS: Record<LoanClass, bigint> = {
-  [LoanClass.Normal]: 0n,
-  [LoanClass.SpecialMention]: 200n,
-  [LoanClass.Substandard]: 2_500n,
-  [LoanClass.Doubtful]: 5_000n,
-  [LoanClass.Loss]: 10_000n,
-};
 export const CLASS_NAMES = ["Normal", "Special mention", "Substandard", "Doubtful", "Loss"] as const;
 export const STATUS_NAMES = [
   "none",
@@ -725,7 +741,10 @@ export interface BookByClass {
   loans: number;
   /** This bank's principal outstanding in the class. */
   balance: bigint;
+  /** Its provision at the consortium's rate, as the loan book states it (`provisionsOf`). */
   provision: bigint;
+  /** The consortium's provision rate of the class (the loan book's parameters), basis points. */
+  rateBps: bigint;
 }
 
 export interface BookSnapshot {
@@ -848,22 +867,31 @@ export class BankDesk {
     );
   }
 
-  /** The book by class, NPL ratio and provision coverage at `blockTag` (default: now). */
+  /**
+   * The book by class, NPL ratio and provision coverage at `blockTag` (default: now): balances,
+   * provisions and coverage as the loan book states them (`provisionsOf`, at the consortium's
+   * rates), and how many of this bank's loans are in each class.
+   */
   async snapshot(blockTag?: number): Promise<BookSnapshot> {
     const { loanBook } = this.node.lending;
     const provider = this.node.signer.provider!;
     const at = blockTag ?? (await provider.getBlockNumber());
     const block = await provider.getBlock(at);
-    const me = lower(await this.node.address());
+    const me = await this.node.address();
+    const rates = provisionRates(await this.node.loanParams());
+    // Before the loan book was deployed there was no book at all.
+    const deployed = (await provider.getCode(this.book.loanBook!, at)) !== "0x";
+    const p = deployed
+      ? await readProvisions(loanBook, me, at)
+      : { balance: rates.map(() => 0n), provision: rates.map(() => 0n), total: 0n, nonPerforming: 0n, coverageBps: 0n };
     const classes: BookByClass[] = CLASS_NAMES.map((name, cls) => ({
       cls: cls as LoanClass,
       name,
       loans: 0,
-      balance: 0n,
-      provision: 0n,
+      balance: p.balance[cls],
+      provision: p.provision[cls],
+      rateBps: rates[cls],
     }));
-    // Before the loan book was deployed there was no book at all.
-    const deployed = (await provider.getCode(this.book.loanBook!, at)) !== "0x";
     const next = deployed ? await loanBook.nextLoanId({ blockTag: at }) : 1n;
     for (let id = 1n; id < next; id++) {
       const [loan, funders] = await Promise.all([
@@ -871,28 +899,21 @@ export class BankDesk {
         loanBook.fundersOf(id, { blockTag: at }),
       ]);
       const status = Number(loan.status) as LoanStatus;
-      if ([LoanStatus.None, LoanStatus.Funding, LoanStatus.Cancelled, LoanStatus.Repaid].includes(status)) continue;
-      const mine = funders.find((f) => lower(f.account) === me);
-      if (!mine) continue;
-      const balance = mine.funded - mine.principalReturned;
-      if (balance === 0n) continue;
-      const c = classes[Number(loan.class_)];
-      c.loans++;
-      c.balance += balance;
-      c.provision += (balance * PROVISION_BPS[c.cls]) / 10_000n;
+      const over = [LoanStatus.None, LoanStatus.Funding, LoanStatus.Cancelled, LoanStatus.Repaid, LoanStatus.Closed];
+      if (over.includes(status)) continue;
+      const mine = funders.find((f) => lower(f.account) === lower(me));
+      if (mine && mine.funded > mine.principalReturned) classes[Number(loan.class_)].loans++;
     }
-    const balance = classes.reduce((s, c) => s + c.balance, 0n);
-    const nonPerforming = classes.filter((c) => c.cls >= LoanClass.Substandard).reduce((s, c) => s + c.balance, 0n);
-    const provisions = classes.reduce((s, c) => s + c.provision, 0n);
+    const balance = p.balance.reduce((s, b) => s + b, 0n);
     return {
       blockNumber: at,
       time: block!.timestamp,
       classes,
       balance,
-      nonPerforming,
-      provisions,
-      nplBps: balance === 0n ? null : (nonPerforming * 10_000n) / balance,
-      coverageBps: nonPerforming === 0n ? null : (provisions * 10_000n) / nonPerforming,
+      nonPerforming: p.nonPerforming,
+      provisions: p.total,
+      nplBps: balance === 0n ? null : (p.nonPerforming * 10_000n) / balance,
+      coverageBps: p.nonPerforming === 0n ? null : p.coverageBps,
     };
   }
 

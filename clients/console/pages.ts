@@ -58,6 +58,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 
 export const money = (units: bigint): string => fmtCny(units);
 const pct = (bps: bigint | null): string => (bps === null ? "–" : `${(Number(bps) / 100).toFixed(2)}%`);
+/** A rate in basis points as a percentage, decimals only where it has them (2%, 2.5%). */
+const rate = (bps: bigint): string => `${Number(bps) / 100}%`;
 const short = (h: string): string => `${h.slice(0, 10)}…${h.slice(-4)}`;
 
 function layout(identity: Identity, title: string, ctx: PageContext | undefined, body: Html): string {
@@ -242,6 +244,7 @@ export function casePage(identity: Identity, ctx: PageContext, v: CaseView): str
   const s = v.summary;
   const loanRows = v.timeline.filter((r) => r.chain.startsWith("loan"));
   const caseRows = v.timeline.filter((r) => r.chain.startsWith("case"));
+  const creditRows = v.timeline.filter((r) => r.chain === "borrower");
   const failed = v.timeline.filter((r) => !r.ok).length;
   const verdict = v.report.ok
     ? html`<p class="verdict ok" role="status">
@@ -330,6 +333,7 @@ export function casePage(identity: Identity, ctx: PageContext, v: CaseView): str
         <h2 id="timeline">Evidence timeline</h2>
         ${timelineTable(loanRows, `Loan ${s.loanId}: ${loanRows.length} records`, v.frozenIndex)}
         ${timelineTable(caseRows, `Case ${s.caseId}: ${caseRows.length} records`, null)}
+        ${creditRows.length > 0 ? timelineTable(creditRows, `Borrower's credit chain (credit decisions and listings): ${creditRows.length} records`, null) : ""}
       </section>
       ${
         open
@@ -396,6 +400,7 @@ export function bankPage(
         <th scope="row">${c.name}</th>
         <td class="num">${c.loans}</td>
         <td class="num">${money(c.balance)}</td>
+        <td class="num">${rate(c.rateBps)}</td>
         <td class="num">${money(c.provision)}</td>
       </tr>`,
   );
@@ -452,8 +457,9 @@ export function bankPage(
         <h2 id="book">Book by class</h2>
         <p>
           NPL ratio <strong id="npl">${pct(now.nplBps)}</strong> · provision coverage
-          <strong id="coverage">${pct(now.coverageBps)}</strong> · provisions ${money(now.provisions)} (rates: special
-          mention 2%, substandard 25%, doubtful 50%, loss 100%)
+          <strong id="coverage">${pct(now.coverageBps)}</strong> · provisions ${money(now.provisions)} (the loan book's
+          rates:
+          ${now.classes.map((c, i) => `${i > 0 ? ", " : ""}${c.name.toLowerCase()} ${rate(c.rateBps)}`).join("")})
         </p>
         <table>
           <caption>
@@ -464,6 +470,7 @@ export function bankPage(
               <th scope="col">Class</th>
               <th scope="col" class="num">Loans</th>
               <th scope="col" class="num">Balance</th>
+              <th scope="col" class="num">Provision rate</th>
               <th scope="col" class="num">Provision</th>
             </tr>
           </thead>
@@ -473,6 +480,7 @@ export function bankPage(
               <th scope="row">Total</th>
               <td class="num">${now.classes.reduce((s, c) => s + c.loans, 0)}</td>
               <td class="num">${money(now.balance)}</td>
+              <td></td>
               <td class="num">${money(now.provisions)}</td>
             </tr>
           </tbody>

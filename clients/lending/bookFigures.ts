@@ -85,15 +85,42 @@ export async function readBookFigures(
   }
   const received = [...totals.values()].reduce((a, t) => a + t.principal + t.income, 0n);
   const provisions = new Map<string, LenderProvisions>();
-  for (const account of totals.keys()) {
-    const p = await loanBook.provisionsOf(account);
-    provisions.set(account, {
-      balance: [...p.balance],
-      provision: [...p.provision],
-      total: p.total,
-      nonPerforming: p.nonPerforming,
-      coverageBps: p.coverageBps,
-    });
-  }
+  for (const account of totals.keys()) provisions.set(account, await readProvisions(loanBook, account));
   return { funders: totals, classes, repaid, received, held, roundingInBounds, provisions };
+}
+
+/**
+ * `account`'s loan-loss provisions as the loan book states them (`provisionsOf`: its outstanding
+ * principal by class at the consortium's provision rates), at `blockTag` (default: now).
+ */
+export async function readProvisions(
+  loanBook: LoanBook,
+  account: string,
+  blockTag?: number,
+): Promise<LenderProvisions> {
+  const p = await loanBook.provisionsOf(account, blockTag === undefined ? {} : { blockTag });
+  return {
+    balance: [...p.balance],
+    provision: [...p.provision],
+    total: p.total,
+    nonPerforming: p.nonPerforming,
+    coverageBps: p.coverageBps,
+  };
+}
+
+/** The consortium's provision rate of each loan class (index = `LoanClass`), basis points. */
+export function provisionRates(p: {
+  provisionNormalBps: bigint;
+  provisionSpecialMentionBps: bigint;
+  provisionSubstandardBps: bigint;
+  provisionDoubtfulBps: bigint;
+  provisionLossBps: bigint;
+}): bigint[] {
+  return [
+    p.provisionNormalBps,
+    p.provisionSpecialMentionBps,
+    p.provisionSubstandardBps,
+    p.provisionDoubtfulBps,
+    p.provisionLossBps,
+  ];
 }

@@ -1,9 +1,7 @@
 import { ArbitratorNode, CaseState, Outcome, verdictLine } from "../arbitration";
-import { decodeDocument, lendingContracts } from "../lending";
-import { Subject } from "../core/types";
-import { loanReceipts } from "../evidence/receipts";
+import { decodeDocument } from "../lending";
+import { exportCaseBundle } from "../evidence/caseBundle";
 import { disclosureManifest } from "../evidence/disclosure";
-import { exportLoanBundle } from "../evidence/export";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
 import { DisclosurePackage, DocumentStore, parseDisclosurePackage } from "../store";
@@ -98,27 +96,13 @@ export class ArbitratorRole implements NodeRole {
     if (Number(info.state) !== CaseState.Open) return; // ruled before a restart
     const review = await this.node.receiveDisclosure(pkg);
     const claimDoc = review.documents.find((d) => d.verified && d.kindName === "CaseOpened");
-    // The loan's whole evidence chain, as the offline verifier reads it: the full disclosure with
-    // the borrower's credit chain, the loan's receipts and the borrower's assent (as in the demo).
-    const { pseudonym } = await lendingContracts(this.ctx.book, this.ctx.wallet).loanBook.loanInfo(info.loanId);
-    const receipts = await loanReceipts(this.ctx.provider, this.ctx.book, info.loanId);
-    const bundle = await exportLoanBundle(
-      this.ctx.provider,
-      this.ctx.book,
-      { loanId: info.loanId },
-      {
-        caseId,
-        subjects: [Subject.borrower(pseudonym)],
-        attrs: receipts.attrs,
-        assent: receipts.assent,
-        disclosures: [disclosureManifest(pkg)],
-        // The verdicts carry the opened documents with their salts.
-        documents: review.documents.map((d) => ({
-          salt: (d as unknown as { salt: Uint8Array }).salt,
-          document: d.document,
-        })),
-      },
-    );
+    // The case's full disclosure as the offline verifier reads it (as in the demo): the loan's,
+    // the case's and the borrower's credit chain, the receipts and the borrower's assent, with the
+    // documents this node opened.
+    const bundle = await exportCaseBundle(this.ctx.provider, this.ctx.book, caseId, {
+      documents: review.documents.map((d) => ({ salt: d.salt, document: d.document })),
+      disclosures: [disclosureManifest(pkg)],
+    });
     const offline = await verifyBundle(JSON.parse(serializeBundle(bundle)));
     const claimed = claimDoc ? BigInt(String(decodeDocument(claimDoc.document, "Claim").amountClaimed)) : 0n;
     // The node's own reckoning from the disclosed contract, receipts and chain (as in the demo),

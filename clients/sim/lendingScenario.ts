@@ -8,7 +8,7 @@ import { writeAddressBook } from "../core/addressBook";
 import { BlockPump, PumpedWallet, RawRpc } from "../core/blockPump";
 import { EndorsementRefused, collectEndorsements } from "../core/node";
 import { eventFragment } from "../core/receipts";
-import { LOAN_CLASS_NAMES, LoanClass, LoanStatus, ROLE_NAMES, Role, Subject, kindName } from "../core/types";
+import { LOAN_CLASS_NAMES, LoanClass, LoanStatus, ROLE_NAMES, Role, kindName } from "../core/types";
 import {
   BorrowerClient,
   CNY,
@@ -22,19 +22,10 @@ import {
   readBookFigures,
   scheduledPayment,
 } from "../lending";
-import {
-  ArbitratorNode,
-  OUTCOME_NAMES,
-  Outcome,
-  caseDocuments,
-  discloseToArbitrator,
-  openCase,
-  verdictLine,
-} from "../arbitration";
+import { ArbitratorNode, OUTCOME_NAMES, Outcome, discloseToArbitrator, openCase, verdictLine } from "../arbitration";
 import { DocumentStore } from "../store";
-import { exportLoanBundle } from "../evidence/export";
+import { caseDocuments, exportCaseBundle } from "../evidence/caseBundle";
 import { disclosureManifest } from "../evidence/disclosure";
-import { loanReceipts } from "../evidence/receipts";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
 import type { Applicant, RepaymentPlan } from "./borrowers";
@@ -674,23 +665,10 @@ export class LendingScenario {
       contentHashes,
     });
     const review = await this.arbitrator.receiveDisclosure(disclosed.package);
-    const receipts = await loanReceipts(this.env.provider, this.book, loan.id);
-    const bundle = await exportLoanBundle(
-      this.env.provider,
-      this.book,
-      { loanId: loan.id },
-      {
-        caseId: filed.caseId,
-        subjects: [Subject.borrower(pseudonym)],
-        attrs: receipts.attrs,
-        assent: receipts.assent,
-        disclosures: [disclosureManifest(disclosed.package)],
-        documents: contentHashes.map((h) => {
-          const d = this.leadStore.require(h);
-          return { salt: d.salt, document: d.document };
-        }),
-      },
-    );
+    const bundle = await exportCaseBundle(this.env.provider, this.book, filed.caseId, {
+      documents: this.leadStore,
+      disclosures: [disclosureManifest(disclosed.package)],
+    });
     const text = serializeBundle(bundle);
     const file = path.join(this.opts.out, "evidence", `loan-${loan.id}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });

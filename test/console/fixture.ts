@@ -4,6 +4,7 @@ import path from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String, hexlify, toUtf8Bytes } from "ethers";
 import { ArbitratorNode, discloseToArbitrator, fileStatement, openCase } from "../../clients/arbitration";
+import { caseDocuments } from "../../clients/evidence";
 import { ArbitrationCourt__factory } from "../../typechain-types";
 import { ArbitratorDesk, BankDesk, DirectoryInbox } from "../../clients/console/adapter";
 import { newSalt } from "../../clients/core/records";
@@ -26,19 +27,31 @@ const DAY = 86_400n;
 const SECRET = "0x" + "5c".repeat(32);
 /** What the claimant claims in case 1: more than the 12,000 CNY loan's payoff the evidence supports. */
 export const CLAIMED = cny(20_000);
+/** The consortium's provision rate for substandard loans in this fixture (the default is 2,500). */
+export const SUBSTANDARD_BPS = 3_000;
 
 /**
- * A consortium on the real contracts with everything both consoles show:
+ * A consortium on the real contracts (substandard loans provisioned at 30%) with everything both
+ * consoles show:
  *   - loan 1 defaulted (lead + partners 1 and 2), then classified substandard;
  *   - loan 2 performing, its first installment paid, so its funders have money to claim;
  *   - a forged outside-loan report from the lead that every partner refused, with its reason;
  *   - case 1 on loan 1, filed by partner 1 with a claim of 20,000 CNY (more than the evidence
- *     supports), assigned to the arbitrator, with two disclosure packages in the arbitrator's inbox:
- *     the claim, a statement and the loan contract as they are, and the reminder notice doctored
- *     (backdated) before it was sealed.
+ *     supports), assigned to the arbitrator, with a full disclosure in two packages in the
+ *     arbitrator's inbox: every document behind the case as it is (`caseDocuments`: the borrower's
+ *     credit decision, the loan contract, default notice and collection step, the claim and a
+ *     statement), and the reminder notice doctored (backdated) before it was sealed.
  */
 export async function consoleFixture() {
-  const { fx, arbitration, pseudonym, loanId, originated } = await deployDefaultedLoan();
+  // The lead keeps every document behind its loans and shares them with its co-lenders: the
+  // claimant (partner 1) discloses from the same store.
+  const store = DocumentStore.open(":memory:", SECRET);
+  // A consortium that provisions above the central bank's floor (substandard 30%, not 25%): the
+  // bank's console must show the loan book's rates, not a copy of the defaults.
+  const { fx, arbitration, pseudonym, loanId } = await deployDefaultedLoan({
+    store,
+    params: { provisionSubstandardBps: SUBSTANDARD_BPS },
+  });
   const { lead, partnerNodes, book } = fx;
 
   // A performing loan whose first installment is paid: its partners can claim their share.
@@ -66,15 +79,6 @@ export async function consoleFixture() {
   // Partner 1 files case 1 and discloses.
   const claimant = partnerNodes[0];
   const peers = [lead, ...partnerNodes.slice(1)];
-  const store = DocumentStore.open(":memory:", SECRET);
-  // The lead shared the signed contract with its co-lender (the claimant discloses it).
-  store.put({
-    subject: Subject.loan(loanId),
-    kind: Kind.LoanContract,
-    document: originated.document,
-    salt: originated.record.salt,
-    meta: { loanId },
-  });
   const claim = encodeDocument({
     type: "Claim",
     loanId,
@@ -83,7 +87,7 @@ export async function consoleFixture() {
     grounds: "installments unpaid after the reminder; the borrower was declared in default",
   });
   const filed = await openCase({ bank: claimant, peers, loanId, arbitrator: fx.arbitrator.address, claim, store });
-  const statement = await fileStatement({
+  await fileStatement({
     bank: claimant,
     peers,
     caseId: filed.caseId,
@@ -91,26 +95,26 @@ export async function consoleFixture() {
     store,
   });
   const inbox = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-inbox-"));
+  // Every document behind the case but the reminder notice, as it is.
+  const loanSubject = Subject.loan(loanId);
+  const notice = store.listBySubject(loanSubject).find((d) => d.kind === Kind.Reminder)!.contentHash;
+  const everything = caseDocuments(store, loanId, pseudonym, filed.caseId);
   const genuine = await discloseToArbitrator({
     bank: claimant,
     store,
     caseId: filed.caseId,
-    contentHashes: [filed.claim.contentHash, statement.contentHash, originated.record.contentHash],
+    contentHashes: everything.filter((h) => h !== notice),
   });
-  fs.writeFileSync(path.join(inbox, "1-claim-statement-contract.json"), JSON.stringify(genuine.package));
+  fs.writeFileSync(path.join(inbox, "1-full-disclosure.json"), JSON.stringify(genuine.package));
 
-  // The doctored reminder notice (backdated): sealed and wrapped like a real disclosure, recorded on chain.
-  const loanSubject = Subject.loan(loanId);
-  const reminder = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loanSubject), 0)).find(
-    (e) => e.args.kind === Kind.Reminder,
-  )!;
+  // The reminder notice doctored (backdated): sealed and wrapped like a real disclosure, recorded on chain.
   const doctored = toUtf8Bytes("SMS: installment 1 is overdue (notice backdated: sent ten days before it fell due)");
   const forged = sealedItem({
     chainId: BigInt(genuine.package.chainId),
     ledger: genuine.package.ledger,
     court: book.court!,
     caseId: filed.caseId,
-    contentHash: reminder.args.contentHash,
+    contentHash: notice,
     subject: loanSubject,
     kind: Kind.Reminder,
     document: doctored,
@@ -157,6 +161,8 @@ export async function consoleFixture() {
     loanId,
     loan2: loan2.loanId,
     caseId: filed.caseId,
+    pseudonym,
+    disclosed: everything,
     refusal,
     claimant,
     arbitratorDesk,

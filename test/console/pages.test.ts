@@ -5,14 +5,15 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import { RunningConsole, startConsole } from "../../clients/console/server";
 import { BankDesk, storedDecisions } from "../../clients/console/adapter";
-import { LoanClass } from "../../clients/core/types";
+import { ethers } from "hardhat";
+import { LoanClass, Subject } from "../../clients/core/types";
 import { Outcome } from "../../clients/arbitration";
 import { PartnerBankNode, cny } from "../../clients/lending";
 import { REVIEWS_STATE, loadState, saveState } from "../../clients/network/runtime";
 import { DocumentStore } from "../../clients/store";
-import { verifyBundle } from "../../clients/evidence";
+import { EncryptedDocument, exportCaseBundle, serializeBundle, verifyBundle } from "../../clients/evidence";
 import { ConsoleClient } from "./client";
-import { CLAIMED, consoleFixture } from "./fixture";
+import { CLAIMED, SUBSTANDARD_BPS, consoleFixture } from "./fixture";
 
 /** What the pages show, checked against the chain, the verifier and the node. */
 describe("console: what the pages show", function () {
@@ -31,25 +32,55 @@ describe("console: what the pages show", function () {
     return client;
   }
 
-  it("the case view is the verifier's verdict on the exported bundle, record by record", async function () {
+  it("the case view is the verifier's verdict on the full disclosure's bundle, record by record", async function () {
     const f = await loadFixture(consoleFixture);
     const view = await f.arbitratorDesk.caseView(f.caseId);
     const { bundle, report } = await f.arbitratorDesk.evidence(f.caseId);
     // The same verdict as the offline verifier gives the downloaded bundle without the key:
     // everything but the sealed documents verifies there.
     const offline = await verifyBundle(JSON.parse(f.arbitratorDesk.bundleJson(bundle)));
-    expect(offline.documents.sealed).to.equal(4);
-    expect(offline.ok).to.equal(true);
+    expect(offline.documents.sealed).to.equal(f.disclosed.length);
+    expect(offline.ok, offline.errors.join("; ")).to.equal(true);
     expect(report.ok).to.equal(false);
     expect(view.report.errors).to.deep.equal(report.errors);
+    // The bundle is the case's full disclosure as the demo and the arbitrator process export it
+    // (exportCaseBundle): the loan's, the case's and the borrower's credit chain, the receipts of
+    // the loan's facts and the borrower's assent.
+    const expected = await exportCaseBundle(ethers.provider, f.fx.book, f.caseId, {
+      documents: bundle.documents.map((d) => ({
+        contentHash: d.contentHash,
+        encrypted: (d as EncryptedDocument).encrypted,
+      })),
+      disclosures: bundle.disclosures,
+      toBlock: bundle.exportedAt.blockNumber,
+    });
+    expect(serializeBundle(bundle)).to.equal(serializeBundle(expected));
+    expect(bundle.subjects.map((s) => s.role)).to.deep.equal(["loan", "case", "subject"]);
+    expect(bundle.assent?.borrower).to.equal(f.fx.borrowers[0].address);
     const loanChain = bundle.subjects.find((s) => s.role === "loan")!;
     const caseChain = bundle.subjects.find((s) => s.role === "case")!;
-    expect(view.timeline.length).to.equal(loanChain.records.length + caseChain.records.length);
+    const creditChain = bundle.subjects.find((s) => s.subject === Subject.borrower(f.pseudonym).toLowerCase())!;
+    expect(view.timeline.length).to.equal(
+      loanChain.records.length + caseChain.records.length + creditChain.records.length,
+    );
     const failed = view.timeline.filter((r) => !r.ok);
     expect(failed.map((r) => r.kind)).to.deep.equal(["Reminder"]);
     expect(failed[0].reasons.join()).to.contain("does not hash to its content hash");
-    // The borrower's assent is shown for the loan contract only, as the verifier reports it.
-    expect(view.timeline.filter((r) => r.assent !== null).map((r) => r.kind)).to.deep.equal(["LoanContract"]);
+    // Only the doctored notice fails: the full disclosure is otherwise complete and verified.
+    expect(
+      report.errors.every((e) => /Reminder/.test(e)),
+      report.errors.join("; "),
+    ).to.equal(true);
+    // The borrower's assent is shown for the loan contract only, as the verifier reports it: the
+    // bundle carries the assent, and the verifier checked it.
+    const withAssent = view.timeline.filter((r) => r.assent !== null);
+    expect(withAssent.map((r) => r.kind)).to.deep.equal(["LoanContract"]);
+    expect(withAssent[0].assent!.ok).to.equal(true);
+    // The credit decision behind the loan, a record of the borrower's chain, with its document.
+    const credit = view.timeline.filter((r) => r.chain === "borrower");
+    expect(credit.length).to.equal(creditChain.records.length);
+    expect(credit.every((r) => r.ok)).to.equal(true);
+    expect(credit.filter((r) => r.kind === "CreditDecision").map((r) => r.document)).to.deep.equal(["verified"]);
     // Endorsers: the recovered signers of a signed record are members, never the proposer.
     const signed = view.timeline.find((r) => r.kind === "LoanContract")!;
     expect(signed.endorsers.length).to.equal(signed.signers);
@@ -62,24 +93,52 @@ describe("console: what the pages show", function () {
     // documents it received: the verified contract replayed with the money library.
     const a = view.assessment;
     const review = await f.arbitratorDesk.node.receiveDisclosure(
-      JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-statement-contract.json"), "utf8")),
+      JSON.parse(fs.readFileSync(path.join(f.inbox, "1-full-disclosure.json"), "utf8")),
     );
     const direct = await f.arbitratorDesk.node.assess(review, CLAIMED);
     expect(a.supported).to.equal(direct.supported);
     expect(a.outcome).to.equal(Outcome.PartlyUpheld);
     expect(a.amountOwed).to.equal(a.supported);
     expect(a.supported).to.be.greaterThan(cny(12_000)).and.lessThan(CLAIMED);
-    expect(view.documents.map((d) => [d.kind, d.verified])).to.deep.equal([
-      ["CaseOpened", true],
-      ["CaseStatement", true],
-      ["LoanContract", true],
-      ["Reminder", false],
+    // Every disclosed document, in the order of the evidence, each at its record: the reminder
+    // notice at the loan book's Reminder fact whose receipt binds its hash (the doctored one fails).
+    expect(view.documents.map((d) => [d.kind, d.record?.chain, d.verified])).to.deep.equal([
+      ["LoanContract", "loan 1", true],
+      ["Reminder", "loan 1", false],
+      ["DefaultNotice", "loan 1", true],
+      ["CollectionStarted", "loan 1", true],
+      ["CaseOpened", "case 1", true],
+      ["CaseStatement", "case 1", true],
+      ["CreditDecision", "borrower", true],
     ]);
+    const notice = view.documents.find((d) => d.kind === "Reminder")!;
+    expect(view.timeline.find((r) => r.chain === "loan 1" && r.index === notice.record!.index)!.kind).to.equal(
+      "Reminder",
+    );
+    // Nothing disclosed is left out: the only package set aside is the doctored one, refused by the node.
+    expect(view.ignoredPackages.map((p) => p.file)).to.deep.equal(["2-reminder.json"]);
+  });
+
+  it("the case page shows the credit decision and the reminder notice at their records, none ignored", async function () {
+    const f = await loadFixture(consoleFixture);
+    const me = await signedIn(f.arbitratorDesk);
+    const page = await me.page(`/cases/${f.caseId}`);
+    expect(page.body).to.contain(`Disclosed documents (${f.disclosed.length})`);
+    const { bundle } = await f.arbitratorDesk.evidence(f.caseId);
+    const credit = bundle.subjects.find((c) => c.role === "subject")!.records;
+    expect(page.body).to.contain(
+      `Borrower&#39;s credit chain (credit decisions and listings): ${credit.length} records`,
+    );
+    expect(page.body).to.match(
+      /CreditDecision\s*<span class="dim">on the borrower&#39;s credit chain, record 0<\/span>/,
+    );
+    expect(page.body).to.match(/Reminder\s*<span class="dim">on loan 1, record \d+<\/span>/);
+    expect(page.body).not.to.match(/Ignored: document 0x/);
   });
 
   it("a package whose manifest was never recorded on chain is ignored, and the page says why", async function () {
     const f = await loadFixture(consoleFixture);
-    const genuine = JSON.parse(fs.readFileSync(path.join(f.inbox, "1-claim-statement-contract.json"), "utf8"));
+    const genuine = JSON.parse(fs.readFileSync(path.join(f.inbox, "1-full-disclosure.json"), "utf8"));
     const injected = path.join(f.inbox, "3-injected.json");
     fs.writeFileSync(injected, JSON.stringify({ ...genuine, items: genuine.items.slice(1) }));
     fs.writeFileSync(path.join(f.inbox, "4-garbage.json"), "{ not json");
@@ -90,7 +149,7 @@ describe("console: what the pages show", function () {
       expect(page.body).to.contain("3-injected.json: refused by the arbitrator node: manifest");
       expect(page.body).to.contain("was never recorded on chain");
       expect(page.body).to.contain("4-garbage.json");
-      expect(page.body).to.contain("Disclosed documents (4)");
+      expect(page.body).to.contain(`Disclosed documents (${f.disclosed.length})`);
     } finally {
       fs.rmSync(injected);
       fs.rmSync(path.join(f.inbox, "4-garbage.json"));
@@ -116,10 +175,18 @@ describe("console: what the pages show", function () {
     expect(now.balance).to.equal(position.outstanding);
     expect(now.nonPerforming).to.equal(position.nonPerforming);
     expect(now.nplBps).to.equal(await f.fx.loanBook.lenderNplRatioBps(await f.claimant.address()));
+    // Provisions at the consortium's rates, as the loan book states them (30% substandard here).
+    const book = await f.fx.loanBook.provisionsOf(await f.claimant.address());
     const substandard = now.classes[LoanClass.Substandard];
     expect(substandard.loans).to.equal(1);
-    expect(substandard.provision).to.equal((substandard.balance * 2_500n) / 10_000n);
-    expect(now.coverageBps).to.equal((now.provisions * 10_000n) / now.nonPerforming);
+    expect(substandard.rateBps).to.equal(BigInt(SUBSTANDARD_BPS));
+    expect(substandard.provision).to.equal((substandard.balance * BigInt(SUBSTANDARD_BPS)) / 10_000n);
+    expect(now.classes.map((c) => c.balance)).to.deep.equal([...book.balance]);
+    expect(now.classes.map((c) => c.provision)).to.deep.equal([...book.provision]);
+    expect(now.provisions).to.equal(book.total);
+    expect(now.coverageBps).to.equal(book.coverageBps);
+    const me = await signedIn(f.bankDesk);
+    expect((await me.page("/")).body).to.contain("substandard 30%");
     const history = await f.bankDesk.history();
     expect(history[0].balance).to.equal(0n);
     expect(history.map((h) => h.blockNumber)).to.deep.equal(

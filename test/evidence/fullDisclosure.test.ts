@@ -9,17 +9,19 @@ import { ethers } from "hardhat";
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, toUtf8Bytes } from "ethers";
-import { Subject } from "../../clients/core/types";
 import { cny } from "../../clients/lending";
 import { assentDomain, signAssent } from "../../clients/lending/assent";
 import { DocumentStore } from "../../clients/store";
-import { ArbitratorNode, caseDocuments, discloseToArbitrator, openCase } from "../../clients/arbitration";
-import { PlainDocument } from "../../clients/evidence/bundle";
-import { exportLoanBundle } from "../../clients/evidence/export";
-import { loanReceipts } from "../../clients/evidence/receipts";
+import { ArbitratorNode, discloseToArbitrator, openCase } from "../../clients/arbitration";
+import { PlainDocument, serializeBundle } from "../../clients/evidence/bundle";
+import { ExportError } from "../../clients/evidence/export";
+import { LOAN_BOOK_EVENTS } from "../../clients/evidence/receipts";
+import { LOAN_BOOK_READS, caseDocuments, exportCaseBundle } from "../../clients/evidence/caseBundle";
+import { disclosureDecrypter, disclosureManifest, sealedDocumentsOf } from "../../clients/evidence/disclosure";
+import { ILoanBook__factory } from "../../typechain-types";
 import { deployDefaultedLoan } from "../arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../arbitration/fixture";
-import { expectRejected, expectVerified, tampered } from "./helpers";
+import { expectFailure, expectRejected, expectVerified, tampered } from "./helpers";
 
 const SECRET = "0x" + "31".repeat(32);
 
@@ -44,20 +46,11 @@ async function fullDisclosureFixture() {
     encryptionPrivateKey(fx.arbitrator.address),
   );
   const review = await arbitrator.receiveDisclosure(disclosed.package);
-  const receipts = await loanReceipts(ethers.provider, fx.book, loanId);
-  const bundle = await exportLoanBundle(ethers.provider, fx.book, loanId, {
-    caseId: filed.caseId,
-    subjects: [Subject.borrower(pseudonym)],
-    attrs: receipts.attrs,
-    assent: receipts.assent,
-    documents: contentHashes.map((h) => {
-      const d = store.require(h);
-      return { salt: d.salt, document: d.document };
-    }),
-  });
-  return { ...fx, loanId, pseudonym, review, bundle, contentHashes };
+  const disclosures = [disclosureManifest(disclosed.package)];
+  // The claimant's export: every document behind the case from its store.
+  const bundle = await exportCaseBundle(ethers.provider, fx.book, filed.caseId, { documents: store, disclosures });
+  return { ...fx, loanId, pseudonym, review, bundle, contentHashes, caseId: filed.caseId, disclosed, disclosures };
 }
-
 const plain = (b: { documents: unknown[] }, i: number) => b.documents[i] as PlainDocument;
 
 describe("Full disclosure of a case", function () {
@@ -72,6 +65,69 @@ describe("Full disclosure of a case", function () {
     const kinds = bundle.subjects[0].records.filter((r) => r.decodedAttrs).map((r) => r.kind.name);
     expect(kinds).to.include.members(["LoanDisbursed", "Repayment", "Reminder"]);
     expect(bundle.assent).to.not.equal(undefined);
+  });
+
+  it("is one bundle whoever exports it: the claimant from its store, the arbitrator from what it opened or holds sealed", async function () {
+    const { bundle, review, disclosed, disclosures, caseId, book, contentHashes } =
+      await loadFixture(fullDisclosureFixture);
+    const toBlock = bundle.exportedAt.blockNumber;
+    // The loan's, the case's and the borrower's credit chain; every document once.
+    expect(bundle.subjects.map((s) => s.role)).to.deep.equal(["loan", "case", "subject"]);
+    expect(bundle.documents.map((d) => d.contentHash).sort()).to.deep.equal(
+      contentHashes.map((h) => h.toLowerCase()).sort(),
+    );
+    const opened = await exportCaseBundle(ethers.provider, book, caseId, {
+      // The same document twice goes in once.
+      documents: [...review.documents, review.documents[0]].map((d) => ({ salt: d.salt, document: d.document })),
+      disclosures,
+      toBlock,
+    });
+    expect(serializeBundle(opened)).to.equal(serializeBundle(bundle));
+    const sealed = await exportCaseBundle(ethers.provider, book, caseId, {
+      documents: sealedDocumentsOf(disclosed.package),
+      disclosures,
+      toBlock,
+    });
+    expect(sealed.documents.length).to.equal(bundle.documents.length);
+    const report = await expectVerified(sealed, {
+      decrypt: disclosureDecrypter(encryptionPrivateKey(sealed.case!.arbitrator)),
+    });
+    expect(report.documents).to.deep.equal({ verified: bundle.documents.length, sealed: 0, failed: 0 });
+  });
+
+  it("refuses to export a case that was never opened, or a document that is not behind the case", async function () {
+    const { book, caseId } = await loadFixture(fullDisclosureFixture);
+    await expectFailure(
+      exportCaseBundle(ethers.provider, book, caseId + 1n, { documents: [] }),
+      ExportError,
+      new RegExp(`^case ${caseId + 1n} was never opened at court 0x[0-9a-fA-F]{40}$`),
+    );
+    const stray = { salt: new Uint8Array(32).fill(7), document: toUtf8Bytes("a note on another loan") };
+    await expectFailure(
+      exportCaseBundle(ethers.provider, book, caseId, { documents: [stray] }),
+      ExportError,
+      /^document 0x[0-9a-f]{64} belongs to no record in this bundle$/,
+    );
+    await expectFailure(
+      exportCaseBundle(ethers.provider, { ...book, loanBook: undefined }, caseId, { documents: [] }),
+      ExportError,
+      /no loan book/,
+    );
+  });
+
+  it("reads the loan book with the events and call the contract declares", async function () {
+    const compiled = ILoanBook__factory.createInterface();
+    LOAN_BOOK_EVENTS.forEachEvent((e) =>
+      expect(e.topicHash, e.name).to.equal(compiled.getEvent(e.name as "LoanFunded").topicHash),
+    );
+    LOAN_BOOK_READS.forEachFunction((f) => {
+      const c = compiled.getFunction(f.name as "borrowerOf");
+      expect(f.selector, f.name).to.equal(c.selector);
+      expect(
+        f.outputs.map((o) => o.type),
+        f.name,
+      ).to.deep.equal(c.outputs.map((o) => o.type));
+    });
   });
 
   it("rejects a forged or altered borrower signature", async function () {
