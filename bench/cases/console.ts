@@ -8,6 +8,7 @@ import { ArbitratorDesk, DirectoryInbox } from "../../clients/console/adapter";
 import { startConsole } from "../../clients/console/server";
 import { proposeAndCommit } from "../../clients/core/node";
 import { Kind, Subject } from "../../clients/core/types";
+import { caseDocuments } from "../../clients/evidence";
 import { DocumentStore } from "../../clients/store";
 import { deployDefaultedLoan } from "../../test/arbitration/defaultedLoan";
 import { encryptionPrivateKey } from "../../test/arbitration/fixture";
@@ -18,37 +19,29 @@ const SECRET = "0x" + "7a".repeat(32);
 
 /**
  * `console.case.r{records}`: how long the arbitrator's case page takes for a loan whose evidence
- * chain holds `records` records (real contracts, Hardhat's in-process chain, 5 banks). Cold: the
- * first request (export the bundle from the chain, verify it with the bundle verifier, open the
- * disclosed documents, render); warm: the same page again (cached until the chain moves).
+ * chain holds `records` records (real contracts, Hardhat's in-process chain, 5 banks), disclosed in
+ * full (every document behind the case, each note's too). Cold: the first request (receive the
+ * package, export the case's bundle from the chain, verify it with the bundle verifier opening
+ * every sealed document, render); warm: the same page again (cached until the chain moves).
  */
 export async function consoleCase(ctx: BenchContext, opts: { records: number; rounds: number }): Promise<Measured> {
   const name = `console.case.r${opts.records}`;
   await resetChain();
-  const { fx, loanId, originated } = await deployDefaultedLoan();
+  // The lead keeps every document behind the loan and shares them with the claimant (partner 1).
+  const store = DocumentStore.open(":memory:", SECRET);
+  const { fx, loanId, pseudonym } = await deployDefaultedLoan({ store });
   const loan = Subject.loan(loanId);
   const existing = (await fx.ledger.queryFilter(fx.ledger.filters.RecordCommitted(loan), 0)).length;
   const notes = Math.max(0, opts.records - existing);
   ctx.log(`  ${name}: adding ${fmtInt(notes)} endorsed notes to loan ${loanId} (${existing} records so far)`);
   const progress = new Progress(ctx, name, notes);
   for (let i = 0; i < notes; i++) {
-    await proposeAndCommit(fx.lead, fx.partnerNodes, {
-      subject: loan,
-      kind: Kind.Note,
-      document: toUtf8Bytes(`collection note ${i} on loan ${loanId}`),
-    });
+    const document = toUtf8Bytes(`collection note ${i} on loan ${loanId}`);
+    const note = await proposeAndCommit(fx.lead, fx.partnerNodes, { subject: loan, kind: Kind.Note, document });
+    store.put({ subject: loan, kind: Kind.Note, document, salt: note.salt, meta: { loanId } });
     progress.tick();
   }
   const claimant = fx.partnerNodes[0];
-  const store = DocumentStore.open(":memory:", SECRET);
-  // The contract, disclosed with the claim: the arbitrator node reckons the amount owed from it.
-  store.put({
-    subject: loan,
-    kind: Kind.LoanContract,
-    document: originated.document,
-    salt: originated.record.salt,
-    meta: { loanId },
-  });
   const filed = await openCase({
     bank: claimant,
     peers: [fx.lead, ...fx.partnerNodes.slice(1)],
@@ -59,11 +52,12 @@ export async function consoleCase(ctx: BenchContext, opts: { records: number; ro
   });
   const inbox = fs.mkdtempSync(path.join(os.tmpdir(), "colend-bench-inbox-"));
   const data = fs.mkdtempSync(path.join(os.tmpdir(), "colend-bench-console-"));
+  // A full disclosure: every document behind the case, the notes' included.
   const disclosed = await discloseToArbitrator({
     bank: claimant,
     store,
     caseId: filed.caseId,
-    contentHashes: [filed.claim.contentHash, originated.record.contentHash],
+    contentHashes: caseDocuments(store, loanId, pseudonym, filed.caseId),
   });
   fs.writeFileSync(path.join(inbox, "claim.json"), JSON.stringify(disclosed.package));
   const key = encryptionPrivateKey(fx.arbitrator.address);

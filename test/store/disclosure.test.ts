@@ -11,6 +11,7 @@ import {
   newKey,
   openDisclosure,
   parseDisclosurePackage,
+  sharedX,
   unwrapWithKey,
   wrapForRecipient,
 } from "../../clients/store";
@@ -41,6 +42,16 @@ describe("Disclosure", function () {
       expect(wrapped.recipient).to.equal(pub(ARBITRATOR_KEY));
       expect(getBytes(wrapped.ephemeralKey)).to.have.length(33);
       expect(hexlify(unwrapWithKey(ARBITRATOR_KEY, wrapped, context))).to.equal(hexlify(key));
+    });
+
+    it("derives the same ECDH secret as ethers' computeSharedSecret (keys wrapped before still open)", function () {
+      for (let i = 0; i < 8; i++) {
+        const a = Wallet.createRandom().privateKey;
+        const b = new SigningKey(Wallet.createRandom().privateKey);
+        const x = getBytes(new SigningKey(a).computeSharedSecret(b.compressedPublicKey)).slice(1, 33);
+        expect(hexlify(sharedX(a, b.compressedPublicKey))).to.equal(hexlify(x));
+        expect(hexlify(sharedX(b.privateKey, pub(a)))).to.equal(hexlify(x));
+      }
     });
 
     it("uses a fresh ephemeral key and IV every time", function () {
