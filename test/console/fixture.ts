@@ -125,34 +125,16 @@ export async function consoleFixture() {
   await (await court.recordDisclosure(filed.caseId, manifestHash(forgedPackage))).wait();
   fs.writeFileSync(path.join(inbox, "2-reminder.json"), JSON.stringify(forgedPackage));
 
+  // An arbitrator's desk on the inbox, for a member with its own key and data folder.
+  const deskOf = (name: string, member: typeof fx.arbitrator, dataDir: string) => {
+    const key = encryptionPrivateKey(member.address);
+    const node = new ArbitratorNode(name, member, book, DocumentStore.open(":memory:", SECRET), key);
+    return new ArbitratorDesk(node, key, new DirectoryInbox(inbox), dataDir);
+  };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-"));
-  const arbitratorNode = new ArbitratorNode(
-    "Arbitration Commission 1",
-    fx.arbitrator,
-    book,
-    DocumentStore.open(":memory:", SECRET),
-    encryptionPrivateKey(fx.arbitrator.address),
-  );
-  const arbitratorDesk = new ArbitratorDesk(
-    arbitratorNode,
-    encryptionPrivateKey(fx.arbitrator.address),
-    new DirectoryInbox(inbox),
-    dataDir,
-  );
+  const arbitratorDesk = deskOf("Arbitration Commission 1", fx.arbitrator, dataDir);
   // A member that is not the case's arbitrator, with a console of its own.
-  const otherNode = new ArbitratorNode(
-    "Regulator 1",
-    fx.regulator,
-    book,
-    DocumentStore.open(":memory:", SECRET),
-    encryptionPrivateKey(fx.regulator.address),
-  );
-  const otherDesk = new ArbitratorDesk(
-    otherNode,
-    encryptionPrivateKey(fx.regulator.address),
-    new DirectoryInbox(inbox),
-    fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-")),
-  );
+  const otherDesk = deskOf("Regulator 1", fx.regulator, fs.mkdtempSync(path.join(os.tmpdir(), "colend-console-data-")));
   const bankDesk = new BankDesk(claimant);
   return {
     fx,
