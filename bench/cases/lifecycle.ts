@@ -5,6 +5,7 @@ import { deployColend } from "../../clients/deploy";
 import { Role } from "../../clients/core/types";
 import { LeadBankNode, PartnerBankNode } from "../../clients/lending/bank";
 import { cny } from "../../clients/lending/params";
+import { CYCLE_LOAN_ID_BASE } from "../../clients/evidence/cycle";
 import { AssembledCycle, assembleCycle, commitCycle } from "../../clients/cycle/cycle";
 import {
   CycleBook,
@@ -253,7 +254,7 @@ function openingOps(config: CycleConfig, from: number, count: number, at: bigint
   for (let i = from; i < from + count; i++) {
     const key = borrowerKey(i);
     const p = pseudonymOf(i);
-    const t = loanTerms(i, p, BigInt(i + 1));
+    const t = loanTerms(i, p, CYCLE_LOAN_ID_BASE + BigInt(i + 1));
     ops.push({ type: "whitelist", pseudonym: p, account: new Wallet(key).address, limit: cny(100_000) });
     ops.push(...openLoanOps(config, t, signAssent(key, config, t), at));
     progress?.tick(1);

@@ -10,6 +10,8 @@ import { Committed, Endorser, LedgerNode, Proposal, proposeAndCommit } from "../
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanStatus, Role, Subject } from "../core/types";
 import { DisclosurePackage, DocumentStore, buildDisclosure, manifestHash } from "../store";
+import { CYCLE_LOAN_ID_BASE, CycleLoanEvidence, decodeCycleLoanState, isCycleDefault } from "../evidence/cycle";
+import type { IArbitrationCourt } from "../../typechain-types";
 
 /** ABI types of a claim's `attrs`: the loan, the arbitrator, and the loan's head at filing. */
 export const CLAIM_ATTR_TYPES = ["uint256", "address", "bytes32"] as const;
@@ -69,6 +71,72 @@ export async function openCase(args: {
   );
   const opened = caseOpenedIn(court, receipt!);
   return { caseId: opened.caseId, loanId: args.loanId, arbitrator, frozenHead: opened.frozenHead, claim };
+}
+
+/**
+ * The court's proof of a batched-path loan's default, from the loan's evidence of the cycle that
+ * committed it (`cycleLoanEvidence`): its state words with the state leaf's proof, and the close
+ * leaf with its proof into the committed root (docs/CYCLE.md, "Cases on the batched path").
+ */
+export function cycleDefaultProof(e: CycleLoanEvidence): IArbitrationCourt.CycleDefaultProofStruct {
+  return {
+    cycleSubject: e.cycleSubject,
+    root: e.close.root,
+    closeContent: e.close.leaf[2],
+    closeProof: [...e.close.proof],
+    stateRoot: e.close.leaf[3],
+    stateProof: [...e.state.proof],
+    state: [...e.state.words],
+  };
+}
+
+/**
+ * A lender opens a case on a defaulted loan of the batched path. The claim is endorsed as for
+ * `openCase`; its frozen head is the committed cycle root that holds the default (`e.close.root`),
+ * and the court checks the default from `e` (`cycleDefaultProof`).
+ */
+export async function openCycleCase(args: {
+  bank: LedgerNode;
+  peers: readonly Endorser[];
+  /** The loan's evidence from the cycle whose committed state says it is in default. */
+  evidence: CycleLoanEvidence;
+  arbitrator: string;
+  claim: Uint8Array;
+  store?: DocumentStore;
+  court?: string;
+}): Promise<FiledCase> {
+  const court = courtOf(args.bank, args.court);
+  const loanId = args.evidence.loanId;
+  if (!isCycleDefault(decodeCycleLoanState(args.evidence.state.words)))
+    throw new Error(`loan ${loanId} is not in default in cycle ${args.evidence.cycleSubject}`);
+  const caseId = await court.nextCaseId();
+  const frozenHead = args.evidence.close.root;
+  const arbitrator = getAddress(args.arbitrator);
+  const salt = newSalt();
+  const subject = Subject.arbitrationCase(caseId);
+  const record = { subject, kind: Kind.CaseOpened, document: args.claim, salt };
+  args.store?.put({ ...record, meta: { caseId, loanId, role: "claim" } });
+  let receipt: ContractTransactionReceipt | null = null;
+  const proof = cycleDefaultProof(args.evidence);
+  const claim = await proposeAndCommit(
+    args.bank,
+    args.peers,
+    { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [loanId, arbitrator, frozenHead] } },
+    async (p: Proposal, signatures: string) => {
+      receipt = await (
+        await court.openCycleCase(proof, arbitrator, p.record, p.issuedAt, p.deadline, signatures)
+      ).wait();
+      return receipt;
+    },
+  );
+  const opened = caseOpenedIn(court, receipt!);
+  return { caseId: opened.caseId, loanId, arbitrator, frozenHead: opened.frozenHead, claim };
+}
+
+/** What a bank knows of its batched-path loans, to review a claim on one: its cycle book's view. */
+export interface CycleLoanView {
+  /** The loan's status (`LoanStatus` values) and funders in the bank's book, or undefined if unknown. */
+  loan(loanId: bigint): { status: number; funders: readonly string[] } | undefined;
 }
 
 /** A lender of the loan files an endorsed statement or document on case `caseId`. */
@@ -170,8 +238,10 @@ export async function respondToCase(args: {
  * Teaches a bank node to review case records before it endorses them: a claim must be on the next
  * case's subject, for a defaulted loan the proposer lent to, name an active arbitrator, and freeze
  * the loan head as it stands; a statement must name an open case of a loan the proposer lent to.
+ * A claim on a batched-path loan is checked against the bank's own cycle book (`cycleLoans`): in
+ * default there, funded by the proposer, and no case yet; without a book such a claim is refused.
  */
-export function installCaseReviewers(node: LedgerNode, court?: string): LedgerNode {
+export function installCaseReviewers(node: LedgerNode, court?: string, cycleLoans?: CycleLoanView): LedgerNode {
   const courtAt = () => courtOf(node, court);
   const loanBookOf = async (c: ArbitrationCourt) => ILoanCourtHooks__factory.connect(await c.loanBook(), node.signer);
   node.onReview(Kind.CaseOpened, async (p) => {
@@ -180,6 +250,17 @@ export function installCaseReviewers(node: LedgerNode, court?: string): LedgerNo
     const caseId = await c.nextCaseId();
     if (p.record.subject !== Subject.arbitrationCase(caseId))
       throw new Error(`claim is not on the next case ${caseId}`);
+    if (loanId >= CYCLE_LOAN_ID_BASE) {
+      const loan = cycleLoans?.loan(loanId);
+      if (!loan) throw new Error(`loan ${loanId} is not a batched-path loan this bank knows`);
+      if (loan.status !== LoanStatus.Defaulted) throw new Error(`loan ${loanId} is not in default`);
+      if (!loan.funders.some((f) => f.toLowerCase() === p.proposer.toLowerCase()))
+        throw new Error(`${p.proposer} did not lend to loan ${loanId}`);
+      if ((await c.cycleCaseOf(loanId)) !== 0n) throw new Error(`loan ${loanId} has a case already`);
+      if (Number(await node.ledger.roleOf(arbitrator)) !== Role.Arbitrator)
+        throw new Error(`${arbitrator} is not an arbitrator`);
+      return;
+    }
     const loanBook = await loanBookOf(c);
     if (Number(await loanBook.loanStatus(loanId)) !== LoanStatus.Defaulted)
       throw new Error(`loan ${loanId} is not in default`);
@@ -198,6 +279,12 @@ export function installCaseReviewers(node: LedgerNode, court?: string): LedgerNo
     if (p.record.subject !== Subject.arbitrationCase(caseId)) throw new Error(`statement is not on case ${caseId}`);
     const info = await c.caseInfo(caseId);
     if (info.state !== 1n) throw new Error(`case ${caseId} is not open`);
+    if (info.loanId >= CYCLE_LOAN_ID_BASE) {
+      const loan = cycleLoans?.loan(info.loanId);
+      if (!loan?.funders.some((f) => f.toLowerCase() === p.proposer.toLowerCase()))
+        throw new Error(`${p.proposer} did not lend to loan ${info.loanId}`);
+      return;
+    }
     const loanBook = await loanBookOf(c);
     if (!(await loanBook.isLender(info.loanId, p.proposer)))
       throw new Error(`${p.proposer} did not lend to loan ${info.loanId}`);

@@ -137,6 +137,7 @@ export const KIND_NAMES = [
   "CycleRepayment",
   "CycleReminder",
   "CycleClassification",
+  "CycleDefault",
   "CycleLoanState",
   "CycleClose",
 ] as const;

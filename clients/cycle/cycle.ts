@@ -10,6 +10,7 @@ import {
 } from "../core/records";
 import type { RecordInput } from "../core/types";
 import { BatchInclusion, batchRecord } from "../ledger/batch";
+import type { CycleLoanView } from "../arbitration/claimant";
 import { recoverAssents } from "./assents";
 import { CycleBook, CycleOp, CycleProposal, CycleRuleError, Replayed, Settlement, replayCycle } from "./model";
 
@@ -241,4 +242,17 @@ export function cycleInclusions(cycleSubject: string, replayed: Replayed): Batch
     }
   }
   return out;
+}
+
+/**
+ * A bank's view of its batched-path loans for reviewing a claim (`installCaseReviewers`): each
+ * loan's status and funders in the book `book()` returns (the node's current book).
+ */
+export function cycleLoanView(book: () => CycleBook): CycleLoanView {
+  return {
+    loan(loanId: bigint) {
+      const l = book().loans.get(loanId);
+      return l && { status: l.status, funders: l.funding.map((f) => f.account) };
+    },
+  };
 }

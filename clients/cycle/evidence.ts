@@ -1,7 +1,7 @@
 import { Subject } from "../core/types";
-import type { CycleLoanEvidence } from "../evidence/cycle";
+import { type CycleLoanEvidence, cycleLoanStateWords } from "../evidence/cycle";
 import type { BatchInclusion } from "../ledger/batch";
-import { Replayed, loanStateHash } from "./model";
+import { Replayed, cycleLoanState, loanStateHash } from "./model";
 
 export type { CycleLoanEvidence } from "../evidence/cycle";
 
@@ -37,7 +37,13 @@ export function cycleLoanEvidence(cycleSubject: string, replayed: Replayed, loan
   const index = tree.leaves.findIndex((l) => l[0] === subject);
   const stateLeaf = tree.leaves[index];
   if (stateLeaf[2] !== loanStateHash(loan)) throw new Error("state tree does not hold the loan's state");
-  return { cycleSubject, loanId, leaves, close, state: { leaf: stateLeaf, proof: tree.proof(index) } };
+  return {
+    cycleSubject,
+    loanId,
+    leaves,
+    close,
+    state: { leaf: stateLeaf, proof: tree.proof(index), words: cycleLoanStateWords(cycleLoanState(loan)) },
+  };
 }
 
 /** The offline check lives with the evidence verifier (it must not load the node code). */

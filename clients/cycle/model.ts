@@ -10,6 +10,7 @@ import {
   zeroPadValue,
 } from "ethers";
 import { bytes32Hex, uint256Hex } from "../core/bytes";
+import { CYCLE_LOAN_ID_BASE, CycleLoanState, cycleLoanStateHash } from "../evidence/cycle";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { BatchLeaf, BatchTree } from "../ledger/batch";
 import type { MoneyTerms } from "../lending/documents";
@@ -54,7 +55,9 @@ export type CycleOp =
   | { type: "disburse"; loanId: bigint; at: bigint }
   | { type: "repay"; loanId: bigint; amount: bigint; at: bigint }
   | { type: "remind"; loanId: bigint; installment: bigint; at: bigint }
-  | { type: "classify"; loanId: bigint; loanClass: LoanClass; at: bigint };
+  | { type: "classify"; loanId: bigint; loanClass: LoanClass; at: bigint }
+  /** The reminded installment went unanswered past the reminder window: the loan is in default. */
+  | { type: "default"; loanId: bigint; at: bigint };
 
 /** The cycle's net settlement: funder 0 is the lead (the hub); a positive net is paid to the funder. */
 export interface Settlement {
@@ -175,33 +178,39 @@ function json(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
-/** Hash of one loan's state (the state commitment's leaf value): terms, balances, funders. */
-export function loanStateHash(loan: CycleLoan): string {
+/** A loan's state as the state commitment holds it (`CycleLoanState`, clients/evidence/cycle.ts). */
+export function cycleLoanState(loan: CycleLoan): CycleLoanState {
   const m = loan.model;
-  // keccak256 of the 32-byte words below, built as one hex string and decoded once (hot: every
-  // operation and every touched loan's state leaf, on every node that checks the cycle)
-  let hex =
-    uint256Hex(loan.loanId) +
-    bytes32Hex(loan.pseudonym) +
-    uint256Hex(loan.status) +
-    uint256Hex(loan.loanClass) +
-    uint256Hex(m.outstanding) +
-    uint256Hex(m.cursor) +
-    uint256Hex(m.cursorPaid) +
-    uint256Hex(m.overdueInterest) +
-    uint256Hex(m.surcharge) +
-    uint256Hex(m.totalRepaid) +
-    uint256Hex(m.disbursedAt) +
-    uint256Hex(loan.remindedInstallment);
-  for (const f of loan.funding) hex += addressWord(f.account) + uint256Hex(f.amount);
-  for (const f of m.funders) hex += uint256Hex(f.principalReturned) + uint256Hex(f.incomeReceived);
-  return keccak256(Buffer.from(hex, "hex"));
+  return {
+    loanId: loan.loanId,
+    pseudonym: loan.pseudonym,
+    borrower: loan.borrower,
+    status: loan.status,
+    loanClass: loan.loanClass,
+    outstanding: m.outstanding,
+    cursor: BigInt(m.cursor),
+    cursorPaid: m.cursorPaid,
+    overdueInterest: m.overdueInterest,
+    surcharge: m.surcharge,
+    totalRepaid: m.totalRepaid,
+    disbursedAt: m.disbursedAt,
+    remindedInstallment: loan.remindedInstallment,
+    remindedAt: loan.remindedAt,
+    defaultedAt: loan.defaultedAt,
+    payoffAtDefault: loan.payoffAtDefault,
+    // before disbursement the model has no funders yet: nothing returned, nothing received
+    funders: loan.funding.map((f, i) => ({
+      account: f.account,
+      funded: f.amount,
+      principalReturned: m.funders[i]?.principalReturned ?? 0n,
+      incomeReceived: m.funders[i]?.incomeReceived ?? 0n,
+    })),
+  };
 }
 
-/** An address as a left-padded 32-byte word's hex digits (as `zeroPadValue(address, 32)`). */
-function addressWord(a: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new TypeError(`not an address: ${a}`);
-  return "000000000000000000000000" + a.slice(2);
+/** Hash of one loan's state (the state commitment's leaf value): terms, balances, funders. */
+export function loanStateHash(loan: CycleLoan): string {
+  return cycleLoanStateHash(cycleLoanState(loan));
 }
 
 /** Leaf of operation `index` of the cycle on `subject`: [loan or borrower subject, kind, content, state after]. */
@@ -223,6 +232,8 @@ function opLeaf(cycle: string, index: number, op: CycleOp, attrs: string): Batch
       return [Subject.loan(op.loanId), Kind.CycleReminder, content, attrs];
     case "classify":
       return [Subject.loan(op.loanId), Kind.CycleClassification, content, attrs];
+    case "default":
+      return [Subject.loan(op.loanId), Kind.CycleDefault, content, attrs];
   }
 }
 
@@ -303,6 +314,8 @@ export enum CycleLoanStatus {
   Funding = 1,
   Active = 2,
   Repaid = 3,
+  /** The reminded installment went unanswered past the reminder window; final on this path (docs/CYCLE.md). */
+  Defaulted = 4,
 }
 
 /** A loan as the cycle book keeps it. */
@@ -313,6 +326,12 @@ export interface CycleLoan {
   status: CycleLoanStatus;
   loanClass: LoanClass;
   remindedInstallment: bigint;
+  /** When the last reminder was sent (0: none). */
+  remindedAt: bigint;
+  /** When the loan was declared in default (0: not in default). */
+  defaultedAt: bigint;
+  /** What the borrower owed at the default (its payoff then): the court's bound on an award. */
+  payoffAtDefault: bigint;
   /** The lead's agreed funding share of this loan, bps. */
   leadFundingBps: bigint;
   /** Funding allocations (lead first); empty until funded. */
@@ -396,6 +415,8 @@ export class CycleBook {
       }
       case "originate": {
         const line = this.lines.get(op.pseudonym) ?? fail("whitelist", `borrower ${op.pseudonym} is not whitelisted`);
+        if (op.loanId < CYCLE_LOAN_ID_BASE)
+          fail("loan id", `loan ${op.loanId} is below the batched path's ids (from 2^64: CYCLE_LOAN_ID_BASE)`);
         if (this.loans.has(op.loanId)) fail("loan id", `loan ${op.loanId} exists already`);
         const breach = loanTermsBreach(op, this.bounds);
         if (breach) fail(breach.rule, breach.reason);
@@ -423,6 +444,9 @@ export class CycleBook {
           status: CycleLoanStatus.Funding,
           loanClass: LoanClass.Normal,
           remindedInstallment: 0n,
+          remindedAt: 0n,
+          defaultedAt: 0n,
+          payoffAtDefault: 0n,
           leadFundingBps: op.leadFundingBps,
           funding: [],
           model: new LoanModel(
@@ -516,6 +540,21 @@ export class CycleBook {
           fail("schedule", `reminder for installment ${op.installment}; the oldest missed is ${loan.model.cursor}`);
         }
         loan.remindedInstallment = op.installment;
+        loan.remindedAt = op.at;
+        return loanStateHash(loan);
+      }
+      case "default": {
+        // As the per-loan book's declareDefault: an unanswered reminder, past the reminder window.
+        this.inWindow(op.at, window);
+        const loan = this.mutable(op.loanId);
+        if (loan.status !== CycleLoanStatus.Active) fail("state", `loan ${op.loanId} is not being repaid`);
+        if (loan.remindedAt === 0n || BigInt(loan.model.cursor) > loan.remindedInstallment)
+          fail("schedule", `loan ${op.loanId} has no unanswered reminder`);
+        const earliest = loan.remindedAt + BigInt(p.reminderWindow);
+        if (op.at < earliest) fail("time", `default at ${op.at} before the reminder window ends at ${earliest}`);
+        loan.status = CycleLoanStatus.Defaulted;
+        loan.defaultedAt = op.at;
+        loan.payoffAtDefault = loan.model.dues(op.at).payoff;
         return loanStateHash(loan);
       }
       case "classify": {

@@ -1,4 +1,6 @@
-import { Kind, Subject, ZERO_HASH } from "../core/types";
+import { keccak256 } from "ethers";
+import { bytes32Hex, uint256Hex } from "../core/bytes";
+import { Kind, LoanStatus, Subject, ZERO_HASH } from "../core/types";
 import type { BatchInclusion, BatchLeaf } from "../ledger/batch";
 import type { EvidenceBundle } from "./bundle";
 import { batchLeafHash, processProof } from "./hashing";
@@ -17,6 +19,154 @@ import type { RecordVerdict } from "./verify";
  * offline check (`verifyCycleLoanEvidence`) against the batch roots the bundle proves committed.
  */
 
+// ------------------------------------------------------------------ a loan's committed state
+
+/**
+ * Batched-path loan ids start here (2^64), so they never meet the per-loan `LoanBook`'s sequential
+ * ids on the shared loan subject `Subject.loan(id)`: `CycleBook` refuses an origination below it
+ * and the court opens batched-path cases only above it (`CYCLE_LOAN_ID_BASE` in ArbitrationCourt).
+ */
+export const CYCLE_LOAN_ID_BASE = 1n << 64n;
+
+/**
+ * A loan's state as the cycle's state commitment holds it. Its hash (the state leaf's content)
+ * is keccak256 of its 32-byte words (`cycleLoanStateWords`): the 17 head words in this order,
+ * then the funders' accounts, their funded amounts, principal returned and income received
+ * (`funderCount` each). The arbitration court reads the same words (docs/CYCLE.md).
+ */
+export interface CycleLoanState {
+  loanId: bigint;
+  pseudonym: string;
+  /** The borrower's account (who signed the assent; who may respond to a case). */
+  borrower: string;
+  /** `LoanStatus` value: Funding 1, Active 2, Repaid 3, Defaulted 4. */
+  status: number;
+  loanClass: number;
+  outstanding: bigint;
+  cursor: bigint;
+  cursorPaid: bigint;
+  overdueInterest: bigint;
+  surcharge: bigint;
+  totalRepaid: bigint;
+  disbursedAt: bigint;
+  remindedInstallment: bigint;
+  /** When the last reminder was sent (0: none). */
+  remindedAt: bigint;
+  /** When the loan was declared in default (0: not in default). */
+  defaultedAt: bigint;
+  /** Everything the borrower owed at the default (`dues(defaultedAt).payoff`; 0 otherwise). */
+  payoffAtDefault: bigint;
+  /** Funders, lead first (empty until funded); per funder what it funded and has received back. */
+  funders: { account: string; funded: bigint; principalReturned: bigint; incomeReceived: bigint }[];
+}
+
+/** Words before the funders' lists; word 16 is the funder count. */
+export const CYCLE_STATE_HEAD_WORDS = 17;
+
+function addressWord(a: string): string {
+  if (typeof a !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(a)) throw new TypeError(`not an address: ${a}`);
+  return "000000000000000000000000" + a.slice(2).toLowerCase();
+}
+
+/** The state's words as one hex string without 0x (hot: every operation on every node). */
+export function cycleLoanStateHex(s: CycleLoanState): string {
+  let hex =
+    uint256Hex(s.loanId) +
+    bytes32Hex(s.pseudonym) +
+    addressWord(s.borrower) +
+    uint256Hex(s.status) +
+    uint256Hex(s.loanClass) +
+    uint256Hex(s.outstanding) +
+    uint256Hex(s.cursor) +
+    uint256Hex(s.cursorPaid) +
+    uint256Hex(s.overdueInterest) +
+    uint256Hex(s.surcharge) +
+    uint256Hex(s.totalRepaid) +
+    uint256Hex(s.disbursedAt) +
+    uint256Hex(s.remindedInstallment) +
+    uint256Hex(s.remindedAt) +
+    uint256Hex(s.defaultedAt) +
+    uint256Hex(s.payoffAtDefault) +
+    uint256Hex(s.funders.length);
+  for (const f of s.funders) hex += addressWord(f.account);
+  for (const f of s.funders) hex += uint256Hex(f.funded);
+  for (const f of s.funders) hex += uint256Hex(f.principalReturned);
+  for (const f of s.funders) hex += uint256Hex(f.incomeReceived);
+  return hex;
+}
+
+/** The state's 32-byte words (what the court takes and the bundle carries). */
+export function cycleLoanStateWords(s: CycleLoanState): string[] {
+  const hex = cycleLoanStateHex(s);
+  const words: string[] = [];
+  for (let k = 0; k < hex.length; k += 64) words.push("0x" + hex.slice(k, k + 64));
+  return words;
+}
+
+/** keccak256 of the state's words: the content of its state leaf. */
+export function cycleLoanStateHash(s: CycleLoanState): string {
+  return keccak256(Buffer.from(cycleLoanStateHex(s), "hex"));
+}
+
+/** keccak256 of the words as given (the state leaf's content they claim). */
+export function cycleStateWordsHash(words: readonly string[]): string {
+  return keccak256(Buffer.from(words.map(bytes32Hex).join(""), "hex"));
+}
+
+/** Reads a state from its words; throws naming what is malformed. */
+export function decodeCycleLoanState(words: readonly string[]): CycleLoanState {
+  const HEAD = CYCLE_STATE_HEAD_WORDS;
+  if (!Array.isArray(words) || words.length < HEAD) throw new Error(`state: expected at least ${HEAD} words`);
+  const w = words.map((x, i) => {
+    try {
+      return BigInt("0x" + bytes32Hex(x));
+    } catch {
+      throw new Error(`state: word ${i} is not a 32-byte hex value`);
+    }
+  });
+  const n = w[16];
+  if (BigInt(words.length) !== BigInt(HEAD) + 4n * n)
+    throw new Error(`state: ${words.length} words do not hold ${n} funders (${HEAD} + 4 × ${n} expected)`);
+  const address = (v: bigint, i: number) => {
+    if (v >> 160n !== 0n) throw new Error(`state: word ${i} is not an address`);
+    return "0x" + v.toString(16).padStart(40, "0");
+  };
+  const small = (v: bigint, i: number) => {
+    if (v > 255n) throw new Error(`state: word ${i} is out of range`);
+    return Number(v);
+  };
+  const k = Number(n);
+  return {
+    loanId: w[0],
+    pseudonym: words[1].toLowerCase(),
+    borrower: address(w[2], 2),
+    status: small(w[3], 3),
+    loanClass: small(w[4], 4),
+    outstanding: w[5],
+    cursor: w[6],
+    cursorPaid: w[7],
+    overdueInterest: w[8],
+    surcharge: w[9],
+    totalRepaid: w[10],
+    disbursedAt: w[11],
+    remindedInstallment: w[12],
+    remindedAt: w[13],
+    defaultedAt: w[14],
+    payoffAtDefault: w[15],
+    funders: Array.from({ length: k }, (_, i) => ({
+      account: address(w[HEAD + i], HEAD + i),
+      funded: w[HEAD + k + i],
+      principalReturned: w[HEAD + 2 * k + i],
+      incomeReceived: w[HEAD + 3 * k + i],
+    })),
+  };
+}
+
+/** Whether the state is a default the court may hear (status Defaulted). */
+export function isCycleDefault(s: CycleLoanState): boolean {
+  return s.status === LoanStatus.Defaulted;
+}
+
 /**
  * A loan's evidence from one batched cycle, checkable offline: the loan's leaves with their
  * inclusion proofs, the close leaf (binding the state root and the settlement) with its proof,
@@ -32,8 +182,11 @@ export interface CycleLoanEvidence {
   leaves: BatchInclusion[];
   /** The cycle's close leaf. */
   close: BatchInclusion;
-  /** The loan's state after the cycle, proven into the close leaf's state root. */
-  state: { leaf: BatchLeaf; proof: string[] };
+  /**
+   * The loan's state after the cycle, proven into the close leaf's state root, with its words
+   * (`cycleLoanStateWords`: they hash to the leaf's content, so the reader sees every balance).
+   */
+  state: { leaf: BatchLeaf; proof: string[]; words: string[] };
 }
 
 const asRecordLeaf = (l: BatchLeaf) => ({ subject: l[0], kind: l[1], contentHash: l[2], attrs: l[3] });
@@ -72,6 +225,15 @@ export function verifyCycleLoanEvidence(e: CycleLoanEvidence, committedRoots?: S
   if (stateRoot === ZERO_HASH || !stateOk) problems.push("state: the loan's state does not prove into the state root");
   if (e.state.leaf[0].toLowerCase() !== subject || e.state.leaf[1] !== Kind.CycleLoanState)
     problems.push("state: not this loan's state leaf");
+  let words: CycleLoanState | undefined;
+  try {
+    words = decodeCycleLoanState(e.state.words);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (words && cycleStateWordsHash(e.state.words).toLowerCase() !== e.state.leaf[2].toLowerCase())
+    problems.push("state: the words do not hash to the state leaf");
+  if (words && words.loanId !== e.loanId) problems.push(`state: the words are loan ${words.loanId}'s`);
   const lastLeaf = e.leaves[e.leaves.length - 1];
   if (lastLeaf && lastLeaf.leaf[3].toLowerCase() !== e.state.leaf[2].toLowerCase()) {
     problems.push("state: differs from the state after the loan's last operation");
@@ -85,14 +247,14 @@ export interface CycleEvidenceEntry {
   loanId: string;
   leaves: BatchInclusion[];
   close: BatchInclusion;
-  state: { leaf: BatchLeaf; proof: string[] };
+  state: { leaf: BatchLeaf; proof: string[]; words: string[] };
 }
 
 /** A bundle with cycle evidence. */
 export type CycleBundle = EvidenceBundle & { cycles?: CycleEvidenceEntry[] };
 
 /** Most cycle entries in one bundle, and most leaves of one loan in one cycle. */
-export const CYCLE_LIMITS = { entries: 10_000, leaves: 1_024, proofSteps: 64 } as const;
+export const CYCLE_LIMITS = { entries: 10_000, leaves: 1_024, proofSteps: 64, stateWords: 1_041 } as const;
 
 /** The bundle form of a loan's evidence from one cycle. */
 export function cycleEntry(e: CycleLoanEvidence): CycleEvidenceEntry {
@@ -101,7 +263,7 @@ export function cycleEntry(e: CycleLoanEvidence): CycleEvidenceEntry {
     loanId: e.loanId.toString(),
     leaves: e.leaves.map((l) => ({ ...l, proof: [...l.proof] })),
     close: { ...e.close, proof: [...e.close.proof] },
-    state: { leaf: e.state.leaf, proof: [...e.state.proof] },
+    state: { leaf: e.state.leaf, proof: [...e.state.proof], words: [...e.state.words] },
   };
 }
 
@@ -151,6 +313,8 @@ function shapeProblem(x: unknown, p: string): string | undefined {
   if (!isInclusion(e.close)) return `${p}.close: not a leaf with its inclusion proof`;
   if (typeof e.state !== "object" || e.state === null || !isLeaf(e.state.leaf) || !isProof(e.state.proof))
     return `${p}.state: not a state leaf with its proof`;
+  if (!Array.isArray(e.state.words) || e.state.words.length > CYCLE_LIMITS.stateWords || !e.state.words.every(isHash))
+    return `${p}.state.words: expected at most ${CYCLE_LIMITS.stateWords} 32-byte words`;
   return undefined;
 }
 
@@ -184,7 +348,11 @@ export function checkCycleEvidence(bundle: EvidenceBundle, rows: readonly Record
     const committed = new Set(
       [...verified].filter((k) => k.startsWith(`${cycle}:`)).map((k) => k.slice(cycle.length + 1)),
     );
-    const evidence: CycleLoanEvidence = { ...e, loanId, state: { leaf: e.state.leaf, proof: e.state.proof } };
+    const evidence: CycleLoanEvidence = {
+      ...e,
+      loanId,
+      state: { leaf: e.state.leaf, proof: e.state.proof, words: e.state.words },
+    };
     for (const p of verifyCycleLoanEvidence(evidence, committed)) {
       problems.push(
         `${label}: ${p.replace(/was not committed$/, "is not a verified batch root of the cycle in this bundle")}`,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IArbitrationCourt} from "./IArbitrationCourt.sol";
 import {IConsortiumLedger, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
 import {IAwardEnforcement, ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
@@ -33,10 +34,35 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
         Outcome outcome;
     }
 
+    /// @dev What the court keeps of a batched-path loan's case (the loan book knows nothing of it):
+    ///      the borrower and its debt at the default, from the loan's committed state.
+    struct CycleParties {
+        address borrower;
+        uint256 payoffAtDefault;
+    }
+
+    /// @notice Batched-path loan ids start here (2^64): the loan book's ids never reach them.
+    uint256 public constant CYCLE_LOAN_ID_BASE = 1 << 64;
+    /// @notice Kind of a cycle's close leaf and of a loan's state leaf (clients/core/types.ts).
+    bytes32 public constant CYCLE_CLOSE = keccak256("colend.kind.CycleClose.v1");
+    bytes32 public constant CYCLE_LOAN_STATE = keccak256("colend.kind.CycleLoanState.v1");
+    /// @dev Layout of a loan's state words (CycleLoanState in clients/evidence/cycle.ts): 17 head
+    ///      words, then per funder its account, funded amount, principal returned, income received.
+    uint256 private constant STATE_HEAD = 17;
+    uint256 private constant W_BORROWER = 2;
+    uint256 private constant W_STATUS = 3;
+    uint256 private constant W_PAYOFF = 15;
+    uint256 private constant W_FUNDERS = 16;
+    uint256 private constant MAX_FUNDERS = 256;
+
     /// @notice The loan book whose defaulted loans the court hears.
     ILoanCourtHooks public immutable loanBook;
 
     mapping(uint256 caseId => StoredCase) private _cases;
+    mapping(uint256 caseId => CycleParties) private _cycleParties;
+    mapping(uint256 caseId => mapping(address account => bool)) private _cycleLender;
+    /// @inheritdoc IArbitrationCourt
+    mapping(uint256 loanId => uint256 caseId) public cycleCaseOf;
     mapping(bytes32 key => bool) private _factContent;
     uint256 private _nextCaseId = 1;
 
@@ -63,9 +89,93 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
     ) external returns (uint256 caseId) {
         if (loanBook.loanStatus(loanId) != LoanStatus.Defaulted) revert LoanNotDefaulted(loanId);
         if (!loanBook.isLender(loanId, msg.sender)) revert NotLender(loanId, msg.sender);
+        caseId = _file(loanId, arbitrator, ledger.headOf(Subjects.loan(loanId)), claim, issuedAt, deadline, signatures);
+        loanBook.onCaseOpened(loanId, caseId);
+    }
+
+    /// @inheritdoc IArbitrationCourt
+    /// @dev The smallest sound form of "the court opens cases on the batched path": a default is
+    ///      final on that path (partners refuse every later operation on the loan), so one
+    ///      committed state saying Defaulted proves it for good; the court keeps the borrower, the
+    ///      lenders and the payoff at the default from those words, for the case's later steps.
+    function openCycleCase(
+        CycleDefaultProof calldata proof,
+        address arbitrator,
+        RecordInput calldata claim,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (uint256 caseId) {
+        caseId = _file(_cycleClaim(proof), arbitrator, proof.root, claim, issuedAt, deadline, signatures);
+        _keepCycleParties(caseId, proof.state);
+    }
+
+    /// @dev The default is proven, the caller funded the loan and the loan has no case yet; returns the loan.
+    function _cycleClaim(CycleDefaultProof calldata proof) private view returns (uint256 loanId) {
+        uint256 funders;
+        (loanId, funders) = _provenCycleDefault(proof);
+        bytes32[] calldata w = proof.state;
+        bool lender = false;
+        for (uint256 i = 0; i < funders && !lender; i++) {
+            lender = address(uint160(uint256(w[STATE_HEAD + i]))) == msg.sender;
+        }
+        if (!lender) revert NotLender(loanId, msg.sender);
+        uint256 filed = cycleCaseOf[loanId];
+        if (filed != 0) revert CaseAlreadyFiled(loanId, filed);
+    }
+
+    /// @dev Keeps what the case's later steps need from the committed state: borrower, lenders, payoff.
+    function _keepCycleParties(uint256 caseId, bytes32[] calldata w) private {
+        cycleCaseOf[uint256(w[0])] = caseId;
+        _cycleParties[caseId] = CycleParties({
+            borrower: address(uint160(uint256(w[W_BORROWER]))),
+            payoffAtDefault: uint256(w[W_PAYOFF])
+        });
+        uint256 funders = uint256(w[W_FUNDERS]);
+        for (uint256 i = 0; i < funders; i++) _cycleLender[caseId][address(uint160(uint256(w[STATE_HEAD + i])))] = true;
+    }
+
+    /// @dev Checks the batched-path default proof; returns the loan and its funder count.
+    function _provenCycleDefault(CycleDefaultProof calldata p) private view returns (uint256 loanId, uint256 funders) {
+        bytes32[] calldata w = p.state;
+        if (w.length < STATE_HEAD) revert CycleStateMalformed(w.length);
+        loanId = uint256(w[0]);
+        if (loanId < CYCLE_LOAN_ID_BASE) revert NotCycleLoan(loanId);
+        funders = uint256(w[W_FUNDERS]);
+        if (funders == 0 || funders > MAX_FUNDERS || w.length != STATE_HEAD + 4 * funders) {
+            revert CycleStateMalformed(w.length);
+        }
+        bytes32 stateLeaf = keccak256(
+            bytes.concat(
+                keccak256(
+                    abi.encode(Subjects.loan(loanId), CYCLE_LOAN_STATE, keccak256(abi.encodePacked(w)), bytes32(0))
+                )
+            )
+        );
+        if (
+            !MerkleProof.verifyCalldata(p.stateProof, p.stateRoot, stateLeaf) ||
+            !ledger.verifyBatchLeaf(
+                p.cycleSubject,
+                p.root,
+                p.closeProof,
+                [p.cycleSubject, CYCLE_CLOSE, p.closeContent, p.stateRoot]
+            )
+        ) revert CycleStateNotCommitted(p.cycleSubject, p.root);
+        if (uint256(w[W_STATUS]) != uint256(LoanStatus.Defaulted)) revert LoanNotDefaulted(loanId);
+    }
+
+    /// @dev Files the claim (an endorsed CaseOpened record) on the next case, freezing `frozenHead`.
+    function _file(
+        uint256 loanId,
+        address arbitrator,
+        bytes32 frozenHead,
+        RecordInput calldata claim,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) private returns (uint256 caseId) {
         if (ledger.roleOf(arbitrator) != Role.Arbitrator) revert NotArbitrator(arbitrator);
         caseId = _nextCaseId;
-        bytes32 frozenHead = ledger.headOf(Subjects.loan(loanId));
         checkRecord(
             Subjects.arbitrationCase(caseId),
             Kinds.CASE_OPENED,
@@ -84,7 +194,6 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
         c.frozenHead = frozenHead;
 
         ledger.commitFor(msg.sender, claim, issuedAt, deadline, signatures);
-        loanBook.onCaseOpened(loanId, caseId);
         emit CaseOpened(caseId, loanId, arbitrator, msg.sender, frozenHead, claim.contentHash);
     }
 
@@ -97,7 +206,7 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
         bytes calldata signatures
     ) external {
         StoredCase storage c = _openCase(caseId);
-        if (!loanBook.isLender(c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
+        if (!_isLender(caseId, c.loanId, msg.sender)) revert NotLender(c.loanId, msg.sender);
         checkPlace(Subjects.arbitrationCase(caseId), Kinds.CASE_STATEMENT, statement);
         ledger.commitFor(msg.sender, statement, issuedAt, deadline, signatures);
         emit StatementFiled(caseId, msg.sender, statement.contentHash);
@@ -107,7 +216,7 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
     /// @dev `contentHash` is the salted hash of the response document; it must be new on the case.
     function respond(uint256 caseId, bytes32 contentHash) external {
         StoredCase storage c = _openCase(caseId);
-        (address borrower, ) = loanBook.borrowerOf(c.loanId);
+        address borrower = _borrowerOf(caseId, c.loanId);
         if (msg.sender != borrower) revert NotBorrower(caseId, msg.sender);
         bytes32 subject = Subjects.arbitrationCase(caseId);
         _claimContent(caseId, subject, contentHash, true);
@@ -170,7 +279,9 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
             (outcome == Outcome.PartlyUpheld && amountOwed == 0)
         ) revert InvalidOutcome(outcome, amountOwed);
         uint256 loanId = c.loanId;
-        uint256 payoff = loanBook.payoffOf(loanId);
+        bool batched = loanId >= CYCLE_LOAN_ID_BASE;
+        // A batched-path loan's debt is bounded by its payoff at the default, as committed.
+        uint256 payoff = batched ? _cycleParties[caseId].payoffAtDefault : loanBook.payoffOf(loanId);
         if (amountOwed > payoff) revert AwardExceedsDebt(amountOwed, payoff);
         bytes32 caseSubject = Subjects.arbitrationCase(caseId);
         bytes32 loanSubject = Subjects.loan(loanId);
@@ -187,7 +298,7 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
         bytes32 attrs = keccak256(abi.encode(caseId, loanId, amountOwed));
         ledger.recordFact(msg.sender, caseSubject, Kinds.AWARD, awardHash, attrs);
         ledger.recordFact(msg.sender, loanSubject, Kinds.AWARD, awardHash, attrs);
-        loanBook.onAward(loanId, caseId, amountOwed);
+        if (!batched) loanBook.onAward(loanId, caseId, amountOwed);
         emit AwardIssued(caseId, loanId, awardHash, amountOwed);
         emit AwardReasoned(caseId, outcome);
     }
@@ -241,6 +352,15 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _isLender(uint256 caseId, uint256 loanId, address account) private view returns (bool) {
+        return loanId >= CYCLE_LOAN_ID_BASE ? _cycleLender[caseId][account] : loanBook.isLender(loanId, account);
+    }
+
+    function _borrowerOf(uint256 caseId, uint256 loanId) private view returns (address borrower) {
+        if (loanId >= CYCLE_LOAN_ID_BASE) return _cycleParties[caseId].borrower;
+        (borrower, ) = loanBook.borrowerOf(loanId);
+    }
 
     function _openCase(uint256 caseId) private view returns (StoredCase storage c) {
         c = _cases[caseId];

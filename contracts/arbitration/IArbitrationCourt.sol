@@ -39,6 +39,20 @@ interface IArbitrationCourt {
         Outcome outcome; // how the arbitrator ruled (None until awarded)
     }
 
+    /// @notice A batched-path loan's default as the cycle committed it (docs/CYCLE.md, "Cases on
+    ///         the batched path"): the loan's state words, its state leaf's proof into the cycle's
+    ///         state root, and the cycle's close leaf (binding that state root) with its proof into
+    ///         a batch root committed on the cycle's subject by `commitBatch` (majority-endorsed).
+    struct CycleDefaultProof {
+        bytes32 cycleSubject; // the cycle's batch subject
+        bytes32 root; // the batch root holding the close leaf
+        bytes32 closeContent; // the close leaf's content: keccak256(abi.encode(settlementHash, chunksHash))
+        bytes32[] closeProof; // the close leaf's inclusion proof into `root`
+        bytes32 stateRoot; // the close leaf's attrs: the state commitment
+        bytes32[] stateProof; // the loan's state leaf's inclusion proof into `stateRoot`
+        bytes32[] state; // the loan's state words (CycleLoanState, clients/evidence/cycle.ts)
+    }
+
     /// @notice Emitted when a case is filed.
     event CaseOpened(
         uint256 indexed caseId,
@@ -91,6 +105,14 @@ interface IArbitrationCourt {
     error CaseNotAwarded(uint256 caseId, CaseState state);
     /// @notice The award is above everything the loan book says the borrower owes now.
     error AwardExceedsDebt(uint256 amountOwed, uint256 payoff);
+    /// @notice `loanId` is not a batched-path loan id (those start at `CYCLE_LOAN_ID_BASE`).
+    error NotCycleLoan(uint256 loanId);
+    /// @notice The state words are not a loan state: `words` words, or not 17 + 4 × its funder count.
+    error CycleStateMalformed(uint256 words);
+    /// @notice The loan's state does not prove into a close leaf committed in `root` on `cycleSubject`.
+    error CycleStateNotCommitted(bytes32 cycleSubject, bytes32 root);
+    /// @notice Batched-path loan `loanId` has case `caseId` already.
+    error CaseAlreadyFiled(uint256 loanId, uint256 caseId);
 
     /// @notice Files a case on defaulted loan `loanId`, naming `arbitrator`. The claim document is
     ///         an endorsed record (kind CaseOpened) on the case subject `Subjects.arbitrationCase(caseId)`
@@ -106,6 +128,24 @@ interface IArbitrationCourt {
         uint64 deadline,
         bytes calldata signatures
     ) external returns (uint256 caseId);
+
+    /// @notice Files a case on a defaulted loan of the batched path, naming `arbitrator`: the loan's
+    ///         default is proven by `proof` (its committed state says Defaulted), the caller must
+    ///         be one of the loan's funders in that state, and the loan has no case yet. The claim is
+    ///         as for `openCase`, with the committed batch root `proof.root` as the frozen head:
+    ///         `claim.attrs = keccak256(abi.encode(loanId, arbitrator, proof.root))`.
+    /// @return caseId the new case
+    function openCycleCase(
+        CycleDefaultProof calldata proof,
+        address arbitrator,
+        RecordInput calldata claim,
+        uint64 issuedAt,
+        uint64 deadline,
+        bytes calldata signatures
+    ) external returns (uint256 caseId);
+
+    /// @notice The case opened on batched-path loan `loanId` (0: none).
+    function cycleCaseOf(uint256 loanId) external view returns (uint256);
 
     /// @notice A lender of the loan files an endorsed statement (kind CaseStatement) on the case subject.
     function fileStatement(

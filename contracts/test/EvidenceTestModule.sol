@@ -135,6 +135,24 @@ contract EvidenceTestModule is IArbitrationCourt {
     }
 
     /// @inheritdoc IArbitrationCourt
+    /// @dev The stand-in hears no batched-path loans.
+    function openCycleCase(
+        CycleDefaultProof calldata proof,
+        address,
+        RecordInput calldata,
+        uint64,
+        uint64,
+        bytes calldata
+    ) external pure returns (uint256) {
+        revert NotCycleLoan(uint256(proof.state.length > 0 ? proof.state[0] : bytes32(0)));
+    }
+
+    /// @inheritdoc IArbitrationCourt
+    function cycleCaseOf(uint256) external pure returns (uint256) {
+        return 0;
+    }
+
+    /// @inheritdoc IArbitrationCourt
     function nextCaseId() external view returns (uint256) {
         return _nextCaseId;
     }

@@ -15,6 +15,7 @@ import {
 } from "../../clients/cycle/model";
 import { packSignatures } from "../../clients/core/records";
 import { Kind, ZERO_HASH } from "../../clients/core/types";
+import { CYCLE_LOAN_ID_BASE } from "../../clients/evidence/cycle";
 import { BatchTree, batchRecord } from "../../clients/ledger/batch";
 import { CycleSettlement, CycleSettlement__factory } from "../../typechain-types";
 import { signEndorsements } from "../helpers/consortium";
@@ -299,7 +300,9 @@ describe("CycleSettlement: net settlement against the endorsed closing root", fu
 
     // batched path: the same loan through cycles, replayed by a partner
     const b = Wallet.createRandom();
-    const loan = { ...terms, loanId: o.loanId, periods: 10n, pseudonym: p };
+    // the same loan under its batched-path id (those start at 2^64, clear of the loan book's)
+    const cycleId = CYCLE_LOAN_ID_BASE + o.loanId;
+    const loan = { ...terms, loanId: cycleId, periods: 10n, pseudonym: p };
     let lead = new CycleBook(fx.cfg);
     const ops = [
       { type: "whitelist" as const, pseudonym: p, account: b.address, limit: terms.principal },
@@ -312,11 +315,11 @@ describe("CycleSettlement: net settlement against the endorsed closing root", fu
         cycleSubject: subject(k + 1),
         start: x.at,
         end: x.at,
-        ops: [{ type: "repay", loanId: o.loanId, amount: x.amount, at: x.at }],
+        ops: [{ type: "repay", loanId: cycleId, amount: x.amount, at: x.at }],
       });
       lead = c.replayed.book;
     }
-    const batched = lead.loans.get(o.loanId)!.model;
+    const batched = lead.loans.get(cycleId)!.model;
     expect(batched.funders).to.deep.equal(onChain);
     expect(batched.outstanding).to.equal((await fx.loanBook.dues(o.loanId)).outstanding);
   });

@@ -12,7 +12,7 @@ import { EXIT, main } from "../../clients/evidence/cli";
 import { exportLoanBundle, writeBundle } from "../../clients/evidence/export";
 import { verifyBundle } from "../../clients/evidence/verify";
 import { lendingFixture } from "../lending/fixtures";
-import { DAY, config, openingOps } from "./helpers";
+import { DAY, FIRST_LOAN, config, openingOps } from "./helpers";
 
 /** One cycle opening six loans, checked and endorsed by a majority of partners and committed. */
 async function committedCycle() {
@@ -38,8 +38,10 @@ async function committedCycle() {
 /** Loan 2's bundle with its evidence from the cycle (leaves, close leaf, state, the endorsed root). */
 async function loanBundle(): Promise<CycleBundle> {
   const { fx, cycle, committed } = await loadFixture(committedCycle);
-  const evidence = [cycleLoanEvidence(cycle, committed.replayed, 2n)];
-  const bundle = await exportLoanBundle(ethers.provider, fx.book, 2n, { batchProofs: cycleBatchProofs(evidence) });
+  const evidence = [cycleLoanEvidence(cycle, committed.replayed, FIRST_LOAN + 1n)];
+  const bundle = await exportLoanBundle(ethers.provider, fx.book, FIRST_LOAN + 1n, {
+    batchProofs: cycleBatchProofs(evidence),
+  });
   return withCycleEvidence(bundle, evidence);
 }
 

@@ -1,5 +1,6 @@
 import { SigningKey, Wallet, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { CycleBook, CycleConfig, CycleOp, NewLoan, openLoanOps, signAssent } from "../../clients/cycle/model";
+import { CYCLE_LOAN_ID_BASE } from "../../clients/evidence/cycle";
 import { DEFAULT_LENDING_PARAMS, LendingParams, cny } from "../../clients/lending/params";
 
 /** Deterministic key number `i` of `label` (test keys only). */
@@ -56,11 +57,13 @@ export function offlineConfig(partners = 4, params: Partial<LendingParams> = {})
 
 /** Terms of loan `loanId` for borrower `b`: 10,000–49,000 CNY... kept inside the drawdown cap. */
 export function terms(loanId: bigint, b: TestBorrower, overrides: Partial<NewLoan> = {}): NewLoan {
+  // terms as drawn from the loan's number within the batched path's ids
+  const k = loanId >= CYCLE_LOAN_ID_BASE ? loanId - CYCLE_LOAN_ID_BASE : loanId;
   return {
     loanId,
     pseudonym: b.pseudonym,
-    principal: cny(1_000) + BigInt(Number(loanId % 37n)) * cny(311) + 17n,
-    annualRateBps: 1_200n + (loanId % 5n) * 100n,
+    principal: cny(1_000) + BigInt(Number(k % 37n)) * cny(311) + 17n,
+    annualRateBps: 1_200n + (k % 5n) * 100n,
     periods: 10n,
     periodDays: 30n,
     leadFundingBps: 2_000n,
@@ -74,7 +77,7 @@ export function openingOps(
   cfg: CycleConfig,
   count: number,
   at: bigint,
-  firstId = 1n,
+  firstId = FIRST_LOAN,
   overrides: (i: number) => Partial<NewLoan> = () => ({}),
 ): { ops: CycleOp[]; loans: NewLoan[] } {
   const ops: CycleOp[] = [];
@@ -95,5 +98,7 @@ export function books(cfg: CycleConfig, n: number): CycleBook[] {
 }
 
 export const DAY = 86_400n;
+/** The first batched-path loan id (ids start at `CYCLE_LOAN_ID_BASE`, 2^64). */
+export const FIRST_LOAN = CYCLE_LOAN_ID_BASE + 1n;
 export const T0 = 1_800_000_000n;
 export { toBeHex };

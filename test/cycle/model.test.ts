@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { assembleCycle, checkCycle, cycleInclusions } from "../../clients/cycle/cycle";
 import {
   CycleBook,
+  CycleLoanStatus,
   CycleOp,
+  cycleLoanState,
   CycleProposal,
   CycleRuleError,
   agreedFunding,
@@ -15,9 +17,10 @@ import { verifyInclusion } from "../../clients/ledger/batch";
 import { recoverAssents } from "../../clients/cycle/assents";
 import { CycleLoanEvidence, cycleLoanEvidence, verifyCycleLoanEvidence } from "../../clients/cycle/evidence";
 import { Kind, Subject } from "../../clients/core/types";
+import { cycleLoanStateWords, decodeCycleLoanState } from "../../clients/evidence/cycle";
 import { LoanModel } from "../../clients/lending/loanModel";
 import { cny } from "../../clients/lending/params";
-import { DAY, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
+import { DAY, FIRST_LOAN, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
 
 const cfg = offlineConfig(4);
 const day1 = { cycleSubject: cycleSubject(cfg.lead, "day-1"), start: T0, end: T0 + DAY };
@@ -68,11 +71,17 @@ describe("cycle model: assembler and partner checker", function () {
     const { replayed } = assembleCycle(new CycleBook(cfg), { ...day1, ops });
     for (const loan of replayed.book.loans.values()) {
       const m = loan.model;
-      const words = [loan.loanId, loan.pseudonym, loan.status, loan.loanClass, m.outstanding, m.cursor]
-        .concat([m.cursorPaid, m.overdueInterest, m.surcharge, m.totalRepaid, m.disbursedAt, loan.remindedInstallment])
+      const words = [loan.loanId, loan.pseudonym, zeroPadValue(loan.borrower, 32), loan.status, loan.loanClass]
+        .concat([m.outstanding, m.cursor, m.cursorPaid, m.overdueInterest, m.surcharge, m.totalRepaid])
+        .concat([m.disbursedAt, loan.remindedInstallment, loan.remindedAt, loan.defaultedAt, loan.payoffAtDefault])
+        .concat([loan.funding.length])
         .map((w) => (typeof w === "string" ? w : toBeHex(w, 32)));
-      for (const f of loan.funding) words.push(zeroPadValue(f.account, 32), toBeHex(f.amount, 32));
-      for (const f of m.funders) words.push(toBeHex(f.principalReturned, 32), toBeHex(f.incomeReceived, 32));
+      for (const f of loan.funding) words.push(zeroPadValue(f.account, 32));
+      for (const f of loan.funding) words.push(toBeHex(f.amount, 32));
+      for (const f of m.funders) words.push(toBeHex(f.principalReturned, 32));
+      for (const f of m.funders) words.push(toBeHex(f.incomeReceived, 32));
+      expect(cycleLoanStateWords(cycleLoanState(loan))).to.deep.equal(words);
+      expect(decodeCycleLoanState(words)).to.deep.equal(cycleLoanState(loan));
       expect(loanStateHash(loan)).to.equal(keccak256(concat(words)));
       const leaf = replayed.stateTree!.leaves.find((l) => l[0] === Subject.loan(loan.loanId).toLowerCase());
       expect(leaf?.[2]).to.equal(loanStateHash(loan));
@@ -144,7 +153,7 @@ describe("cycle model: assembler and partner checker", function () {
     it("over-limit: a drawdown above the single-drawdown cap", function () {
       const b = borrower(9);
       const t = {
-        loanId: 99n,
+        loanId: FIRST_LOAN + 98n,
         pseudonym: b.pseudonym,
         principal: cny(40_001),
         annualRateBps: 1_200n,
@@ -250,7 +259,10 @@ describe("cycle model: assembler and partner checker", function () {
     it("an operation outside the cycle window, or on an unknown or unfunded loan", function () {
       const late = withOp(honest, 3, (op) => (op.type === "disburse" ? { ...op, at: day1.end + 1n } : op));
       expect(refusal(new CycleBook(cfg), late).rule).to.equal("time");
-      const unknown: CycleProposal = { ...honest, ops: [{ type: "repay", loanId: 7n, amount: 1n, at: T0 }] };
+      const unknown: CycleProposal = {
+        ...honest,
+        ops: [{ type: "repay", loanId: FIRST_LOAN + 6n, amount: 1n, at: T0 }],
+      };
       expect([refusal(new CycleBook(cfg), unknown).index, refusal(new CycleBook(cfg), unknown).rule]).to.deep.equal([
         0,
         "unknown loan",
@@ -267,24 +279,95 @@ describe("cycle model: assembler and partner checker", function () {
       const good = assembleCycle(book, {
         ...window,
         ops: [
-          { type: "remind", loanId: 1n, installment: 0n, at },
-          { type: "classify", loanId: 1n, loanClass: 1, at },
+          { type: "remind", loanId: FIRST_LOAN, installment: 0n, at },
+          { type: "classify", loanId: FIRST_LOAN, loanClass: 1, at },
         ],
       });
-      expect(checkCycle(book, good.proposal).book.loans.get(1n)!.loanClass).to.equal(1);
+      expect(checkCycle(book, good.proposal).book.loans.get(FIRST_LOAN)!.loanClass).to.equal(1);
       const wrongClass = withOp(good.proposal, 1, (op) => (op.type === "classify" ? { ...op, loanClass: 2 } : op));
       expect([refusal(book, wrongClass).index, refusal(book, wrongClass).rule]).to.deep.equal([1, "classification"]);
       const early: CycleProposal = {
         ...good.proposal,
         start: T0,
-        ops: [{ type: "remind", loanId: 1n, installment: 0n, at: T0 + 2n * DAY }],
+        ops: [{ type: "remind", loanId: FIRST_LOAN, installment: 0n, at: T0 + 2n * DAY }],
       };
       expect(refusal(book, early).rule).to.equal("schedule");
       const overpaid: CycleProposal = {
         ...good.proposal,
-        ops: [{ type: "repay", loanId: 1n, amount: cny(1_000_000), at }],
+        ops: [{ type: "repay", loanId: FIRST_LOAN, amount: cny(1_000_000), at }],
       };
       expect(refusal(book, overpaid).rule).to.equal("amount");
+    });
+
+    it("a default needs an unanswered reminder and the reminder window; after it the loan takes no operation", function () {
+      const book = assembleCycle(new CycleBook(cfg), { ...day1, ops }).replayed.book;
+      const at = T0 + 100n + 40n * DAY; // 10 days after the first due date, nothing paid
+      const win = (label: string, t: bigint) => ({
+        cycleSubject: cycleSubject(cfg.lead, label),
+        start: t - DAY,
+        end: t + DAY,
+      });
+      const unreminded = { ...win("d", at), ops: [{ type: "default" as const, loanId: FIRST_LOAN, at }] };
+      expect(() => assembleCycle(book, unreminded)).to.throw(
+        CycleRuleError,
+        /leaf 0: schedule: .*no unanswered reminder/,
+      );
+      const reminded = assembleCycle(book, {
+        ...win("r", at),
+        ops: [{ type: "remind", loanId: FIRST_LOAN, installment: 0n, at }],
+      }).replayed.book;
+      const window = BigInt(cfg.params.reminderWindow);
+      const early = { ...win("e", at), ops: [{ type: "default" as const, loanId: FIRST_LOAN, at: at + window - 1n }] };
+      expect(() => assembleCycle(reminded, early)).to.throw(
+        CycleRuleError,
+        /leaf 0: time: .*before the reminder window/,
+      );
+      const good = assembleCycle(reminded, {
+        ...win("g", at + window),
+        ops: [{ type: "default", loanId: FIRST_LOAN, at: at + window }],
+      });
+      const loan = checkCycle(reminded, good.proposal).book.loans.get(FIRST_LOAN)!;
+      expect([loan.status, loan.defaultedAt]).to.deep.equal([CycleLoanStatus.Defaulted, at + window]);
+      expect(loan.payoffAtDefault).to.equal(loan.model.dues(at + window).payoff);
+      // the default is final on this path: no repayment, reminder, class or second default follows
+      const after = good.replayed.book;
+      const t = at + window + DAY;
+      for (const op of [
+        { type: "repay" as const, loanId: FIRST_LOAN, amount: 1n, at: t },
+        { type: "remind" as const, loanId: FIRST_LOAN, installment: 0n, at: t },
+        { type: "classify" as const, loanId: FIRST_LOAN, loanClass: 1, at: t },
+        { type: "default" as const, loanId: FIRST_LOAN, at: t },
+      ]) {
+        expect(() => assembleCycle(after, { ...win("x", t), ops: [op] }), op.type).to.throw(
+          CycleRuleError,
+          /leaf 0: state:/,
+        );
+      }
+      // a paid installment answers the reminder: no default
+      const paid: { cycleSubject: string; start: bigint; end: bigint; ops: CycleOp[] } = {
+        ...win("p", at + window),
+        ops: [
+          {
+            type: "repay",
+            loanId: FIRST_LOAN,
+            amount: reminded.loans.get(FIRST_LOAN)!.model.dues(at + window).amountDue,
+            at: at + window,
+          },
+          { type: "default", loanId: FIRST_LOAN, at: at + window },
+        ],
+      };
+      expect(() => assembleCycle(reminded, paid)).to.throw(
+        CycleRuleError,
+        /leaf 1: schedule: .*no unanswered reminder/,
+      );
+    });
+
+    it("a batched-path loan id is at least 2^64, clear of the loan book's ids", function () {
+      const { ops: low } = openingOps(cfg, 1, T0 + 100n, 5n);
+      expect(() => assembleCycle(new CycleBook(cfg), { ...day1, ops: low })).to.throw(
+        CycleRuleError,
+        /leaf 1: loan id: /,
+      );
     });
   });
 });
@@ -341,7 +424,7 @@ describe("cycle evidence: a loan's leaves, close leaf and state, verified offlin
   const roots = new Set(replayed.trees.map((t) => t.root));
 
   it("verifies, and names each tamper", function () {
-    const e = cycleLoanEvidence(day1.cycleSubject, replayed, 3n);
+    const e = cycleLoanEvidence(day1.cycleSubject, replayed, FIRST_LOAN + 2n);
     expect(e.leaves.map((l) => l.leaf[1])).to.deep.equal([
       Kind.CycleOrigination,
       Kind.CycleFunding,
@@ -368,8 +451,18 @@ describe("cycle evidence: a loan's leaves, close leaf and state, verified offlin
     );
     expect(tampered((x) => x.leaves.pop())).to.include("state: differs from the state after the loan's last operation");
     expect(verifyCycleLoanEvidence(e, new Set([replayed.trees[0].root]))[0]).to.match(/was not committed/);
-    const other = cycleLoanEvidence(day1.cycleSubject, replayed, 4n);
+    const other = cycleLoanEvidence(day1.cycleSubject, replayed, FIRST_LOAN + 3n);
     expect(tampered((x) => (x.state = other.state))).to.include("state: not this loan's state leaf");
+    // the state's words must hash to the state leaf and be this loan's
+    expect(tampered((x) => (x.state.words[5] = flip(x.state.words[5])))).to.include(
+      "state: the words do not hash to the state leaf",
+    );
+    expect(tampered((x) => (x.state.words = other.state.words))).to.include(
+      `state: the words are loan ${FIRST_LOAN + 3n}'s`,
+    );
+    expect(tampered((x) => x.state.words.pop())).to.satisfy((p: string[]) =>
+      p.some((m) => /^state: \d+ words do not hold \d+ funders/.test(m)),
+    );
     expect(() => cycleLoanEvidence(day1.cycleSubject, replayed, 99n)).to.throw(/no leaf/);
   });
 });
