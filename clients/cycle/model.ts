@@ -51,7 +51,17 @@ export type CycleOp =
       /** The borrower's EIP-712 `LoanAssent` signature (64-byte compact). */
       assent: string;
     })
-  | { type: "fund"; loanId: bigint; funders: { account: string; amount: bigint }[] }
+  | {
+      type: "fund";
+      loanId: bigint;
+      /** Lead first; by the agreed shares, or by `syndicate` when given. */
+      funders: { account: string; amount: bigint }[];
+      /**
+       * The loan's own syndicate, if it has one: the partners (consortium partners, each once)
+       * that fund the partners' part, split by these weights (`syndicateFunding`).
+       */
+      syndicate?: Syndicate;
+    }
   | { type: "disburse"; loanId: bigint; at: bigint }
   | { type: "repay"; loanId: bigint; amount: bigint; at: bigint }
   | { type: "remind"; loanId: bigint; installment: bigint; at: bigint }
@@ -287,14 +297,69 @@ export function agreedFunding(
   ].filter((f) => f.amount > 0n);
 }
 
+/** A loan's own syndicate: which partners fund the partners' part, and by what weights. */
+export type Syndicate = { account: string; weight: bigint }[];
+
+/**
+ * A loan's funding by its own syndicate (as the per-loan path's partners commit it): the lead's
+ * part is `leadFundingBps` of the principal, the syndicate's partners split the rest by their
+ * weights (`splitByWeights`, in the syndicate's order). Throws naming the problem if a member is
+ * not a partner of the consortium, appears twice, or has no positive weight.
+ */
+export function syndicateFunding(
+  config: CycleConfig,
+  principal: bigint,
+  leadFundingBps: bigint,
+  syndicate: Syndicate,
+): { account: string; amount: bigint }[] {
+  if (!Array.isArray(syndicate) || syndicate.length === 0 || syndicate.length > config.partners.length)
+    fail("shares", `a syndicate has 1 to ${config.partners.length} partners`);
+  const partners = new Set(config.partners.map((x) => x.account.toLowerCase()));
+  const seen = new Set<string>();
+  for (const m of syndicate) {
+    const a = String(m.account).toLowerCase();
+    if (!partners.has(a)) fail("shares", `syndicate member ${m.account} is not a partner of the consortium`);
+    if (seen.has(a)) fail("shares", `syndicate member ${m.account} appears twice`);
+    if (typeof m.weight !== "bigint" || m.weight <= 0n)
+      fail("shares", `syndicate member ${m.account} has no positive weight`);
+    seen.add(a);
+  }
+  const { leadPart, partnersPart } = splitBps(principal, leadFundingBps);
+  const parts = splitByWeights(
+    partnersPart,
+    syndicate.map((x) => x.weight),
+  );
+  return [
+    { account: config.lead.toLowerCase(), amount: leadPart },
+    ...syndicate.map((x, i) => ({ account: x.account.toLowerCase(), amount: parts[i] })),
+  ].filter((f) => f.amount > 0n);
+}
+
 /** The terms of a new loan as the lead offers them. */
 export interface NewLoan extends MoneyTerms {
   loanId: bigint;
   pseudonym: string;
 }
 
-/** The lead's operations opening a loan the borrower assented to: originate, fund by the agreed shares, disburse at `at`. */
-export function openLoanOps(config: CycleConfig, loan: NewLoan, assent: string, at: bigint): CycleOp[] {
+/**
+ * The lead's operations opening a loan the borrower assented to: originate, fund by the agreed
+ * shares (or by the loan's own `syndicate`), disburse at `at`.
+ */
+export function openLoanOps(
+  config: CycleConfig,
+  loan: NewLoan,
+  assent: string,
+  at: bigint,
+  syndicate?: Syndicate,
+): CycleOp[] {
+  const fund: CycleOp = syndicate
+    ? {
+        type: "fund",
+        loanId: loan.loanId,
+        funders: syndicateFunding(config, loan.principal, loan.leadFundingBps, syndicate),
+        syndicate,
+      }
+    : { type: "fund", loanId: loan.loanId, funders: agreedFunding(config, loan.principal, loan.leadFundingBps) };
   return [
     {
       type: "originate",
@@ -302,7 +367,7 @@ export function openLoanOps(config: CycleConfig, loan: NewLoan, assent: string, 
       installment: installment(loan.principal, loan.annualRateBps, loan.periods, loan.periodDays),
       assent,
     },
-    { type: "fund", loanId: loan.loanId, funders: agreedFunding(config, loan.principal, loan.leadFundingBps) },
+    fund,
     { type: "disburse", loanId: loan.loanId, at },
   ];
 }
@@ -469,16 +534,17 @@ export class CycleBook {
         const loan = this.mutable(op.loanId);
         if (loan.status !== CycleLoanStatus.Funding || loan.funding.length > 0)
           fail("state", `loan ${op.loanId} is not awaiting funding`);
-        const expected = agreedFunding(this.config, loan.model.terms.principal, loan.leadFundingBps);
+        const { principal } = loan.model.terms;
+        const expected = op.syndicate
+          ? syndicateFunding(this.config, principal, loan.leadFundingBps, op.syndicate)
+          : agreedFunding(this.config, principal, loan.leadFundingBps);
+        const by = op.syndicate ? "the syndicate's weights" : "the agreed shares";
         if (op.funders.length !== expected.length)
-          fail("shares", `${op.funders.length} funders, the agreed shares give ${expected.length}`);
+          fail("shares", `${op.funders.length} funders, ${by} give ${expected.length}`);
         for (const [i, f] of op.funders.entries()) {
           const e = expected[i];
           if (f.account.toLowerCase() !== e.account || f.amount !== e.amount) {
-            fail(
-              "shares",
-              `funder ${i} (${f.account}) funds ${f.amount}; the agreed share is ${e.amount} from ${e.account}`,
-            );
+            fail("shares", `funder ${i} (${f.account}) funds ${f.amount}; ${by} give ${e.amount} from ${e.account}`);
           }
         }
         for (const f of expected.slice(1)) {

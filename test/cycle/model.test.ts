@@ -10,6 +10,7 @@ import {
   agreedFunding,
   cycleSubject,
   loanStateHash,
+  openLoanOps,
   signAssent,
 } from "../../clients/cycle/model";
 import { concat, keccak256, toBeHex, zeroPadValue } from "ethers";
@@ -20,7 +21,7 @@ import { Kind, Subject } from "../../clients/core/types";
 import { cycleLoanStateWords, decodeCycleLoanState } from "../../clients/evidence/cycle";
 import { LoanModel } from "../../clients/lending/loanModel";
 import { cny } from "../../clients/lending/params";
-import { DAY, FIRST_LOAN, T0, borrower, offlineConfig, openingOps, testKey } from "./helpers";
+import { DAY, FIRST_LOAN, T0, borrower, offlineConfig, openingOps, terms, testKey } from "./helpers";
 
 const cfg = offlineConfig(4);
 const day1 = { cycleSubject: cycleSubject(cfg.lead, "day-1"), start: T0, end: T0 + DAY };
@@ -360,6 +361,55 @@ describe("cycle model: assembler and partner checker", function () {
         CycleRuleError,
         /leaf 1: schedule: .*no unanswered reminder/,
       );
+    });
+
+    it("a loan's own syndicate: funded by its partners at its weights, checked like the agreed shares", function () {
+      const b = borrower(20);
+      const t = terms(FIRST_LOAN + 20n, b);
+      const syndicate = [
+        { account: cfg.partners[2].account, weight: 7n },
+        { account: cfg.partners[0].account, weight: 3n },
+      ];
+      const whitelist: CycleOp = { type: "whitelist", pseudonym: b.pseudonym, account: b.account, limit: cny(100_000) };
+      const ops = [whitelist, ...openLoanOps(cfg, t, signAssent(b.key, cfg, t), T0 + 100n, syndicate)];
+      const good = assembleCycle(new CycleBook(cfg), { ...day1, ops });
+      const loan = checkCycle(new CycleBook(cfg), good.proposal).book.loans.get(t.loanId)!;
+      const partnersPart = t.principal - (t.principal * t.leadFundingBps) / 10_000n;
+      expect(loan.funding.map((f) => f.account)).to.deep.equal([cfg.lead, syndicate[0].account, syndicate[1].account]);
+      expect(loan.funding[1].amount + loan.funding[2].amount).to.equal(partnersPart);
+      // 7 : 3, the remainder unit to one of them
+      expect(loan.funding[1].amount - (partnersPart * 7n) / 10n).to.be.oneOf([0n, 1n]);
+      // the nets follow the syndicate: partners outside it move nothing
+      expect(good.proposal.settlement.nets.slice(1).filter((n) => n !== 0n)).to.have.length(2);
+      const fundIndex = 2;
+      const withFund = (f: (op: Extract<CycleOp, { type: "fund" }>) => CycleOp): CycleProposal =>
+        withOp(good.proposal, fundIndex, (op) => (op.type === "fund" ? f(op) : op));
+      const moved = withFund((op) => ({
+        ...op,
+        funders: op.funders.map((f, i) => ({ ...f, amount: f.amount + (i === 1 ? 1n : i === 2 ? -1n : 0n) })),
+      }));
+      const outsider = "0x" + "ab".repeat(20);
+      const cases: [CycleProposal, RegExp][] = [
+        [moved, /funder 1 .* the syndicate's weights give/],
+        [withFund((op) => ({ ...op, syndicate: [...syndicate, { account: outsider, weight: 1n }] })), /not a partner/],
+        [withFund((op) => ({ ...op, syndicate: [syndicate[0], syndicate[0]] })), /appears twice/],
+        [
+          withFund((op) => ({ ...op, syndicate: [{ ...syndicate[0], weight: 0n }, syndicate[1]] })),
+          /no positive weight/,
+        ],
+        [withFund((op) => ({ ...op, syndicate: [] })), /1 to 4 partners/],
+        // the agreed shares' amounts under a syndicate, and the syndicate's amounts without it
+        [
+          withFund((op) => ({ ...op, funders: agreedFunding(cfg, t.principal, t.leadFundingBps) })),
+          /syndicate's weights/,
+        ],
+        [withFund((op) => ({ ...op, syndicate: undefined })), /the agreed shares give/],
+      ];
+      for (const [proposal, message] of cases) {
+        const e = refusal(new CycleBook(cfg), proposal);
+        expect([e.index, e.rule], String(message)).to.deep.equal([fundIndex, "shares"]);
+        expect(e.message).to.match(message);
+      }
     });
 
     it("a batched-path loan id is at least 2^64, clear of the loan book's ids", function () {
