@@ -348,7 +348,7 @@ export async function cycleAtScale(
     ops: earlier,
   });
   const books = Array.from({ length: opts.members }, () => first.replayed.book.fork());
-  const due = first.replayed.book.loans.get(1n)!.model.dueDate(0);
+  const due = first.replayed.book.loans.get(CYCLE_LOAN_ID_BASE + 1n)!.model.dueDate(0);
   const today = due - 3_600n;
   const ops: CycleOp[] = openingOps(c.config, opts.loans, opts.loans, today, setup);
   for (const l of first.replayed.book.loans.values()) {
