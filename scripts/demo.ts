@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { AnvilHandle, freePort, startAnvil } from "../clients/network/anvil";
-import { JsonRpcProvider } from "ethers";
+import { HttpJsonRpcProvider } from "../clients/core/httpProvider";
 import type { SimEnv } from "../clients/sim/lendingScenario";
 import { OptionSpec, ParsedOptions, UsageError, parseOptions, usage } from "../clients/sim/cli";
 
@@ -85,7 +85,13 @@ async function main(): Promise<number> {
 async function chainEnv(network: string): Promise<SimEnv | undefined> {
   if (network === "anvil") {
     const url = process.env.ANVIL_URL ?? "http://127.0.0.1:8545";
-    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    // Requests made in the same tick (the concurrent loans' reads and sends) go in one batch.
+    const provider = new HttpJsonRpcProvider(url, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 200,
+      batchStallTime: 0,
+      cacheTimeout: -1,
+    });
     return { provider, rpc: { send: (method, params) => provider.send(method, params ?? []) } };
   }
   // Hardhat reads the network when it is first imported: set it before.
