@@ -77,7 +77,7 @@ async function main(): Promise<number> {
 }
 
 /**
- * The chain the scenario runs on: anvil through a plain ethers JSON-RPC provider (Hardhat is not
+ * The chain the scenario runs on: anvil through ethers' JSON-RPC provider with native decoding (Hardhat is not
  * loaded at all), or Hardhat's in-process chain. On the default run the in-process chain cost
  * twice the CPU time and four times the memory of a private anvil (docs/BENCHMARKS.md, "The
  * demo"), so anvil is the default.
