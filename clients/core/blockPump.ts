@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Transaction, TransactionResponse, Wallet } from "ethers";
-import type { Provider, TransactionRequest } from "ethers";
+import { Transaction, TransactionReceipt, TransactionResponse, Wallet, getAddress } from "ethers";
+import type { Block, Provider, TransactionReceiptParams, TransactionRequest } from "ethers";
 
 /** What the pump needs of a development chain: JSON-RPC `send` (Hardhat's provider, or an HTTP one to anvil). */
 export interface RawRpc {
@@ -16,6 +16,71 @@ export interface MinedTx {
   /** The called address and the call's 4-byte selector, for transactions sent through the pump. */
   to?: string;
   selector?: string;
+}
+
+/** A transaction receipt as JSON-RPC returns it. */
+interface RawReceipt {
+  transactionHash: string;
+  transactionIndex: string;
+  blockHash: string;
+  blockNumber: string;
+  from: string;
+  to: string | null;
+  contractAddress?: string | null;
+  cumulativeGasUsed: string;
+  gasUsed: string;
+  effectiveGasPrice?: string;
+  logsBloom: string;
+  status: string;
+  type?: string;
+  root?: string | null;
+  logs: {
+    address: string;
+    topics: string[];
+    data: string;
+    logIndex: string;
+    transactionIndex: string;
+    transactionHash: string;
+    blockHash: string;
+    blockNumber: string;
+  }[];
+}
+
+/** How many blocks a mined transaction's receipt is kept for its sender's `wait()`. */
+const RECEIPT_BLOCKS = 8;
+
+/** A raw receipt as ethers' `TransactionReceipt` (the fields ethers' own formatter reads). */
+function receiptParams(r: RawReceipt): TransactionReceiptParams {
+  const address = (a: string | null | undefined) => (a ? getAddress(a) : null);
+  return {
+    to: address(r.to),
+    from: getAddress(r.from),
+    contractAddress: address(r.contractAddress),
+    hash: r.transactionHash,
+    index: Number(r.transactionIndex),
+    blockHash: r.blockHash,
+    blockNumber: Number(r.blockNumber),
+    logsBloom: r.logsBloom,
+    gasUsed: BigInt(r.gasUsed),
+    blobGasUsed: null,
+    cumulativeGasUsed: BigInt(r.cumulativeGasUsed),
+    gasPrice: BigInt(r.effectiveGasPrice ?? 0),
+    effectiveGasPrice: BigInt(r.effectiveGasPrice ?? 0),
+    type: Number(r.type ?? 0),
+    status: Number(r.status),
+    root: r.root ?? null,
+    logs: r.logs.map((l) => ({
+      transactionHash: l.transactionHash,
+      blockHash: l.blockHash,
+      blockNumber: Number(l.blockNumber),
+      removed: false,
+      address: getAddress(l.address),
+      data: l.data,
+      topics: l.topics,
+      index: Number(l.logIndex),
+      transactionIndex: Number(l.transactionIndex),
+    })),
+  };
 }
 
 interface Waiter {
@@ -58,6 +123,14 @@ export class BlockPump {
   private readonly reads = new Map<string, Promise<string>>();
   /** Called with every mined transaction (the simulation's gas meter). */
   onMined?: (tx: MinedTx) => void;
+  /** Receipts of the last blocks' transactions, for their senders' `wait()` (no second request). */
+  private readonly receipts = new Map<string, { block: number; raw: RawReceipt }>();
+  /** Whether the chain answers `eth_getBlockReceipts` (anvil does): one request per block for every receipt. */
+  private blockReceipts = true;
+  private readonly providers = new WeakMap<Provider, Provider>();
+  /** The latest block while the pump runs (it cannot change before the pump mines the next one). */
+  private latestBlock?: Promise<Block | null>;
+  private running = false;
 
   constructor(readonly rpc: RawRpc) {}
 
@@ -77,10 +150,14 @@ export class BlockPump {
     }
     await this.rpc.send("evm_setBlockGasLimit", ["0x" + PUMPED_BLOCK_GAS_LIMIT.toString(16)]);
     await this.rpc.send("evm_setAutomine", [false]);
+    this.running = true;
   }
 
   /** Turns automining back on and restores the block gas limit. */
   async stop(): Promise<void> {
+    this.running = false;
+    this.latestBlock = undefined;
+    this.reads.clear();
     if (this.gasLimitBefore) await this.rpc.send("evm_setBlockGasLimit", [this.gasLimitBefore]);
     await this.rpc.send("evm_setAutomine", [true]);
   }
@@ -170,36 +247,37 @@ export class BlockPump {
 
   private async mineBlock(): Promise<void> {
     this.reads.clear();
+    this.latestBlock = undefined;
     const timestamp = Math.max(this.time, this.lastTimestamp + 1);
     // The base fee stays 0 (set at start): blocks never fill half the pump's block gas limit, so
     // it never rises.
     await this.rpc.send("evm_mine", [timestamp]);
     this.reads.clear();
+    this.latestBlock = undefined;
     this.lastTimestamp = timestamp;
     this.blocks++;
   }
 
   private async mine(): Promise<void> {
     await this.mineBlock();
-    const block = (await this.rpc.send("eth_getBlockByNumber", ["latest", false])) as {
-      number: string;
-      transactions: string[];
-    };
-    if (block.transactions.length === 0) {
+    const raws = await this.latestReceipts();
+    if (raws.length === 0) {
       if (++this.idleBlocks >= 3)
         throw new Error(`${this.waiting.size} pending transactions were not mined in 3 blocks`);
       return;
     }
     this.idleBlocks = 0;
-    const receipts = (await Promise.all(
-      block.transactions.map((h) => this.rpc.send("eth_getTransactionReceipt", [h])),
-    )) as { transactionHash: string; status: string; gasUsed: string }[];
-    for (const r of receipts) {
-      const waiter = this.waiting.get(r.transactionHash.toLowerCase());
-      this.waiting.delete(r.transactionHash.toLowerCase());
+    const blockNumber = Number(raws[0].blockNumber);
+    for (const [hash, kept] of this.receipts)
+      if (kept.block <= blockNumber - RECEIPT_BLOCKS) this.receipts.delete(hash);
+    for (const r of raws) {
+      const hash = r.transactionHash.toLowerCase();
+      const waiter = this.waiting.get(hash);
+      this.waiting.delete(hash);
+      if (waiter) this.receipts.set(hash, { block: blockNumber, raw: r });
       const tx: MinedTx = {
         hash: r.transactionHash,
-        blockNumber: Number(block.number),
+        blockNumber,
         status: Number(r.status),
         gasUsed: BigInt(r.gasUsed),
         to: waiter?.to,
@@ -209,6 +287,60 @@ export class BlockPump {
       this.onMined?.(tx);
       waiter?.resolve(tx);
     }
+  }
+
+  /** The receipts of the latest block: one `eth_getBlockReceipts`, or the block and each receipt. */
+  private async latestReceipts(): Promise<RawReceipt[]> {
+    if (this.blockReceipts) {
+      try {
+        return ((await this.rpc.send("eth_getBlockReceipts", ["latest"])) as RawReceipt[] | null) ?? [];
+      } catch {
+        this.blockReceipts = false;
+      }
+    }
+    const block = (await this.rpc.send("eth_getBlockByNumber", ["latest", false])) as { transactions: string[] };
+    return (await Promise.all(
+      block.transactions.map((h) => this.rpc.send("eth_getTransactionReceipt", [h])),
+    )) as RawReceipt[];
+  }
+
+  /**
+   * `provider` as the pump's senders see it: the same provider, except that the receipt of a
+   * transaction the pump just mined is answered from the block's receipts it already holds, and
+   * the latest block is asked once per block.
+   */
+  provider(provider: Provider): Provider {
+    if (this.providers.has(provider)) return this.providers.get(provider)!;
+    const wrapped: Provider = new Proxy(provider, {
+      get: (target, key) => {
+        if (key === "getTransactionReceipt") {
+          return (hash: string) => {
+            const kept = this.receipts.get(hash.toLowerCase());
+            if (!kept) return target.getTransactionReceipt(hash);
+            this.receipts.delete(hash.toLowerCase());
+            return Promise.resolve(new TransactionReceipt(receiptParams(kept.raw), wrapped));
+          };
+        }
+        if (key === "getBlock") {
+          return (tag: unknown, prefetch?: boolean) => {
+            if (tag !== "latest" || prefetch || !this.running) return target.getBlock(tag as number, prefetch);
+            if (!this.latestBlock) {
+              const block = target.getBlock("latest");
+              this.latestBlock = block;
+              block.catch(() => {
+                if (this.latestBlock === block) this.latestBlock = undefined;
+              });
+            }
+            return this.latestBlock;
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    this.providers.set(provider, wrapped);
+    this.providers.set(wrapped, wrapped);
+    return wrapped;
   }
 }
 
@@ -229,7 +361,7 @@ export class PumpedWallet extends Wallet {
     readonly pump: BlockPump,
     readonly chainId: bigint,
   ) {
-    super(privateKey, provider);
+    super(privateKey, pump.provider(provider));
   }
 
   override connect(provider: Provider | null): PumpedWallet {

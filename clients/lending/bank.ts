@@ -92,6 +92,8 @@ function firstEvent(contract: BaseContract, receipt: ContractTransactionReceipt 
 export class BankNode extends LedgerNode {
   readonly lending: LendingContracts;
   private paramsCache?: LoanParams;
+  /** Set once the loan book may take any amount (an unlimited allowance is never spent down). */
+  private unlimited = false;
 
   constructor(name: string, signer: Signer, book: AddressBook) {
     super(name, signer, book);
@@ -129,10 +131,13 @@ export class BankNode extends LedgerNode {
   /** Lets the loan book take at least `amount` from this bank. */
   async allowLoanBook(amount: bigint): Promise<void> {
     const { token, loanBook } = this.lending;
+    if (this.unlimited) return;
     const spender = await loanBook.getAddress();
-    if ((await token.allowance(await this.address(), spender)) < amount) {
-      await (await token.approve(spender, MaxUint256)).wait();
-    }
+    const allowance = await token.allowance(await this.address(), spender);
+    if (allowance < amount) await (await token.approve(spender, MaxUint256)).wait();
+    // Only this bank can lower its own allowance, and only through approve: after an unlimited
+    // one, the loan book's allowance need not be read again.
+    this.unlimited = allowance === MaxUint256 || allowance < amount;
   }
 
   /** Claims every repayment credited to this bank; returns what was paid (0 if nothing was due). */

@@ -74,6 +74,8 @@ export function scheduledPayment(d: Dues): bigint {
 export class BorrowerClient implements Assenter {
   readonly lending: LendingContracts;
   private addressCache?: string;
+  /** Set once the loan book may take any amount (an unlimited allowance is never spent down). */
+  private unlimited = false;
 
   constructor(
     readonly signer: Signer,
@@ -141,8 +143,12 @@ export class BorrowerClient implements Assenter {
   async repay(loanId: bigint, amount: bigint): Promise<Repayment> {
     const { token, loanBook } = this.lending;
     const spender = await loanBook.getAddress();
-    if ((await token.allowance(await this.address(), spender)) < amount) {
-      await (await token.approve(spender, MaxUint256)).wait();
+    if (!this.unlimited) {
+      const allowance = await token.allowance(await this.address(), spender);
+      if (allowance < amount) await (await token.approve(spender, MaxUint256)).wait();
+      // Only this borrower can lower its own allowance, and only through approve: after an
+      // unlimited one, the loan book's allowance need not be read again.
+      this.unlimited = allowance === MaxUint256 || allowance < amount;
     }
     const receipt = await (await loanBook.repay(loanId, amount)).wait();
     const [e] = eventsOf(loanBook, receipt, "RepaymentApplied");

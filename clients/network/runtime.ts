@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Interface, JsonRpcProvider, LogDescription, Wallet } from "ethers";
+import { HttpJsonRpcProvider } from "../core/httpProvider";
 import type { Log, TransactionReceipt, TransactionRequest, TransactionResponse } from "ethers";
 import type { AddressBook } from "../core/addressBook";
 import { DocumentStore } from "../store";
@@ -29,9 +30,9 @@ export interface NodeContext {
  * The provider of a node process. A transaction's `wait()` first asks for its receipt, and if it is
  * not there yet waits for a *new* block; in a network whose clock mines only when every node is
  * idle, that block never comes. So a receipt is asked for again (every 20 ms, up to 30 s) before
- * `null` ("not mined") is answered.
+ * `null` ("not mined") is answered. Answers are decoded natively (`HttpJsonRpcProvider`).
  */
-export class NodeProvider extends JsonRpcProvider {
+export class NodeProvider extends HttpJsonRpcProvider {
   constructor(url: string, chainId: number) {
     super(url, chainId, {
       staticNetwork: true,

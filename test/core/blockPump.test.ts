@@ -44,6 +44,41 @@ describe("BlockPump and PumpedWallet", function () {
     }
   });
 
+  it("answers a sender's wait() with the receipt it read for the block, not a second request", async function () {
+    const to = Wallet.createRandom().address;
+    const actors = wallets(3);
+    const asked: string[] = [];
+    const provider = actors[0].provider!;
+    const original = ethers.provider.getTransactionReceipt.bind(ethers.provider);
+    ethers.provider.getTransactionReceipt = async (hash: string) => {
+      asked.push(hash);
+      return original(hash);
+    };
+    try {
+      const receipts = await pump.all(
+        actors.map((w) => async () => (await w.sendTransaction({ to, data: "0x" })).wait()),
+      );
+      expect(asked).to.deep.equal([]);
+      for (const r of receipts) {
+        const chain = (await original(r!.hash))!;
+        expect(r!.status).to.equal(1);
+        expect([r!.blockNumber, r!.blockHash, r!.gasUsed, r!.from, r!.to]).to.deep.equal([
+          chain.blockNumber,
+          chain.blockHash,
+          chain.gasUsed,
+          chain.from,
+          chain.to,
+        ]);
+      }
+      // A receipt the pump did not mine is asked of the chain as before.
+      const other = receipts[0]!.hash;
+      await provider.getTransactionReceipt(other);
+      expect(asked).to.deep.equal([other]);
+    } finally {
+      ethers.provider.getTransactionReceipt = original;
+    }
+  });
+
   it("lets an actor wait for actors of its own without holding back their blocks", async function () {
     const to = Wallet.createRandom().address;
     const [a, b, c] = wallets(3);
