@@ -1,9 +1,10 @@
-import { BaseContract, ContractTransactionReceipt, MaxUint256, Signer, encodeBytes32String } from "ethers";
+import { BaseContract, ContractTransactionReceipt, Signer, encodeBytes32String } from "ethers";
 import { eventFragment, rawLogs } from "../core/receipts";
 import { AddressBook } from "../core/addressBook";
 import { Committed, Endorser, LedgerNode, proposeAndCommit } from "../core/node";
 import { contentHash, newSalt } from "../core/records";
 import { Kind, LoanClass, LoanStatus, Subject, ZERO_HASH } from "../core/types";
+import { LoanBookAllowance } from "./allowance";
 import { Assent, Assenter } from "./assent";
 import { LendingContracts, lendingContracts } from "./contracts";
 import { CreditDecision, CreditInputs, decideCredit } from "./decision";
@@ -92,12 +93,13 @@ function firstEvent(contract: BaseContract, receipt: ContractTransactionReceipt 
 export class BankNode extends LedgerNode {
   readonly lending: LendingContracts;
   private paramsCache?: LoanParams;
-  /** Set once the loan book may take any amount (an unlimited allowance is never spent down). */
-  private unlimited = false;
+  /** The loan book's allowance over this bank's tokens. */
+  protected readonly allowance: LoanBookAllowance;
 
   constructor(name: string, signer: Signer, book: AddressBook) {
     super(name, signer, book);
     this.lending = lendingContracts(book, signer);
+    this.allowance = new LoanBookAllowance(this.lending, () => this.address());
     installLendingReviewers(this);
   }
 
@@ -130,14 +132,7 @@ export class BankNode extends LedgerNode {
 
   /** Lets the loan book take at least `amount` from this bank. */
   async allowLoanBook(amount: bigint): Promise<void> {
-    const { token, loanBook } = this.lending;
-    if (this.unlimited) return;
-    const spender = await loanBook.getAddress();
-    const allowance = await token.allowance(await this.address(), spender);
-    if (allowance < amount) await (await token.approve(spender, MaxUint256)).wait();
-    // Only this bank can lower its own allowance, and only through approve: after an unlimited
-    // one, the loan book's allowance need not be read again.
-    this.unlimited = allowance === MaxUint256 || allowance < amount;
+    await this.allowance.ensure(amount);
   }
 
   /** Claims every repayment credited to this bank; returns what was paid (0 if nothing was due). */
@@ -372,7 +367,6 @@ export class LeadBankNode extends BankNode {
     const { leadPart, partnersPart } = splitBps(terms.principal, terms.leadFundingBps);
     const amount = installment(terms.principal, terms.annualRateBps, terms.periods, terms.periodDays);
     const rows = schedule(terms.principal, terms.annualRateBps, terms.periods, terms.periodDays);
-    await this.allowLoanBook(leadPart);
     const document = encodeDocument({
       type: "LoanContract",
       loanId,
@@ -409,7 +403,9 @@ export class LeadBankNode extends BankNode {
           salt: p.salt,
           now: BigInt((await this.signer.provider!.getBlock("latest"))!.timestamp),
         });
-        return (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs, assent)).wait();
+        return this.allowance.pay(leadPart, async () =>
+          (await loanBook.originate(terms, p.record, p.issuedAt, p.deadline, sigs, assent!)).wait(),
+        );
       },
     );
     this.keep(record.subject, Kind.LoanContract, document, record.salt, loanId);
@@ -581,8 +577,7 @@ export class PartnerBankNode extends BankNode {
     const { loanBook } = this.lending;
     const loan = await loanBook.loanInfo(loanId);
     const value = amount ?? loan.principal - loan.funded;
-    await this.allowLoanBook(value);
-    const receipt = await (await loanBook.commitFunding(loanId, value)).wait();
+    const receipt = await this.allowance.pay(value, async () => (await loanBook.commitFunding(loanId, value)).wait());
     const e = firstEvent(loanBook, receipt, "LoanFunded");
     return { loanId, amount: e.amount, totalFunded: e.totalFunded, remaining: loan.principal - e.totalFunded };
   }

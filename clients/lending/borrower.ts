@@ -1,5 +1,6 @@
-import { MaxUint256, Signer } from "ethers";
+import { Signer } from "ethers";
 import { AddressBook } from "../core/addressBook";
+import { LoanBookAllowance } from "./allowance";
 import { contentHash, newSalt } from "../core/records";
 import { LoanStatus } from "../core/types";
 import { eventsOf } from "./bank";
@@ -74,14 +75,15 @@ export function scheduledPayment(d: Dues): bigint {
 export class BorrowerClient implements Assenter {
   readonly lending: LendingContracts;
   private addressCache?: string;
-  /** Set once the loan book may take any amount (an unlimited allowance is never spent down). */
-  private unlimited = false;
+  /** The loan book's allowance over this borrower's tokens. */
+  private readonly allowance: LoanBookAllowance;
 
   constructor(
     readonly signer: Signer,
     readonly book: AddressBook,
   ) {
     this.lending = lendingContracts(book, signer);
+    this.allowance = new LoanBookAllowance(this.lending, () => this.address());
   }
 
   async address(): Promise<string> {
@@ -141,16 +143,8 @@ export class BorrowerClient implements Assenter {
 
   /** Pays `amount` towards the loan (approving the loan book first if needed). */
   async repay(loanId: bigint, amount: bigint): Promise<Repayment> {
-    const { token, loanBook } = this.lending;
-    const spender = await loanBook.getAddress();
-    if (!this.unlimited) {
-      const allowance = await token.allowance(await this.address(), spender);
-      if (allowance < amount) await (await token.approve(spender, MaxUint256)).wait();
-      // Only this borrower can lower its own allowance, and only through approve: after an
-      // unlimited one, the loan book's allowance need not be read again.
-      this.unlimited = allowance === MaxUint256 || allowance < amount;
-    }
-    const receipt = await (await loanBook.repay(loanId, amount)).wait();
+    const { loanBook } = this.lending;
+    const receipt = await this.allowance.pay(amount, async () => (await loanBook.repay(loanId, amount)).wait());
     const [e] = eventsOf(loanBook, receipt, "RepaymentApplied");
     const a = e.allocation;
     return {

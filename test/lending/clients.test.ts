@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { MaxUint256, Signer } from "ethers";
 import { ethers } from "hardhat";
 import fs from "node:fs";
 import os from "node:os";
@@ -144,6 +145,68 @@ describe("Lending clients over deployColend", function () {
         expect(await bank.position()).to.deep.equal({ escrow: 0n, outstanding: 0n, nonPerforming: 0n, claimable: 0n });
       }
       expect((await client.loans())[0].status).to.equal(LoanStatus.Repaid);
+    });
+
+    it("pays again after the loan book's allowance was lowered behind the client's back", async function () {
+      // The clients remember an unlimited allowance instead of reading it before every payment; the
+      // same key lowering it elsewhere must not leave them failing (a payment refused for want of
+      // allowance is approved and sent once more), and the money moved is exactly what was asked.
+      const { leadNode, partners, borrower, book, pseudonym } = await loadFixture(colendFixture);
+      const { lending } = leadNode;
+      await leadNode.admit(
+        { pseudonym, account: borrower.address, score: 820, onTimeMonths: 3, requestedLimit: cny(60_000) },
+        partners,
+      );
+      await leadNode.deposit(cny(5_000), borrower.address);
+      const client = new BorrowerClient(borrower, book);
+      const spender = await lending.loanBook.getAddress();
+      const lowerAllowance = async (signer: Signer) =>
+        (await lending.token.connect(signer).approve(spender, 0n)).wait();
+
+      const first = await leadNode.originate(
+        { pseudonym, principal: cny(1_000), annualRateBps: 1_080, periods: 5, periodDays: 30 },
+        partners,
+      );
+      await partners[0].commitFunding(first.loanId);
+      await leadNode.disburse(first.loanId);
+      await client.repay(first.loanId, cny(100)); // the clients now remember an unlimited allowance
+
+      for (const s of [leadNode.signer, partners[0].signer, borrower]) await lowerAllowance(s);
+      const second = await leadNode.originate(
+        { pseudonym, principal: cny(2_000), annualRateBps: 1_080, periods: 5, periodDays: 30 },
+        partners,
+      );
+      expect(second.leadAmount).to.equal(cny(400));
+      const before = await lending.token.balanceOf(partners[0].signer);
+      const f = await partners[0].commitFunding(second.loanId);
+      expect(f.amount).to.equal(cny(1_600));
+      expect(before - (await lending.token.balanceOf(partners[0].signer))).to.equal(cny(1_600));
+      const owed = (await client.dues(first.loanId)).outstanding;
+      const paid = await client.repay(first.loanId, cny(50));
+      const a = paid.allocation;
+      expect(a.surcharge + a.overdueInterest + a.interest + a.principal + a.prepaid).to.equal(cny(50));
+      expect((await client.dues(first.loanId)).outstanding).to.be.lessThan(owed);
+      for (const s of [leadNode.signer, partners[0].signer, borrower]) {
+        expect(await lending.token.allowance(s, spender)).to.equal(MaxUint256);
+      }
+    });
+
+    it("does not retry a payment refused for anything but the allowance", async function () {
+      const { leadNode, partners, borrower, book, pseudonym } = await loadFixture(colendFixture);
+      const { lending } = leadNode;
+      await leadNode.admit(
+        { pseudonym, account: borrower.address, score: 820, onTimeMonths: 3, requestedLimit: cny(60_000) },
+        partners,
+      );
+      await leadNode.deposit(cny(5_000), borrower.address);
+      const client = new BorrowerClient(borrower, book);
+      const refusal = await client.repay(99n, cny(10)).then(
+        () => "paid",
+        (e: Error) => e.message,
+      );
+      expect(refusal).to.not.equal("paid");
+      expect(refusal).to.not.match(/ERC20InsufficientAllowance/);
+      expect(await lending.token.balanceOf(borrower)).to.equal(cny(5_000));
     });
 
     it("reports outside loans into the multi-head picture", async function () {
