@@ -5,7 +5,7 @@ import { disclosureManifest } from "../evidence/disclosure";
 import { serializeBundle } from "../evidence/bundle";
 import { verifyBundle } from "../evidence/verify";
 import { DisclosurePackage, DocumentStore, parseDisclosurePackage } from "../store";
-import { EndpointError } from "./endpoint";
+import { EndpointError, call } from "./endpoint";
 import { ChainEvent, Counters, NodeContext, NodeRole, loadState, saveState } from "./runtime";
 
 interface ArbitratorState {
@@ -54,7 +54,7 @@ export class ArbitratorRole implements NodeRole {
 
   routes() {
     return {
-      "POST /disclosure": (body: unknown) => {
+      "POST /disclosure": async (body: unknown) => {
         let pkg: DisclosurePackage;
         try {
           pkg = parseDisclosurePackage(body);
@@ -65,7 +65,10 @@ export class ArbitratorRole implements NodeRole {
         (this.state.received ??= []).push(pkg);
         this.save();
         this.counters.add("disclosures");
-        return { queued: this.state.inbox.length };
+        // Ruled at once: the claimant hears back when the award is issued and served (the case's
+        // month closes after it, as in the demo); the inbox keeps it across a restart meanwhile.
+        await this.drain();
+        return this.state.rulings.find((r) => r.caseId === String(pkg.caseId)) ?? { caseId: String(pkg.caseId) };
       },
     };
   }
@@ -83,11 +86,27 @@ export class ArbitratorRole implements NodeRole {
   }
 
   async onTime(): Promise<void> {
-    while (this.state.inbox.length > 0) {
-      await this.rule(this.state.inbox[0]);
-      this.state.inbox.shift();
-      this.save();
+    await this.drain();
+  }
+
+  private draining?: Promise<void>;
+
+  /** Rules on the inbox in order, one package at a time, whoever asks (the endpoint or the clock). */
+  private drain(): Promise<void> {
+    if (!this.draining) {
+      const run = async (): Promise<void> => {
+        while (this.state.inbox.length > 0) {
+          await this.rule(this.state.inbox[0]);
+          this.state.inbox.shift();
+          this.save();
+        }
+      };
+      // Cleared after it is set (`finally` runs later), even when the inbox was empty.
+      this.draining = run().finally(() => {
+        this.draining = undefined;
+      });
     }
+    return this.draining;
   }
 
   private async rule(pkg: DisclosurePackage): Promise<void> {
@@ -109,6 +128,7 @@ export class ArbitratorRole implements NodeRole {
     // never the claim's figure.
     const verified = offline.ok && review.verified && claimDoc !== undefined;
     let owed = 0n;
+    let outcome: Outcome | undefined;
     let verdict = offline.ok
       ? "not ruled: a disclosed document did not verify"
       : `not ruled: bundle failed verification: ${offline.errors[0] ?? "unknown"}`;
@@ -116,6 +136,7 @@ export class ArbitratorRole implements NodeRole {
       const assessment = await this.node.assess(review, claimed);
       await this.node.rule(assessment);
       owed = assessment.amountOwed;
+      outcome = assessment.outcome;
       verdict = verdictLine(assessment);
       this.counters.add(assessment.outcome === Outcome.Dismissed ? "dismissed" : "awards");
     } else this.counters.add("unruled");
@@ -129,6 +150,18 @@ export class ArbitratorRole implements NodeRole {
       verdict,
     });
     this.save();
+    // The award is served on the borrower, who pays against it as its plan says.
+    if (outcome !== undefined && outcome !== Outcome.Dismissed) {
+      const borrowers = this.ctx.config.nodes.find((n) => n.kind === "borrowers");
+      if (borrowers)
+        await call(
+          borrowers.port,
+          "POST",
+          "/award",
+          { loanId: info.loanId, caseId, outcome, amountOwed: owed },
+          300_000,
+        );
+    }
   }
 
   /** What the run's summary needs from the arbitrator: its rulings. */

@@ -6,6 +6,9 @@ import type { AssentRequest } from "../lending";
 import { EndpointError, call } from "./endpoint";
 import type { Application } from "./lead";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, plannedLoans } from "../sim/plan";
+import { awardPayments, settlesDuringCase } from "../sim/caseStudies";
+import type { Outcome } from "../arbitration";
+import { ArbitrationCourt__factory } from "../../typechain-types";
 import { ChainEvent, Counters, NodeContext, NodeRole, NodeWallet, loadState, saveState } from "./runtime";
 import type { NodeSecrets } from "./secrets";
 
@@ -92,7 +95,85 @@ export class BorrowersRole implements NodeRole {
           throw new EndpointError(400, "an assent request needs document, salt (bytes) and loanId");
         return this.client(index).assent(r!);
       },
+      // The case studies (clients/sim/caseStudies.ts, the plan the demo follows too): what a
+      // borrower does when collection reaches it, when a case is filed against it and when an
+      // award is served on it.
+      "POST /collection-notice": (body: unknown) => this.cure(this.held(body)),
+      "POST /case-notice": (body: unknown) => {
+        const { loanId, loan } = this.held(body);
+        const k = (body as { caseIndex?: unknown }).caseIndex;
+        if (!Number.isSafeInteger(k) || (k as number) < 0)
+          throw new EndpointError(400, "a case notice needs caseIndex");
+        return this.settle(loanId, loan, k as number);
+      },
+      "POST /award": (body: unknown) => {
+        const { loanId, loan } = this.held(body);
+        const b = body as { outcome?: unknown; amountOwed?: unknown };
+        if (typeof b.amountOwed !== "bigint" || b.amountOwed < 0n || !Number.isSafeInteger(b.outcome))
+          throw new EndpointError(400, "an award needs outcome and amountOwed");
+        return this.payAward(loanId, loan, b.outcome as Outcome, b.amountOwed);
+      },
     };
+  }
+
+  /** The loan a notice names, as this process holds it. */
+  private held(body: unknown): { loanId: bigint; loan: HeldLoan } {
+    const id = (body as { loanId?: unknown } | undefined)?.loanId;
+    if (typeof id !== "bigint") throw new EndpointError(400, "a notice needs loanId");
+    const loan = this.state.loans[String(id)];
+    if (!loan) throw new EndpointError(404, `no borrower here holds loan ${id}`);
+    return { loanId: id, loan };
+  }
+
+  /** Collection reached the borrower: it pays every arrear, which cures the loan. */
+  private async cure(h: { loanId: bigint; loan: HeldLoan }): Promise<{ paid: bigint; daysPastDue: bigint }> {
+    const client = this.client(h.loan.index);
+    const dues = await client.dues(h.loanId);
+    if (dues.amountDue > 0n) await client.repay(h.loanId, dues.amountDue);
+    h.loan.next = Number((await client.lending.loanBook.loanInfo(h.loanId)).cursor);
+    this.save();
+    this.counters.add("late");
+    this.counters.add("cures");
+    return { paid: dues.amountDue, daysPastDue: dues.daysPastDue };
+  }
+
+  /** A case was filed on the loan: the borrower settles in full while it runs, if the plan says so. */
+  private async settle(loanId: bigint, loan: HeldLoan, k: number): Promise<{ settled: boolean }> {
+    if (!settlesDuringCase(this.ctx.config.scenario, k)) return { settled: false };
+    const client = this.client(loan.index);
+    const status = Number((await client.lending.loanBook.loanInfo(loanId)).status);
+    // Settled before a restart: the chain says so.
+    if (status !== LoanStatus.Repaid && status !== LoanStatus.Closed) await client.payOff(loanId);
+    loan.closed = true;
+    this.save();
+    this.counters.add("settlements");
+    return { settled: true };
+  }
+
+  /** An award was served: the borrower pays against it through the loan book, as the plan says. */
+  private async payAward(loanId: bigint, loan: HeldLoan, outcome: Outcome, award: bigint): Promise<{ paid: bigint }> {
+    const client = this.client(loan.index);
+    const { loanBook } = client.lending;
+    // Whether the court closes a case once its award is paid (then the borrower pays all of it).
+    const closes = ArbitrationCourt__factory.createInterface().hasFunction("onAwardSatisfied");
+    const parts = awardPayments(this.ctx.config.scenario, outcome, award, closes);
+    // What was paid against it before a restart counts: pay only the parts not yet paid.
+    let already = (await loanBook.collectionOf(loanId)).awardPaid;
+    let paid = 0n;
+    for (const part of parts) {
+      if (already >= part) {
+        already -= part;
+        continue;
+      }
+      await client.repay(loanId, part - already);
+      paid += part - already;
+      already = 0n;
+    }
+    const status = Number((await loanBook.loanInfo(loanId)).status);
+    if (status === LoanStatus.Closed || status === LoanStatus.Repaid) loan.closed = true;
+    this.save();
+    if (paid > 0n) this.counters.add("awardPayments");
+    return { paid };
   }
 
   hasWork(): boolean {
@@ -229,6 +310,16 @@ export class BorrowersRole implements NodeRole {
   }
 
   processed(): Record<string, number> {
-    return this.counters.all(["applications", "loans", "onTime", "late", "partial", "payoffs"]);
+    return this.counters.all([
+      "applications",
+      "loans",
+      "onTime",
+      "late",
+      "partial",
+      "payoffs",
+      "cures",
+      "settlements",
+      "awardPayments",
+    ]);
   }
 }

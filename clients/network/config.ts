@@ -4,6 +4,7 @@ import { isAddress } from "ethers";
 import { Role } from "../core/types";
 import { ARBITRATOR_NAME, LEAD_NAME, partnerName } from "../sim/consortium";
 import type { ScenarioSize } from "../sim/plan";
+import type { CaseStudyOptions } from "../sim/caseStudies";
 
 /** What a node process is. */
 export type NodeKind = "lead" | "partner" | "arbitrator" | "borrowers";
@@ -28,7 +29,7 @@ export interface NodeSpec {
  */
 export interface NetworkConfig {
   version: 2;
-  scenario: ScenarioSize & { maxCases: number };
+  scenario: ScenarioSize & CaseStudyOptions;
   port: number;
   blockTime: number;
   nodes: NodeSpec[];
@@ -60,7 +61,7 @@ export function memberRole(kind: NodeKind): Role | undefined {
 
 /** A new network's layout: the lead, `partners` partner banks, the arbitrator, the borrowers process. */
 export function newConfig(o: {
-  scenario: ScenarioSize & { maxCases: number };
+  scenario: ScenarioSize & CaseStudyOptions;
   port: number;
   blockTime: number;
   nodePorts: number[];

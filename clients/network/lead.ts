@@ -12,6 +12,7 @@ import type { MonthRow } from "../sim/report";
 import { EndpointError, call, decodeJson, encodeJson } from "./endpoint";
 import { BANK_FLOAT } from "./partner";
 import { DAY, PERIOD_DAYS, PlannedLoan, STAGE_HOUR, applicantInputs, plannedLoans } from "../sim/plan";
+import { claimedCosts, cureCandidate } from "../sim/caseStudies";
 import { ChainEvent, Counters, NodeContext, NodeRole, inParallel, loadState, remoteBanks, saveState } from "./runtime";
 
 /** Kind label of an application kept in the lead bank's store (never on chain). */
@@ -43,6 +44,8 @@ interface LeadLoan {
   defaultAt: number;
   cls: LoanClass;
   defaulted: boolean;
+  /** Handed to outsourced collection (since its last default). */
+  collecting?: boolean;
   closed: boolean;
   inCase: boolean;
 }
@@ -52,7 +55,8 @@ export interface CaseRecord {
   caseId: number;
   loanId: number;
   daysPastDue: number;
-  amountOwed: string;
+  /** What the claim asked for (the payoff, plus collection costs in a case study); the award is the arbitrator's. */
+  amountClaimed: string;
 }
 
 interface LeadState {
@@ -64,6 +68,8 @@ interface LeadState {
   months: MonthRow[];
   cases: CaseRecord[];
   refusalShown: boolean;
+  /** Loans cured in collection (the case studies cure one a run). */
+  cured?: number;
 }
 
 /**
@@ -199,6 +205,7 @@ export class LeadRole implements NodeRole {
       "reminders",
       "defaults",
       "classified",
+      "cured",
       "cases",
       "awards",
     ]);
@@ -401,18 +408,56 @@ export class LeadRole implements NodeRole {
         this.counters.add("classified");
       }
       // Collection before arbitration: reminders, outsourced collection, then a case.
-      if (loan.defaulted && !loan.inCase && (await this.node.advanceCollection(loanId, this.peers)) === "arbitrable")
-        if (s.dpd >= 90) toCase.push({ loanId, loan, dpd: s.dpd });
+      if (loan.defaulted && !loan.inCase) {
+        const stage = await this.node.advanceCollection(loanId, this.peers);
+        if (stage === "collection" || stage === "arbitrable") loan.collecting = true;
+        if (stage === "arbitrable" && s.dpd >= 90) toCase.push({ loanId, loan, dpd: s.dpd });
+      }
     }
     this.save();
+    await this.cure(open);
     // Cases one after the other, in loan order: the court numbers them from its counter.
     for (const c of toCase) {
-      if (this.state.cases.length >= this.ctx.config.scenario.maxCases) break;
+      if (this.state.cases.length >= this.ctx.config.scenario.maxCases || !c.loan.defaulted) break;
       c.loan.inCase = true;
-      await this.takeToArbitration(c.loanId, c.dpd);
+      await this.takeToArbitration(c.loanId, c.loan, c.dpd);
       this.save();
     }
     await this.recordMonth();
+  }
+
+  /**
+   * The case studies' cure (clients/sim/caseStudies.ts): collection reaches the borrower of the
+   * loan the plan names, who pays every arrear; the loan performs again and is followed from its
+   * next installment (reminded, and declared in default again if its borrower stops again).
+   */
+  private async cure(open: [string, LeadLoan][]): Promise<void> {
+    const candidates = open.map(([key, loan]) => ({
+      ...loan,
+      id: BigInt(key),
+      collecting: loan.collecting === true,
+      loan,
+    }));
+    const chosen = cureCandidate(this.ctx.config.scenario, this.state.cured ?? 0, candidates);
+    if (!chosen) return;
+    const borrowers = this.ctx.config.nodes.find((n) => n.kind === "borrowers");
+    if (!borrowers) throw new Error("the network has no borrowers process for collection to reach");
+    const paid = await call<{ paid: bigint; daysPastDue: bigint }>(borrowers.port, "POST", "/collection-notice", {
+      loanId: chosen.id,
+    });
+    const info = await this.node.lending.loanBook.loanInfo(chosen.id);
+    if (Number(info.status) !== LoanStatus.Active)
+      throw new Error(`loan ${chosen.id} was not cured by paying its arrears`);
+    const loan = chosen.loan;
+    loan.defaulted = false;
+    loan.collecting = false;
+    loan.remind = Number(info.cursor);
+    const plan = this.planned.get(Number(chosen.id))!.loan;
+    loan.defaultAt = plan.repayment.delays.findIndex((d, i) => d === null && i >= loan.remind);
+    this.state.cured = (this.state.cured ?? 0) + 1;
+    this.save();
+    this.counters.add("cured");
+    this.ctx.log(`cured: loan ${chosen.id} paid its arrears of ${paid.paid} after ${paid.daysPastDue} days past due`);
   }
 
   /** The month's row: the portfolio now, and what was repaid and disbursed since the last close. */
@@ -448,15 +493,18 @@ export class LeadRole implements NodeRole {
   }
 
   /** Files the case, discloses the claim to the arbitrator and hands it the package. */
-  private async takeToArbitration(loanId: bigint, dpd: number): Promise<void> {
-    const dues = await this.node.lending.loanBook.dues(loanId);
+  private async takeToArbitration(loanId: bigint, loan: LeadLoan, dpd: number): Promise<void> {
+    const lb = this.node.lending.loanBook;
+    const dues = await lb.dues(loanId);
+    // Collection costs on top of the payoff when the case studies' plan says so.
+    const costs = claimedCosts(this.ctx.config.scenario, this.state.cases.length, dues.payoff);
     const claim = encodeDocument({
       type: "Claim",
       loanId,
       claimant: this.node.name,
-      amountClaimed: dues.payoff,
+      amountClaimed: dues.payoff + costs,
       payoff: dues.payoff,
-      collectionCosts: 0n,
+      collectionCosts: costs,
       daysPastDue: dpd,
     });
     const arbitrator = this.ctx.config.nodes.find((n) => n.kind === "arbitrator")!;
@@ -468,6 +516,14 @@ export class LeadRole implements NodeRole {
       claim,
       store: this.ctx.store,
     });
+    // The borrower is served notice of the case (it may settle while the case runs).
+    const borrowers = this.ctx.config.nodes.find((n) => n.kind === "borrowers");
+    if (borrowers)
+      await call(borrowers.port, "POST", "/case-notice", {
+        loanId,
+        caseId: filed.caseId,
+        caseIndex: this.state.cases.length,
+      });
     const disclosed = await discloseToArbitrator({
       bank: this.node,
       store: this.ctx.store,
@@ -484,10 +540,13 @@ export class LeadRole implements NodeRole {
       caseId: Number(filed.caseId),
       loanId: Number(loanId),
       daysPastDue: dpd,
-      amountOwed: dues.payoff.toString(),
+      amountClaimed: (dues.payoff + costs).toString(),
     });
     this.save();
-    await call(arbitrator.port, "POST", "/disclosure", disclosed.package);
+    // The arbitrator rules and serves its award on the borrower before it answers.
+    await call(arbitrator.port, "POST", "/disclosure", disclosed.package, 600_000);
+    const status = Number((await lb.loanInfo(loanId)).status);
+    if (status === LoanStatus.Repaid || status === LoanStatus.Closed) loan.closed = true;
     this.counters.add("cases");
     this.ctx.log(`case ${filed.caseId} opened on loan ${loanId} (${dpd} days past due); claim disclosed`);
   }

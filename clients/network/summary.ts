@@ -31,7 +31,9 @@ export async function networkSummary(
   const borrowers = status("borrowers");
   const arbitrator = status("arbitrator");
   const leadReport = lead.report as { months: MonthRow[]; cases: CaseRecord[] };
-  const rulings = (arbitrator.report as { rulings: { caseId: string; verified: boolean; verdict: string }[] }).rulings;
+  const rulings = (
+    arbitrator.report as { rulings: { caseId: string; verified: boolean; amountOwed: string; verdict: string }[] }
+  ).rulings;
 
   const { loanBook } = lendingContracts(book, provider as never);
   const banks = book.members.filter((m) => m.role === Role.LeadBank || m.role === Role.PartnerBank);
@@ -73,7 +75,8 @@ export async function networkSummary(
       admitted: lead.processed.originated ?? 0,
       refused: lead.processed.declined ?? 0,
       multiHeadAdmitted: lead.processed.multiHeadAdmitted ?? 0,
-      delinquent: lead.processed.defaults ?? 0,
+      // Loans in default now: a cured loan counts again only if it defaulted again.
+      delinquent: (lead.processed.defaults ?? 0) - (lead.processed.cured ?? 0),
     },
     portfolio: {
       count,
@@ -113,7 +116,8 @@ export async function networkSummary(
       return {
         loanId: c.loanId,
         daysPastDue: c.daysPastDue,
-        amountOwed: c.amountOwed,
+        // What the award says is owed (nothing for a dismissed or unruled case), not the claim.
+        amountOwed: ruling?.amountOwed ?? "0",
         verified: ruling?.verified ?? false,
         verdict: ruling?.verdict ?? "no ruling yet",
       };

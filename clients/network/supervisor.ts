@@ -26,7 +26,7 @@ import { NodeConsole, openNodeConsole } from "../console/launch";
 export interface StartOptions {
   dir: string;
   /** First start: the scenario (later starts keep the network's). */
-  scenario?: ScenarioSize & { maxCases?: number };
+  scenario?: ScenarioSize & { maxCases?: number; caseStudies?: boolean };
   /** 0 = a free port (first start); later starts reuse the network's port unless given. */
   port?: number;
   blockTime?: number;

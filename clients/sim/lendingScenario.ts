@@ -23,7 +23,7 @@ import {
   readBookFigures,
   scheduledPayment,
 } from "../lending";
-import { ArbitratorNode, OUTCOME_NAMES, Outcome, discloseToArbitrator, openCase, verdictLine } from "../arbitration";
+import { ArbitratorNode, OUTCOME_NAMES, discloseToArbitrator, openCase, verdictLine } from "../arbitration";
 import { DocumentStore } from "../store";
 import { caseDocuments, exportCaseBundle } from "../evidence/caseBundle";
 import { disclosureManifest } from "../evidence/disclosure";
@@ -38,6 +38,7 @@ import { prepareForgedLimit } from "./showcase";
 import { LendingShowcase, runLendingShowcase } from "./lendingShowcase";
 import { applicantInputs } from "./plan";
 import type { SimReport } from "./report";
+import { awardPayments, claimedCosts, cureCandidate, settlesDuringCase } from "./caseStudies";
 
 /** What a run is asked to do. */
 export interface ScenarioOptions {
@@ -55,8 +56,8 @@ export interface ScenarioOptions {
    * The court's case studies in the run's cases (default on): the first claim adds collection
    * costs the contract does not provide for (partly upheld), the second borrower settles while its
    * case runs (dismissed), one loan in collection is cured, and every award is paid through the
-   * loan book. Network mode does not drive these borrower actions yet; its parity run turns them
-   * off, and cases are then claimed at the payoff and ruled on the arbitrator's own reckoning.
+   * loan book (the plan in clients/sim/caseStudies.ts, which network mode's nodes follow too).
+   * Off: cases are claimed at the payoff and ruled on the arbitrator's own reckoning.
    */
   caseStudies?: boolean;
   progress: boolean;
@@ -612,10 +613,7 @@ export class LendingScenario {
    * follows its plan again from the next installment.
    */
   private async cureOne(): Promise<void> {
-    if (this.collection.cured.length > 0 || this.opts.caseStudies === false) return;
-    // Not when the run may take a single case (a cured borrower who defaults again comes back).
-    if (this.opts.maxCases < 2) return;
-    const loan = this.loans.find((l) => l.defaulted && l.collecting && !l.inCase && !l.closed);
+    const loan = cureCandidate(this.opts, this.collection.cured.length, this.loans);
     if (!loan) return;
     const dues = await loan.client.dues(loan.id);
     const paid = await loan.client.repay(loan.id, dues.amountDue);
@@ -652,8 +650,7 @@ export class LendingScenario {
     const lb = this.lead.lending.loanBook;
     const k = this.cases.length;
     const dues = await loan.client.dues(loan.id);
-    const studies = this.opts.caseStudies !== false;
-    const costs = studies && k === 0 ? dues.payoff / 20n : 0n;
+    const costs = claimedCosts(this.opts, k, dues.payoff);
     const claimed = dues.payoff + costs;
     const claim = encodeDocument({
       type: "Claim",
@@ -672,7 +669,7 @@ export class LendingScenario {
       claim,
       store: this.leadStore,
     });
-    if (studies && k === 1) {
+    if (settlesDuringCase(this.opts, k)) {
       // The borrower settles in full while the case runs.
       const paid = await loan.client.payOff(loan.id);
       this.account(paid.allocation);
@@ -723,8 +720,13 @@ export class LendingScenario {
     entry.amountOwed = assessment.amountOwed.toString();
     entry.outcome = OUTCOME_NAMES[assessment.outcome];
     entry.verdict = verdictLine(assessment);
-    if (studies && assessment.outcome !== Outcome.Dismissed)
-      entry.enforcement = await this.enforce(loan, assessment.amountOwed);
+    const parts = awardPayments(
+      this.opts,
+      assessment.outcome,
+      assessment.amountOwed,
+      this.arbitrator.court.interface.hasFunction("onAwardSatisfied"),
+    );
+    if (parts.length > 0) entry.enforcement = await this.enforce(loan, assessment.amountOwed, parts);
   }
 
   /**
@@ -732,18 +734,19 @@ export class LendingScenario {
    * closes cases on satisfaction) the rest, which closes the loan and the case. Each payment is
    * split to the funders like any repayment; the split is read from the loan book.
    */
-  private async enforce(loan: SimLoan, award: bigint): Promise<NonNullable<SimReport["cases"][number]["enforcement"]>> {
+  private async enforce(
+    loan: SimLoan,
+    award: bigint,
+    parts: bigint[],
+  ): Promise<NonNullable<SimReport["cases"][number]["enforcement"]>> {
     const lb = this.lead.lending.loanBook;
     const credited = async () =>
       new Map(
         (await lb.fundersOf(loan.id)).map((f) => [f.account.toLowerCase(), f.principalReturned + f.incomeReceived]),
       );
     const before = await credited();
-    const closes = this.arbitrator.court.interface.hasFunction("onAwardSatisfied");
-    const parts = closes ? [(award * 2n) / 5n, award - (award * 2n) / 5n] : [(award * 2n) / 5n];
     let paid = 0n;
     for (const part of parts) {
-      if (part === 0n) continue;
       const r = await loan.client.repay(loan.id, part);
       this.account(r.allocation);
       paid += part;
