@@ -357,6 +357,7 @@ export async function cycleAtScale(
   await mineAt(today);
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await runCycle(
     c,
@@ -371,12 +372,15 @@ export async function cycleAtScale(
     opts.threads,
   );
   const ms = performance.now() - t0;
+  // the process's CPU over the timed cycle (every thread: main, assent workers, hardhat's chain)
+  const cpu = process.cpuUsage(cpu0);
+  const cycleCpuMs = (cpu.user + cpu.system) / 1000;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   ctx.log(
     `${name}: ${r.leaves.toLocaleString("en-US")} leaves, assemble ${(r.assembleMs / 1000).toFixed(1)} s, ` +
       `check+sign+commit ${(r.commitMs / 1000).toFixed(1)} s, settle ${(r.settleMs / 1000).toFixed(1)} s, ` +
-      `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+      `cycle CPU ${(cycleCpuMs / 1000).toFixed(1)} s, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
   );
   return {
     name,
@@ -390,6 +394,7 @@ export async function cycleAtScale(
     settleMs: Math.round(r.settleMs),
     totalMs: Math.round(ms),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
+    cycleCpuMs: Math.round(cycleCpuMs),
     assentThreads: opts.threads,
     cycleGas: Number(r.gas),
     timing:
