@@ -1,5 +1,5 @@
-import { AbiCoder, getBytes, keccak256, toUtf8Bytes } from "ethers";
-import { uint256Hex } from "./bytes";
+import { AbiCoder, getBytes, toUtf8Bytes } from "ethers";
+import { keccak256, uint256Hex } from "./bytes";
 
 /** Mirror of `Role` in contracts/common/Types.sol. */
 export enum Role {

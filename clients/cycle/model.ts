@@ -1,15 +1,6 @@
-import {
-  AbiCoder,
-  Signature,
-  SigningKey,
-  concat,
-  keccak256,
-  recoverAddress,
-  toBeHex,
-  toUtf8Bytes,
-  zeroPadValue,
-} from "ethers";
-import { bytes32Hex, uint256Hex } from "../core/bytes";
+import { AbiCoder, Signature, SigningKey, concat, toBeHex, toUtf8Bytes, zeroPadValue } from "ethers";
+import { bytes32Hex, hexBytes, keccak256, keccak256Bytes, uint256Hex } from "../core/bytes";
+import { recoverSigner } from "../core/recover";
 import { CYCLE_LOAN_ID_BASE, CycleLoanState, cycleLoanStateHash } from "../evidence/cycle";
 import { Kind, LoanClass, Subject, ZERO_HASH } from "../core/types";
 import { BatchLeaf, BatchTree } from "../ledger/batch";
@@ -156,20 +147,27 @@ type AssentTerms = Pick<
 
 /** The EIP-712 digest of a borrower's assent to `t` (same as `signTypedData` with `LOAN_ASSENT_TYPE`). */
 export function assentDigest(config: Pick<CycleConfig, "chainId" | "ledger">, t: AssentTerms): string {
-  const struct = keccak256(
-    concat([
-      ASSENT_TYPEHASH,
-      t.pseudonym,
-      toBeHex(t.loanId, 32),
-      toBeHex(t.principal, 32),
-      toBeHex(t.annualRateBps, 32),
-      toBeHex(t.periods, 32),
-      toBeHex(t.periodDays, 32),
-      toBeHex(t.leadFundingBps, 32),
-      toBeHex(t.leadInterestBps, 32),
-    ]),
+  // the struct's words as one hex string (no per-word byte arrays: hashed once per origination by every node)
+  const struct = keccak256Bytes(
+    Buffer.from(
+      ASSENT_TYPEHASH.slice(2) +
+        Buffer.from(hexBytes(t.pseudonym)).toString("hex") +
+        uint256Hex(t.loanId) +
+        uint256Hex(t.principal) +
+        uint256Hex(t.annualRateBps) +
+        uint256Hex(t.periods) +
+        uint256Hex(t.periodDays) +
+        uint256Hex(t.leadFundingBps) +
+        uint256Hex(t.leadInterestBps),
+      "hex",
+    ),
   );
-  return keccak256(concat(["0x1901", domainSeparator(config.chainId, config.ledger), struct]));
+  const outer = Buffer.alloc(66);
+  outer[0] = 0x19;
+  outer[1] = 0x01;
+  outer.write(bytes32Hex(domainSeparator(config.chainId, config.ledger)), 2, "hex");
+  outer.set(struct, 34);
+  return keccak256(outer);
 }
 
 /** The borrower's compact assent signature (what a borrower client signs). */
@@ -495,7 +493,7 @@ export class CycleBook {
         let signer = recovered;
         if (signer === undefined) {
           try {
-            signer = recoverAddress(assentDigest(this.config, op), op.assent).toLowerCase();
+            signer = recoverSigner(assentDigest(this.config, op), op.assent);
           } catch {
             signer = "";
           }

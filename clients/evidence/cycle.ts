@@ -1,5 +1,4 @@
-import { keccak256 } from "ethers";
-import { bytes32Hex, uint256Hex } from "../core/bytes";
+import { bytes32Hex, keccak256, uint256Hex } from "../core/bytes";
 import { Kind, LoanStatus, Subject, ZERO_HASH } from "../core/types";
 import type { BatchInclusion, BatchLeaf } from "../ledger/batch";
 import type { EvidenceBundle } from "./bundle";

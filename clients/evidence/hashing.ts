@@ -1,4 +1,6 @@
-import { Signature, SigningKey, computeAddress, getBytes, keccak256, toUtf8Bytes } from "ethers";
+import { getBytes, toUtf8Bytes } from "ethers";
+import { keccak256, keccak256Bytes } from "../core/bytes";
+import { recoverSigner } from "../core/recover";
 import type { BatchLeaf, BundleDomain } from "./bundle";
 
 /**
@@ -74,7 +76,7 @@ export class EndorsementHasher {
     put(s, 6, proposer);
     putUint(s, 7, issuedAt);
     putUint(s, 8, deadline);
-    this.outer.set(getBytes(keccak256(s)), 34);
+    this.outer.set(keccak256Bytes(s), 34);
     return keccak256(this.outer);
   }
 }
@@ -84,7 +86,7 @@ export class EndorsementHasher {
  * Throws if the bytes are not a valid signature (as `ECDSA.tryRecover` would reject them).
  */
 export function recoverCompact(digest: string, compact: string): string {
-  return computeAddress(SigningKey.recoverPublicKey(digest, Signature.from(compact))).toLowerCase();
+  return recoverSigner(digest, compact);
 }
 
 /** Leaf hash of a batched record: keccak256(keccak256(abi.encode(subject, kind, contentHash, attrs))). */
@@ -94,7 +96,7 @@ export function batchLeafHash(leaf: BatchLeaf): string {
   put(buf, 1, leaf.kind);
   put(buf, 2, leaf.contentHash);
   put(buf, 3, leaf.attrs);
-  return keccak256(getBytes(keccak256(buf)));
+  return keccak256(keccak256Bytes(buf));
 }
 
 /** Root reached from `leaf` by `proof`, hashing sorted pairs (OpenZeppelin `MerkleProof.processProof`). */
@@ -106,7 +108,7 @@ export function processProof(leaf: string, proof: readonly string[]): string {
     const [a, b] = compareBytes(node, s) <= 0 ? [node, s] : [s, node];
     pair.set(a, 0);
     pair.set(b, 32);
-    node = getBytes(keccak256(pair));
+    node = keccak256Bytes(pair);
   }
   return bytesToHex(node);
 }

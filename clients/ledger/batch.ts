@@ -1,7 +1,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { StandardMerkleTreeData } from "@openzeppelin/merkle-tree/dist/standard";
-import { isHexString, keccak256, toBeHex } from "ethers";
-import { bytes32 } from "../core/bytes";
+import { isHexString, toBeHex } from "ethers";
+import { bytes32, keccak256, keccak256Bytes } from "../core/bytes";
 import { EndorsementRefused, LedgerNode, committedFrom, gatherQuorum } from "../core/node";
 import type { Committed } from "../core/node";
 import {
@@ -98,7 +98,7 @@ export function batchRecord(batchSubject: string, root: string, leafCount: numbe
 export function batchLeafHash(leaf: BatchLeaf): string {
   const words = new Uint8Array(128);
   for (let i = 0; i < 4; i++) words.set(bytes32(leaf[i]), 32 * i);
-  return keccak256(keccak256(words));
+  return keccak256(keccak256Bytes(words));
 }
 
 const pair = new Uint8Array(64);

@@ -433,14 +433,14 @@ describe("cycle model: assents recovered on worker threads", function () {
       if (i === malformed) return { ...op, assent: "0x1234" };
       return op;
     });
-    const threaded = await recoverAssents(cfg, bad, 2);
+    const threaded = await recoverAssents(cfg, bad, 2, 1);
     const inline = await recoverAssents(cfg, bad, 0);
     expect(threaded.size).to.equal(12);
     expect([...threaded]).to.deep.equal([...inline]);
     expect(threaded.get(5)).to.equal(borrower(1).account);
     expect(threaded.get(malformed)).to.equal("");
     const honest = assembleCycle(new CycleBook(cfg), { ...day1, ops }).proposal;
-    expect(checkCycle(new CycleBook(cfg), honest, await recoverAssents(cfg, ops, 2)).stateRoot).to.equal(
+    expect(checkCycle(new CycleBook(cfg), honest, await recoverAssents(cfg, ops, 2, 1)).stateRoot).to.equal(
       honest.stateRoot,
     );
     const e1 = refusalWith(new CycleBook(cfg), { ...honest, ops: bad }, threaded);
@@ -451,7 +451,7 @@ describe("cycle model: assents recovered on worker threads", function () {
     const e2 = refusalWith(
       new CycleBook(cfg),
       { ...honest, ops: onlyMalformed },
-      await recoverAssents(cfg, onlyMalformed, 2),
+      await recoverAssents(cfg, onlyMalformed, 2, 1),
     );
     expect([e2.index, e2.rule]).to.deep.equal([malformed, "assent"]);
     expect(e2.message).to.match(/malformed/);
