@@ -24,6 +24,7 @@ function nativeSecp256k1(): Secp256k1 | undefined {
 }
 
 const native = nativeSecp256k1();
+const COMPACT = /^0x[0-9a-fA-F]{128}$/;
 
 /** Whether `recoverSigner` runs on the native binding (benchmarks report it). */
 export const NATIVE_SECP256K1 = native !== undefined;
@@ -36,10 +37,21 @@ export function recoverSigner(digest: string | Uint8Array, signature: SignatureL
   if (native === undefined) return ethersRecoverAddress(digest, signature).toLowerCase();
   const d = typeof digest === "string" ? hexBytes(digest) : digest;
   if (d.length !== 32) throw new TypeError(`a digest is 32 bytes, got ${d.length}`);
-  const sig = Signature.from(signature);
-  const rs = Buffer.from(sig.r.slice(2) + sig.s.slice(2), "hex");
+  let rs: Buffer;
+  let recid: number;
+  if (typeof signature === "string" && signature.length === 130 && COMPACT.test(signature)) {
+    // a compact (EIP-2098) signature, read as ethers' Signature.from reads 64 bytes: r, then
+    // s with the y parity in its top bit (the assents' form; skips building a Signature)
+    rs = Buffer.from(signature.slice(2), "hex");
+    recid = rs[32] >> 7;
+    rs[32] &= 0x7f;
+  } else {
+    const sig = Signature.from(signature);
+    rs = Buffer.from(sig.r.slice(2) + sig.s.slice(2), "hex");
+    recid = sig.yParity;
+  }
   // throws for r or s out of [1, n-1] and for an r that is no point's x, as @noble/curves does
-  const pub = native.ecdsaRecover(rs, sig.yParity, d, false);
+  const pub = native.ecdsaRecover(rs, recid, d, false);
   return (
     "0x" +
     Buffer.from(keccak256Bytes(pub.subarray(1)))

@@ -112,9 +112,25 @@ describe("core: native keccak256 and signer recovery", function () {
     // the digest must be 32 bytes, as for ethers
     expect(viaNative("0x1234", sig.serialized)).to.equal("throws");
     expect(viaEthers("0x1234", sig.serialized)).to.equal("throws");
-    for (let i = 0; i < 200; i++) {
-      const junk = "0x" + Buffer.from(randomBytes(Math.random() < 0.5 ? 64 : 65)).toString("hex");
+    for (let i = 0; i < 400; i++) {
+      const junk = "0x" + Buffer.from(randomBytes(i % 2 ? 64 : 65)).toString("hex");
       expect(viaNative(digest, junk), junk).to.equal(viaEthers(digest, junk));
+      expect(viaNative(digest, junk.toUpperCase().replace("0X", "0x")), junk).to.equal(viaEthers(digest, junk));
+    }
+    // compact with the parity bit set, and with r or s out of range
+    const c = sig.compactSerialized;
+    const top = (w: string) => (parseInt(w.slice(0, 2), 16) | 0x80).toString(16) + w.slice(2);
+    for (const compact of [
+      "0x" + word(r) + top(word(s)),
+      "0x" + word(0n) + word(s),
+      "0x" + word(N) + word(s),
+      "0x" + word(r) + word(0n),
+      "0x" + word(r) + top(word(0n)),
+      "0x" + word(r) + word(N - s),
+      c.slice(0, -2),
+      c + "0",
+    ]) {
+      expect(viaNative(digest, compact), compact).to.equal(viaEthers(digest, compact));
     }
   });
 });
