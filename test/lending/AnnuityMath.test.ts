@@ -5,7 +5,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { AnnuityMathHarness__factory } from "../../typechain-types";
 import {
   DAYS_PER_YEAR,
-  InvalidTermsError,
+  TermsDoNotAmortizeError,
   MAX_PERIOD_DAYS,
   MAX_PERIODS,
   MAX_PRINCIPAL,
@@ -143,7 +143,7 @@ function amortizes(loan: Loan): boolean {
     amortize(loan);
     return true;
   } catch (e) {
-    if (!(e instanceof InvalidTermsError)) throw e;
+    if (!(e instanceof TermsDoNotAmortizeError)) throw e;
     return false;
   }
 }
@@ -288,16 +288,16 @@ describe("AnnuityMath", function () {
       it(`rejects ${reason} in installment, schedule and scheduleRow`, async function () {
         const { math } = await loadFixture(deployFixture);
         await expect(math.installment(...terms))
-          .to.be.revertedWithCustomError(math, "InvalidTerms")
+          .to.be.revertedWithCustomError(math, "TermsDoNotAmortize")
           .withArgs(...terms);
         await expect(math.schedule(...terms))
-          .to.be.revertedWithCustomError(math, "InvalidTerms")
+          .to.be.revertedWithCustomError(math, "TermsDoNotAmortize")
           .withArgs(...terms);
         await expect(math.scheduleRow(...terms, 0n))
-          .to.be.revertedWithCustomError(math, "InvalidTerms")
+          .to.be.revertedWithCustomError(math, "TermsDoNotAmortize")
           .withArgs(...terms);
         for (const f of [() => installment(...terms), () => schedule(...terms), () => scheduleRow(...terms, 0n)]) {
-          expect(f).to.throw(InvalidTermsError, "InvalidTerms(");
+          expect(f).to.throw(TermsDoNotAmortizeError, "TermsDoNotAmortize(");
         }
       });
     }
@@ -321,9 +321,9 @@ describe("AnnuityMath", function () {
     it("checks the terms before the row index", async function () {
       const { math } = await loadFixture(deployFixture);
       await expect(math.scheduleRow(0n, 1800n, 12n, 30n, 99n))
-        .to.be.revertedWithCustomError(math, "InvalidTerms")
+        .to.be.revertedWithCustomError(math, "TermsDoNotAmortize")
         .withArgs(0n, 1800n, 12n, 30n);
-      expect(() => scheduleRow(0n, 1800n, 12n, 30n, 99n)).to.throw(InvalidTermsError);
+      expect(() => scheduleRow(0n, 1800n, 12n, 30n, 99n)).to.throw(TermsDoNotAmortizeError);
     });
 
     it("rejects a row index of 2^256 - 1", async function () {
@@ -362,7 +362,7 @@ describe("AnnuityMath", function () {
       );
     });
 
-    it("keeps the same invariants for extreme terms that amortize, and rejects only with InvalidTerms", function () {
+    it("keeps the same invariants for extreme terms that amortize, and rejects only with TermsDoNotAmortize", function () {
       let valid = 0;
       fc.assert(
         fc.property(wideTerms, (loan) => {
@@ -435,7 +435,7 @@ describe("AnnuityMath", function () {
       }
     });
 
-    it("reverts with InvalidTerms on exactly the terms TypeScript rejects (120 random terms)", async function () {
+    it("reverts with TermsDoNotAmortize on exactly the terms TypeScript rejects (120 random terms)", async function () {
       const { math } = await loadFixture(deployFixture);
       let rejected = 0;
       for (const t of fc.sample(anyTerms, { numRuns: 120, seed: 44 })) {
@@ -444,12 +444,12 @@ describe("AnnuityMath", function () {
         try {
           expected = installment(...args);
         } catch (e) {
-          expect(e).to.be.instanceOf(InvalidTermsError);
+          expect(e).to.be.instanceOf(TermsDoNotAmortizeError);
         }
         if (expected === undefined) {
           rejected++;
           await expect(math.installment(...args))
-            .to.be.revertedWithCustomError(math, "InvalidTerms")
+            .to.be.revertedWithCustomError(math, "TermsDoNotAmortize")
             .withArgs(...args);
         } else {
           expect(await math.installment(...args)).to.equal(expected);

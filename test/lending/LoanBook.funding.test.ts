@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
-import { LoanBook__factory } from "../../typechain-types";
+import { LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
 import { loanBookFactory } from "../../clients/lending/deploy";
 import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
@@ -160,9 +160,25 @@ describe("LoanBook: origination and funding", function () {
       for (const o of bad) {
         const t = standardTerms(fx.pseudonym, o);
         await expect(originateRaw(fx, t))
-          .to.be.revertedWithCustomError(fx.loanBook, "InvalidTerms")
+          .to.be.revertedWithCustomError(fx.loanBook, "TermsOutOfBounds")
           .withArgs(t.periods, t.periodDays, t.annualRateBps);
       }
+    });
+
+    it("refuses terms within the bounds whose schedule cannot amortize with the other error, TermsDoNotAmortize", async function () {
+      // A consortium that allows 360% a year over yearly periods: 20 of them grow a unit more than
+      // MAX_GROWTH allows, so the schedule cannot be computed though every bound holds.
+      const fx = await loadCustomFixture({ params: { maxRateBps: 36_000, maxPeriodDays: 366 } });
+      const p = await admit(fx, 0);
+      const t = standardTerms(p, { periods: 20n, periodDays: 366n, annualRateBps: 36_000n });
+      // Reverted in the loan book's linked LoanEngine library (AnnuityMath): its ABI names it.
+      const engine = LoanEngine__factory.connect(await fx.loanBook.getAddress(), fx.leadBank);
+      await expect(originateRaw(fx, t))
+        .to.be.revertedWithCustomError(engine, "TermsDoNotAmortize")
+        .withArgs(t.principal, t.annualRateBps, t.periods, t.periodDays);
+      expect(await fx.loanBook.nextLoanId()).to.equal(1n);
+      // The same consortium's 5 yearly periods amortize.
+      await originateRaw(fx, standardTerms(p, { periods: 5n, periodDays: 366n, annualRateBps: 36_000n }));
     });
 
     it("rejects funding and interest shares outside the consortium's bounds", async function () {
