@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, ZeroAddress, keccak256, toUtf8Bytes } from "ethers";
-import { TestModule__factory } from "../../typechain-types";
 import { evidenceLedgerFactory } from "../../clients/deploy";
 import { MembershipAction, Role } from "../../clients/core/types";
 import {
+  deployTestModule,
   ChangeState,
   LEAD_BANK_NAME,
   LedgerFixture,
@@ -32,7 +32,7 @@ describe("Membership", function () {
   /** The default consortium (7 banks) with a module contract deployed but not enabled. */
   async function withModule() {
     const fx = await loadFixture(fixture);
-    const module = await new TestModule__factory(fx.deployer).deploy(await fx.ledger.getAddress());
+    const module = await deployTestModule(fx.deployer, fx.ledger);
     return { ...fx, module, moduleAddress: await module.getAddress() };
   }
 
