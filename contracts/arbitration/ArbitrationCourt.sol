@@ -5,7 +5,7 @@ import {IArbitrationCourt} from "./IArbitrationCourt.sol";
 import {IConsortiumLedger, ILedgerModule, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
 import {IAwardEnforcement, ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
-import {EmptyHash} from "../common/Errors.sol";
+import {EmptyHash, NotLoanBook} from "../common/Errors.sol";
 
 /// @title ArbitrationCourt
 /// @notice Cases over defaulted loans, written to the evidence ledger as a module. Every case has
