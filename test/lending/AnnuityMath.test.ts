@@ -354,11 +354,14 @@ describe("AnnuityMath", function () {
     });
   });
 
+  // The TypeScript-only properties run no contract code: under coverage a tenth of the runs.
+  const tsRuns = (n: number): number => (underCoverage() ? n / 10 : n);
+
   describe("properties (TypeScript, fast-check)", function () {
     it("repays every product loan exactly, with a non-increasing balance and a bounded last row", function () {
       fc.assert(
         fc.property(productLoan, (loan) => checkSchedule(loan)),
-        { numRuns: 4_000, seed: 20_240_501 },
+        { numRuns: tsRuns(4_000), seed: 20_240_501 },
       );
     });
 
@@ -370,9 +373,9 @@ describe("AnnuityMath", function () {
           valid++;
           checkSchedule(loan);
         }),
-        { numRuns: 1_500, seed: 7 },
+        { numRuns: tsRuns(1_500), seed: 7 },
       );
-      expect(valid).to.be.greaterThan(750);
+      expect(valid).to.be.greaterThan(tsRuns(750));
     });
 
     it("agrees between installment, schedule and scheduleRow on every row", function () {
@@ -389,7 +392,7 @@ describe("AnnuityMath", function () {
             );
           }
         }),
-        { numRuns: 500, seed: 11 },
+        { numRuns: tsRuns(500), seed: 11 },
       );
     });
 
@@ -408,7 +411,7 @@ describe("AnnuityMath", function () {
             );
           },
         ),
-        { numRuns: 1_000, seed: 3 },
+        { numRuns: tsRuns(1_000), seed: 3 },
       );
     });
   });
@@ -419,8 +422,8 @@ describe("AnnuityMath", function () {
       const loans = [
         ...fc.sample(productLoan, { numRuns: 300, seed: 42 }),
         ...fc.sample(wideTerms, { numRuns: 400, seed: 43 }).filter(amortizes),
-      ].slice(0, 400);
-      expect(loans.length).to.equal(400);
+      ].slice(0, underCoverage() ? 100 : 400); // under coverage 100 run the same contract lines
+      expect(loans.length).to.equal(underCoverage() ? 100 : 400);
       // Instrumented code (coverage) costs many times the gas: smaller batches keep each call under the cap.
       const size = underCoverage() ? 5 : 50;
       for (let i = 0; i < loans.length; i += size) {
