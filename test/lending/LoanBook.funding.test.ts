@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { ZeroAddress } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
 import { LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
@@ -519,10 +520,28 @@ describe("LoanBook: origination and funding", function () {
       const base = loanBookParams(fx.params);
       const cases: [string, Record<string, unknown>][] = [
         ["drawdown", { minDrawdown: 0 }],
-        ["classThresholds", { substandardDays: 1 }],
-        ["fundingShares", { partnerFundingFloorBps: 0 }],
-        ["maxFunders", { maxFunders: 1 }],
+        ["drawdown", { minDrawdown: BigInt(base.maxDrawdown) + 1n }],
+        ["maxDrawdown", { maxDrawdown: 2n ** 96n }],
+        ["partnerExposureCap", { partnerExposureCap: 0 }],
         ["reminderWindow", { reminderWindow: 0 }],
+        ["maxRateBps", { maxRateBps: 36_001 }],
+        ["maxPeriodDays", { maxPeriodDays: 0 }],
+        ["maxPeriodDays", { maxPeriodDays: 367 }],
+        ["fundingShares", { partnerFundingFloorBps: 0 }],
+        ["fundingShares", { minLeadFundingBps: 10_000 }],
+        ["maxLeadInterestBps", { maxLeadInterestBps: 10_001 }],
+        ["surchargeBps", { surchargeBps: 10_001 }],
+        ["classThresholds", { specialMentionDays: 0 }],
+        ["classThresholds", { substandardDays: 1 }],
+        ["classThresholds", { doubtfulDays: base.substandardDays }],
+        ["classThresholds", { lossDays: base.doubtfulDays }],
+        ["maxFunders", { maxFunders: 1 }],
+        ["maxFunders", { maxFunders: 65 }],
+        ["provisionBps", { provisionNormalBps: 10_001 }],
+        ["provisionBps", { provisionSpecialMentionBps: 10_001 }],
+        ["provisionBps", { provisionSubstandardBps: 10_001 }],
+        ["provisionBps", { provisionDoubtfulBps: 10_001 }],
+        ["provisionBps", { provisionLossBps: 10_001 }],
       ];
       for (const [name, change] of cases) {
         const params = { ...base, ...change };
@@ -536,6 +555,23 @@ describe("LoanBook: origination and funding", function () {
         )
           .to.be.revertedWithCustomError(fx.loanBook, "InvalidParam")
           .withArgs(encodeName(name));
+      }
+    });
+
+    it("rejects a zero token or registry", async function () {
+      const fx = await loadFixture(admittedFixture);
+      const factory = await ethersFactory(fx);
+      const [ledger, token, registry] = [
+        await fx.ledger.getAddress(),
+        await fx.token.getAddress(),
+        await fx.registry.getAddress(),
+      ];
+      const params = loanBookParams(fx.params);
+      for (const [t, r] of [
+        [ZeroAddress, registry],
+        [token, ZeroAddress],
+      ]) {
+        await expect(factory.deploy(ledger, t, r, params)).to.be.revertedWithCustomError(fx.loanBook, "ZeroAddress");
       }
     });
   });
