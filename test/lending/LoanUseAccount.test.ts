@@ -159,11 +159,12 @@ describe("LoanUseAccount", function () {
   it("refuses to return or release funds of a loan without an account, by another account, zero or too much", async function () {
     const fx = await loadFixture(restrictedFixture);
     const unknown = fx.loanId + 99n;
+    // One call at a time: a rejected call must not be left unawaited while the other runs.
     for (const call of [
-      fx.loanUse.connect(fx.borrower).returnToLenders(unknown, 1n),
-      fx.loanUse.connect(fx.borrower).release(unknown),
+      () => fx.loanUse.connect(fx.borrower).returnToLenders(unknown, 1n),
+      () => fx.loanUse.connect(fx.borrower).release(unknown),
     ]) {
-      await expect(call).to.be.revertedWithCustomError(fx.loanUse, "NoAccount").withArgs(unknown);
+      await expect(call()).to.be.revertedWithCustomError(fx.loanUse, "NoAccount").withArgs(unknown);
     }
     await expect(fx.loanUse.connect(fx.partners[0]).release(fx.loanId))
       .to.be.revertedWithCustomError(fx.loanUse, "NotAccountBorrower")
