@@ -23,6 +23,14 @@ const besuKeys = (process.env.BESU_PRIVATE_KEYS ?? "")
   .map((k) => k.trim())
   .filter((k) => k.length > 0);
 
+/**
+ * `hardhat coverage` runs the suite on instrumented contracts, whose calls cost several times the
+ * gas of the shipped code: deploying a ledger with 64 founders passes Osaka's per-transaction gas
+ * cap (EIP-7825, 2^24), Hardhat's default network. The contracts are compiled for cancun, so under
+ * coverage the network runs cancun (no cap; solidity-coverage then sends its own large gas limit).
+ */
+const UNDER_COVERAGE = process.argv.includes("coverage");
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -37,6 +45,7 @@ const config: HardhatUserConfig = {
       // Demo-sized runs create thousands of accounts' worth of state; keep mining instant.
       allowUnlimitedContractSize: false,
       blockGasLimit: 60_000_000,
+      ...(UNDER_COVERAGE ? { hardfork: "cancun" } : {}),
     },
     anvil: {
       url: process.env.ANVIL_URL ?? "http://127.0.0.1:8545",

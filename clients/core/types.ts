@@ -125,6 +125,7 @@ export const KIND_NAMES = [
   "CaseReassigned",
   "CollectionStarted",
   "AwardSatisfied",
+  "CaseClosed",
   // off-chain only kinds (never written by a contract itself)
   "RepaymentReceipt",
   "DisbursementReceipt",

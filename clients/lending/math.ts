@@ -3,7 +3,7 @@
  *
  * Amounts are bigint units of the settlement token: 2 decimals, 1 unit = 1 fen = 0.01 CNY.
  * Every function returns exactly what the Solidity library returns, and throws where it reverts
- * (`InvalidTermsError` for `InvalidTerms`, `RowOutOfRangeError`, `InvalidWeightsError`,
+ * (`TermsDoNotAmortizeError` for `TermsDoNotAmortize`, `RowOutOfRangeError`, `InvalidWeightsError`,
  * `InvalidBpsError`, and `RangeError` where Solidity would panic on an overflow). Rules and a
  * worked example: docs/MONEY.md.
  */
@@ -53,9 +53,13 @@ export interface ScheduleRow {
   balanceAfter: bigint; // principal still owed after this period
 }
 
-/** Mirror of `AnnuityMath.InvalidTerms(principal, annualRateBps, periods, periodDays)`. */
-export class InvalidTermsError extends Error {
-  override readonly name = "InvalidTerms";
+/**
+ * Mirror of `TermsDoNotAmortize(principal, annualRateBps, periods, periodDays)` (contracts/common/Errors.sol),
+ * which AnnuityMath reverts with. Terms outside the consortium's bounds are another error, the loan
+ * book's `TermsOutOfBounds(periods, periodDays, annualRateBps)`.
+ */
+export class TermsDoNotAmortizeError extends Error {
+  override readonly name = "TermsDoNotAmortize";
   constructor(
     readonly principal: bigint,
     readonly annualRateBps: bigint,
@@ -64,7 +68,7 @@ export class InvalidTermsError extends Error {
     reason: string,
   ) {
     super(
-      `InvalidTerms(principal=${principal}, annualRateBps=${annualRateBps}, periods=${periods}, ` +
+      `TermsDoNotAmortize(principal=${principal}, annualRateBps=${annualRateBps}, periods=${periods}, ` +
         `periodDays=${periodDays}): ${reason}`,
     );
   }
@@ -166,8 +170,8 @@ function terms(principal: IntLike, annualRateBps: IntLike, periods: IntLike, per
   };
 }
 
-function invalid(t: Terms, reason: string): InvalidTermsError {
-  return new InvalidTermsError(t.principal, t.rate, t.periods, t.days, reason);
+function invalid(t: Terms, reason: string): TermsDoNotAmortizeError {
+  return new TermsDoNotAmortizeError(t.principal, t.rate, t.periods, t.days, reason);
 }
 
 /** (1 + r)^n - 1 at SCALE, rounding every product down; 0 if above MAX_GROWTH (as `_growth`). */

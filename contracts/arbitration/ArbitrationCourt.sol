@@ -3,10 +3,10 @@ pragma solidity ^0.8.24;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IArbitrationCourt} from "./IArbitrationCourt.sol";
-import {IConsortiumLedger, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
+import {IConsortiumLedger, ILedgerModule, LedgerModule, checkPlace, checkRecord} from "../ledger/LedgerModule.sol";
 import {IAwardEnforcement, ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {Kinds, LoanStatus, RecordInput, Role, Subjects} from "../common/Types.sol";
-import {EmptyHash} from "../common/Errors.sol";
+import {EmptyHash, NotLoanBook} from "../common/Errors.sol";
 
 /// @title ArbitrationCourt
 /// @notice Cases over defaulted loans, written to the evidence ledger as a module. Every case has
@@ -306,8 +306,8 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
     // ---------------------------------------------------------------- enforcement
 
     /// @notice The loan book reports that payments against the award of case `caseId` reached it
-    ///         (`paid` in all, split to the funders like any repayment): the case closes, with an
-    ///         AwardSatisfied fact on its chain (attrs = keccak256(abi.encode(caseId, loanId, paid)))
+    ///         (`paid` in all, split to the funders like any repayment): the case closes, with a
+    ///         CaseClosed fact on its chain (attrs = keccak256(abi.encode(caseId, loanId, paid)))
     ///         whose actor is `payer`, who sent the payment that reached the award.
     function onAwardSatisfied(uint256 caseId, uint256 paid, address payer) external {
         if (msg.sender != address(loanBook)) revert NotLoanBook(msg.sender);
@@ -319,7 +319,7 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
         ledger.recordFact(
             payer,
             subject,
-            Kinds.AWARD_SATISFIED,
+            Kinds.CASE_CLOSED,
             _factHash(subject, 1),
             keccak256(abi.encode(caseId, loanId, paid))
         );
@@ -349,6 +349,11 @@ contract ArbitrationCourt is LedgerModule, IArbitrationCourt, IAwardEnforcement 
     /// @inheritdoc IArbitrationCourt
     function nextCaseId() external view returns (uint256) {
         return _nextCaseId;
+    }
+
+    /// @inheritdoc ILedgerModule
+    function ownedKinds() external pure override returns (bytes32[] memory) {
+        return Kinds.ofCourt();
     }
 
     // ---------------------------------------------------------------- internal

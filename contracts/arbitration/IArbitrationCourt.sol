@@ -99,8 +99,6 @@ interface IArbitrationCourt {
     error ContentAlreadyRecorded(uint256 caseId, bytes32 contentHash);
     /// @notice The outcome does not fit the amount: a dismissal owes 0, a partial award more than 0.
     error InvalidOutcome(Outcome outcome, uint256 amountOwed);
-    /// @notice Only the loan book may report an award satisfied; `caller` is not it.
-    error NotLoanBook(address caller);
     /// @notice Case `caseId` is not awarded (`state`), so its award cannot be satisfied.
     error CaseNotAwarded(uint256 caseId, CaseState state);
     /// @notice The award is above everything the loan book says the borrower owes now.

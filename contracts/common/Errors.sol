@@ -19,3 +19,6 @@ error NotBank(address caller);
 error NotLoanBook(address caller);
 /// @notice The record's `attrs` do not hash the call's arguments.
 error AttrsMismatch(bytes32 expected, bytes32 given);
+/// @notice The terms cannot be amortized (`AnnuityMath`): a zero or out-of-range argument, a growth
+///         factor above `MAX_GROWTH`, or a schedule that would repay everything before its last row.
+error TermsDoNotAmortize(uint256 principal, uint256 annualRateBps, uint256 periods, uint256 periodDays);

@@ -93,6 +93,7 @@ library Kinds {
     bytes32 internal constant CASE_REASSIGNED = keccak256("colend.kind.CaseReassigned.v1");
     bytes32 internal constant COLLECTION_STARTED = keccak256("colend.kind.CollectionStarted.v1");
     bytes32 internal constant AWARD_SATISFIED = keccak256("colend.kind.AwardSatisfied.v1");
+    bytes32 internal constant CASE_CLOSED = keccak256("colend.kind.CaseClosed.v1");
 
     /// @notice Whether `kind` is written only by a consortium module (an endorsed record the module
     ///         checks, or a fact) or only by `commitBatch`: a bank may not commit or propose such a
@@ -101,6 +102,9 @@ library Kinds {
     ///         front-run the module (an Award before the arbitrator's). Membership is the ledger's
     ///         own: its changes are `MembershipChangeExecuted` events, never records.
     ///         Every kind in `Kinds` is module-owned; banks write the off-chain kinds (notes, receipts).
+    ///         Each one but Batch and Membership belongs to exactly one module: the ledger records
+    ///         its owner when the module is enabled (`ownedKinds`, the lists below) and takes it
+    ///         from that module only.
     function moduleOwned(bytes32 kind) internal pure returns (bool) {
         return
             kind == BATCH ||
@@ -132,7 +136,36 @@ library Kinds {
             kind == CASE_RESPONSE ||
             kind == DISCLOSURE ||
             kind == CASE_REASSIGNED ||
-            kind == AWARD;
+            kind == AWARD ||
+            kind == CASE_CLOSED;
+    }
+
+    /// @notice The kinds the credit registry writes (its `ownedKinds`).
+    function ofCreditRegistry() internal pure returns (bytes32[] memory kinds) {
+        kinds = new bytes32[](5);
+        (kinds[0], kinds[1], kinds[2]) = (CREDIT_DECISION, CREDIT_CLOSED, OUTSIDE_LOAN);
+        (kinds[3], kinds[4]) = (DELINQUENCY_LISTED, DELINQUENCY_CURED);
+    }
+
+    /// @notice The kinds the loan book writes (its `ownedKinds`).
+    function ofLoanBook() internal pure returns (bytes32[] memory kinds) {
+        kinds = new bytes32[](12);
+        (kinds[0], kinds[1], kinds[2], kinds[3]) = (LOAN_CONTRACT, LOAN_FUNDED, FUNDING_WITHDRAWN, LOAN_DISBURSED);
+        (kinds[4], kinds[5], kinds[6], kinds[7]) = (LOAN_CANCELLED, REPAYMENT, REMINDER, DEFAULT_NOTICE);
+        (kinds[8], kinds[9], kinds[10], kinds[11]) = (DEFAULT_CURED, CLASSIFIED, COLLECTION_STARTED, AWARD_SATISFIED);
+    }
+
+    /// @notice The kinds the loan-use account writes (its `ownedKinds`).
+    function ofLoanUseAccount() internal pure returns (bytes32[] memory kinds) {
+        kinds = new bytes32[](1);
+        kinds[0] = LOAN_SPEND;
+    }
+
+    /// @notice The kinds the arbitration court writes (its `ownedKinds`).
+    function ofCourt() internal pure returns (bytes32[] memory kinds) {
+        kinds = new bytes32[](7);
+        (kinds[0], kinds[1], kinds[2], kinds[3]) = (CASE_OPENED, CASE_STATEMENT, CASE_RESPONSE, DISCLOSURE);
+        (kinds[4], kinds[5], kinds[6]) = (CASE_REASSIGNED, AWARD, CASE_CLOSED);
     }
 }
 

@@ -129,6 +129,11 @@ interface IMembership {
     error GenesisAlreadySealed();
     /// @notice `module` is not a contract, or already in the requested state.
     error InvalidModule(address module);
+    /// @notice A module claimed `kind`, which module `owner` owns already: each module kind has one module.
+    error KindAlreadyOwned(bytes32 kind, address owner);
+    /// @notice A module claimed `kind`, which no module may own: Batch (`commitBatch` only),
+    ///         Membership (nobody), or a kind that is not in `Kinds.moduleOwned` (the banks' own kinds).
+    error NotModuleKind(bytes32 kind);
     /// @notice No membership change `id` is open.
     error ChangeNotOpen(uint256 id);
     /// @notice `member` already voted on change `id`.
@@ -196,6 +201,10 @@ interface IMembership {
 
     /// @notice Whether `module` may write records through the ledger.
     function isModule(address module) external view returns (bool);
+
+    /// @notice The enabled module that alone may write records of `kind` (one of the kinds it
+    ///         declared with `ownedKinds` when it was enabled), or the zero address.
+    function kindOwner(bytes32 kind) external view returns (address);
 
     /// @notice Enables or disables a module before the consortium is sealed.
     /// @param module the module contract

@@ -26,11 +26,6 @@ abstract contract Membership is IMembership {
         _;
     }
 
-    modifier onlyModule() {
-        if (!_m.modules[msg.sender]) revert NotModule(msg.sender);
-        _;
-    }
-
     constructor(Founder[] memory founders) {
         _m.genesisAdmin = msg.sender;
         for (uint256 i = 0; i < founders.length; i++) {
@@ -97,6 +92,11 @@ abstract contract Membership is IMembership {
     /// @inheritdoc IMembership
     function isModule(address module) external view returns (bool) {
         return _m.modules[module];
+    }
+
+    /// @inheritdoc IMembership
+    function kindOwner(bytes32 kind) external view returns (address) {
+        return _m.kindOwner[kind];
     }
 
     /// @inheritdoc IMembership

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IMembership} from "./IMembership.sol";
-import {Role} from "../common/Types.sol";
+import {ILedgerModule} from "../ledger/LedgerModule.sol";
+import {Kinds, Role} from "../common/Types.sol";
 
 /// @title MembershipLib
 /// @notice The consortium's membership state and the rules that change it, over the ledger's
@@ -34,6 +35,8 @@ library MembershipLib {
         uint64 epoch; // membership changes executed by the consortium so far
         uint64 changeCount;
         address genesisAdmin;
+        mapping(bytes32 kind => address) kindOwner; // the one module that writes a module-owned kind
+        mapping(address module => bytes32[]) moduleKinds; // the kinds an enabled module owns
     }
 
     // ---------------------------------------------------------------- voting path
@@ -206,11 +209,42 @@ library MembershipLib {
         emit IMembership.MemberRoleChanged(account, from, role, seq);
     }
 
-    /// @notice Enables or disables a module contract.
+    /// @notice Enables a module contract as the one owner of the kinds it declares, or disables
+    ///         one and frees its kinds for a successor.
     function setModule(Layout storage s, address module, bool enabled) public {
-        if (module.code.length == 0 || s.modules[module] == enabled) revert IMembership.InvalidModule(module);
+        if (enabled) {
+            bytes32[] memory kinds = _checkModule(s, module, true);
+            for (uint256 i = 0; i < kinds.length; i++) {
+                bytes32 kind = kinds[i];
+                address owner = s.kindOwner[kind];
+                if (owner != address(0)) revert IMembership.KindAlreadyOwned(kind, owner); // also one claimed twice
+                s.kindOwner[kind] = module;
+            }
+            s.moduleKinds[module] = kinds;
+        } else {
+            _checkModule(s, module, false);
+            bytes32[] storage kinds = s.moduleKinds[module];
+            for (uint256 i = 0; i < kinds.length; i++) delete s.kindOwner[kinds[i]];
+            delete s.moduleKinds[module];
+        }
         s.modules[module] = enabled;
         emit IMembership.ModuleSet(module, enabled);
+    }
+
+    /// @dev `module` is a contract not yet in the requested state; to be enabled, it claims only
+    ///      module kinds (not Batch or Membership) that no other module owns. Returns its kinds.
+    function _checkModule(Layout storage s, address module, bool enable) private view returns (bytes32[] memory kinds) {
+        if (module.code.length == 0 || s.modules[module] == enable) revert IMembership.InvalidModule(module);
+        if (!enable) return kinds;
+        kinds = ILedgerModule(module).ownedKinds();
+        for (uint256 i = 0; i < kinds.length; i++) {
+            bytes32 kind = kinds[i];
+            if (kind == Kinds.BATCH || kind == Kinds.MEMBERSHIP || !Kinds.moduleOwned(kind)) {
+                revert IMembership.NotModuleKind(kind);
+            }
+            address owner = s.kindOwner[kind];
+            if (owner != address(0)) revert IMembership.KindAlreadyOwned(kind, owner);
+        }
     }
 
     // ---------------------------------------------------------------- checks
@@ -240,8 +274,7 @@ library MembershipLib {
             }
             return;
         }
-        bool enable = action == IMembership.Action.EnableModule;
-        if (account.code.length == 0 || s.modules[account] == enable) revert IMembership.InvalidModule(account);
+        _checkModule(s, account, action == IMembership.Action.EnableModule);
     }
 
     function _checkAdmission(Layout storage s, address account, Role role, bytes memory key) private view {

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
+import {ICycleSettlement} from "./ICycleSettlement.sol";
 import {Role} from "../common/Types.sol";
 import {NotBank, ZeroAddress} from "../common/Errors.sol";
 
@@ -16,38 +17,17 @@ import {NotBank, ZeroAddress} from "../common/Errors.sol";
 ///         `accounts[0]` is the lead bank, the hub: every other funder with a negative net pays
 ///         it, then it pays every funder with a positive net. Banks approve this contract on the
 ///         settlement token beforehand.
-contract CycleSettlement is LedgerModule {
+contract CycleSettlement is LedgerModule, ICycleSettlement {
     using SafeERC20 for IERC20;
 
     /// @notice Kind of a cycle's close leaf (`Kind.CycleClose` in clients/core/types.ts).
     bytes32 public constant CYCLE_CLOSE = keccak256("colend.kind.CycleClose.v1");
 
-    /// @notice The settlement token net transfers are made in.
-    IERC20 public immutable token;
+    /// @inheritdoc ICycleSettlement
+    IERC20 public immutable override token;
 
-    /// @notice The closing root each cycle was settled against (zero: not settled yet).
-    mapping(bytes32 cycleSubject => bytes32 root) public settledRoot;
-
-    /// @notice Emitted once per cycle when its net settlement was executed.
-    event CycleSettled(
-        bytes32 indexed cycleSubject,
-        bytes32 indexed root,
-        bytes32 stateRoot,
-        address indexed executor,
-        uint256 transfers,
-        uint256 gross
-    );
-
-    /// @notice The cycle was settled already, against `root`.
-    error AlreadySettled(bytes32 cycleSubject, bytes32 root);
-    /// @notice The close leaf with these values is not in a batch root committed on the cycle subject.
-    error CloseLeafNotCommitted(bytes32 cycleSubject, bytes32 root);
-    /// @notice `accounts` and `nets` differ in length or are empty.
-    error MalformedSettlement(uint256 accounts, uint256 nets);
-    /// @notice The nets must add up to zero; they add up to `sum`.
-    error SettlementUnbalanced(int256 sum);
-    /// @notice The hub `account` (accounts[0]) is not the lead bank.
-    error HubNotLeadBank(address account);
+    /// @inheritdoc ICycleSettlement
+    mapping(bytes32 cycleSubject => bytes32 root) public override settledRoot;
 
     /// @param ledger_ the consortium ledger
     /// @param token_ the settlement token
@@ -56,7 +36,7 @@ contract CycleSettlement is LedgerModule {
         token = token_;
     }
 
-    /// @notice The close leaf's hash in the standard tree: keccak256(keccak256(abi.encode(values))).
+    /// @inheritdoc ICycleSettlement
     function closeLeafHash(
         bytes32 cycleSubject,
         bytes32 stateRoot,
@@ -68,7 +48,7 @@ contract CycleSettlement is LedgerModule {
         return keccak256(bytes.concat(keccak256(abi.encode(v[0], v[1], v[2], v[3]))));
     }
 
-    /// @notice The close leaf's values [subject, kind, contentHash, attrs] as the ledger hashes them.
+    /// @inheritdoc ICycleSettlement
     function closeLeaf(
         bytes32 cycleSubject,
         bytes32 stateRoot,
@@ -80,13 +60,7 @@ contract CycleSettlement is LedgerModule {
         return [cycleSubject, CYCLE_CLOSE, content, stateRoot];
     }
 
-    /// @notice Executes cycle `cycleSubject`'s net settlement against its closing `root`, once.
-    /// @param root the closing batch root committed on `cycleSubject`
-    /// @param stateRoot the loan book's state commitment after the cycle (in the close leaf)
-    /// @param chunksHash keccak256(abi.encode(bytes32[])) of the cycle's earlier batch roots
-    /// @param accounts the funders, lead bank first
-    /// @param nets each funder's net in token units: positive is paid to it, negative paid by it
-    /// @param proof the close leaf's inclusion proof
+    /// @inheritdoc ICycleSettlement
     function settle(
         bytes32 cycleSubject,
         bytes32 root,

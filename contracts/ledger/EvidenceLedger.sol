@@ -58,8 +58,8 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         uint64 issuedAt,
         uint64 deadline,
         bytes calldata signatures
-    ) external onlyModule returns (bytes32) {
-        if (record.kind == Kinds.BATCH) revert ReservedKind(record.kind);
+    ) external returns (bytes32) {
+        _checkModuleFor(record.kind);
         return _commitSigned(proposer, record, issuedAt, deadline, signatures);
     }
 
@@ -89,13 +89,24 @@ contract EvidenceLedger is Membership, EIP712, IEvidenceLedger {
         bytes32 kind,
         bytes32 contentHash,
         bytes32 attrs
-    ) external onlyModule returns (bytes32) {
-        if (kind == Kinds.BATCH) revert ReservedKind(kind);
+    ) external returns (bytes32) {
+        _checkModuleFor(kind);
         RecordInput memory record = RecordInput(subject, kind, contentHash, attrs, _heads[subject]);
         _checkFields(record);
         // Facts are unique by construction (modules put a sequence number in the content), so
         // they skip the duplicate index and cost one storage write.
         return _append(actor, record, Attestation.Fact, 0, 0, abi.encodePacked(msg.sender), 0);
+    }
+
+    /// @dev The caller is an enabled module that may write `kind`: the kind's owner, or any module
+    ///      for a kind no module may own (the banks' kinds). A module-owned kind that no enabled
+    ///      module owns (Batch, Membership, a kind whose module is not enabled) no module writes.
+    function _checkModuleFor(bytes32 kind) private view {
+        address owner = _m.kindOwner[kind];
+        if (owner == msg.sender) return; // an owner is an enabled module: disabling one frees its kinds
+        if (!_m.modules[msg.sender]) revert NotModule(msg.sender);
+        if (owner != address(0)) revert KindOfAnotherModule(kind, owner);
+        if (Kinds.moduleOwned(kind)) revert ReservedKind(kind);
     }
 
     function _commitSigned(

@@ -108,8 +108,11 @@ interface IEvidenceLedger {
     /// @notice Subject, kind and content hash must be non-zero.
     error EmptyRecordField();
     /// @notice Records of `kind` are written only by the module that owns the kind (or, for Batch,
-    ///         only by `commitBatch`).
+    ///         only by `commitBatch`): not by a bank through `commit`/`propose`, nor by a module while
+    ///         no enabled module owns it.
     error ReservedKind(bytes32 kind);
+    /// @notice Records of `kind` are written only by module `owner`, which claimed it when enabled.
+    error KindOfAnotherModule(bytes32 kind, address owner);
     /// @notice A batch must hold between 1 and `maximum` leaves; it held `count`.
     error InvalidBatchSize(uint256 count, uint256 maximum);
     /// @notice No open proposal `id`; it is in `state`.
@@ -160,6 +163,7 @@ interface IEvidenceLedger {
     ) external returns (bytes32 head);
 
     /// @notice For module contracts: commits a signed record on behalf of `proposer`, who called the module.
+    ///         A module-owned kind only from the module that owns it (`kindOwner`).
     function commitFor(
         address proposer,
         RecordInput calldata record,
@@ -169,7 +173,8 @@ interface IEvidenceLedger {
     ) external returns (bytes32 head);
 
     /// @notice For module contracts: appends an on-chain fact (a state change the module just made)
-    ///         to `subject`'s chain; `actor` is whoever sent the transaction.
+    ///         to `subject`'s chain; `actor` is whoever sent the transaction. A module-owned kind
+    ///         only from the module that owns it (`kindOwner`).
     function recordFact(
         address actor,
         bytes32 subject,

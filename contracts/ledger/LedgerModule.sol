@@ -17,6 +17,10 @@ interface IConsortiumLedger is IEvidenceLedger, IMembership {
 interface ILedgerModule {
     /// @notice The consortium ledger this module writes to.
     function ledger() external view returns (IConsortiumLedger);
+
+    /// @notice The module-owned kinds (`Kinds.moduleOwned`) this module writes. The ledger records
+    ///         the module as their one owner when it enables it, and takes them from no other module.
+    function ownedKinds() external view returns (bytes32[] memory);
 }
 
 /// @notice Content hash of module `module`'s fact number `seq` on `subject`: unique per module,
@@ -67,6 +71,10 @@ abstract contract LedgerModule is ILedgerModule {
         if (msg.sender != ledger.genesisAdmin()) revert NotGenesisAdmin(msg.sender);
         _;
     }
+
+    /// @inheritdoc ILedgerModule
+    /// @dev None by default: a module that writes no module-owned kind (the token, the cycle settlement).
+    function ownedKinds() external view virtual returns (bytes32[] memory kinds) {}
 
     /// @dev Content hash of this module's fact number `seq` on `subject`: unique per module,
     ///      subject and sequence, so the ledger never sees the same fact twice.

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {TermsDoNotAmortize} from "../common/Errors.sol";
 
 /// @title AnnuityMath
 /// @notice Equal-installment (等额本息) repayment schedules in exact integer money units, plus the
@@ -20,7 +21,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 ///      1 <= periods <= MAX_PERIODS, 1 <= periodDays <= MAX_PERIOD_DAYS, (1 + r)^n - 1 <=
 ///      MAX_GROWTH, and the schedule amortizes (every row but the last leaves a positive balance,
 ///      which fails only for a principal of a few units spread over many periods). Every function
-///      that takes terms reverts with `InvalidTerms` on exactly the same set of invalid terms.
+///      that takes terms reverts with `TermsDoNotAmortize` on exactly the same set of invalid terms.
 library AnnuityMath {
     /// 1 = 1 basis point of annual rate; rate per period = annualRateBps * periodDays / (10_000 * 360)
     uint256 internal constant BPS = 10_000;
@@ -45,9 +46,6 @@ library AnnuityMath {
     /// @notice Default overdue surcharge: 50% of the overdue interest.
     uint256 internal constant DEFAULT_SURCHARGE_BPS = 5_000;
 
-    /// @notice The terms cannot be amortized: a zero or out-of-range argument, a growth factor
-    ///         above MAX_GROWTH, or a schedule that would repay everything before its last row.
-    error InvalidTerms(uint256 principal, uint256 annualRateBps, uint256 periods, uint256 periodDays);
     /// @notice Row `k` was asked of a schedule with only `periods` rows.
     error RowOutOfRange(uint256 k, uint256 periods);
 
@@ -146,7 +144,7 @@ library AnnuityMath {
         uint256 balance = principal;
         for (uint256 i = 0; i < periods; ++i) {
             (uint256 part, uint256 interest) = _row(balance, rateNumerator, amount, i + 1 == periods);
-            if (part == 0) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+            if (part == 0) revert TermsDoNotAmortize(principal, annualRateBps, periods, periodDays);
             unchecked {
                 balance -= part;
             }
@@ -188,11 +186,11 @@ library AnnuityMath {
             periods > MAX_PERIODS ||
             periodDays == 0 ||
             periodDays > MAX_PERIOD_DAYS
-        ) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+        ) revert TermsDoNotAmortize(principal, annualRateBps, periods, periodDays);
         if (annualRateBps == 0) return Math.ceilDiv(principal, periods);
         uint256 rateNumerator = annualRateBps * periodDays;
         uint256 growth = _growth(rateNumerator * PRECISION, periods);
-        if (growth == 0) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+        if (growth == 0) revert TermsDoNotAmortize(principal, annualRateBps, periods, periodDays);
         return Math.mulDiv(principal * rateNumerator, SCALE + growth, RATE_DENOMINATOR * growth, Math.Rounding.Ceil);
     }
 
@@ -232,7 +230,7 @@ library AnnuityMath {
         uint256 balance = principal;
         for (uint256 i = 0; i < periods; ++i) {
             (uint256 part, uint256 interest) = _row(balance, rateNumerator, amount, i + 1 == periods);
-            if (part == 0) revert InvalidTerms(principal, annualRateBps, periods, periodDays);
+            if (part == 0) revert TermsDoNotAmortize(principal, annualRateBps, periods, periodDays);
             unchecked {
                 balance -= part;
             }

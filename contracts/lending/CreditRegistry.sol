@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
+import {IConsortiumLedger, ILedgerModule, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {Kinds, RecordInput, Role, Subjects} from "../common/Types.sol";
 import {NotBank, NotLoanBook, ZeroAddress} from "../common/Errors.sol";
 
@@ -214,6 +214,11 @@ contract CreditRegistry is LedgerModule, ICreditRegistry {
             keccak256(abi.encode(pseudonym, loanId, line.listings))
         );
         emit BorrowerCured(pseudonym, loanId, seq);
+    }
+
+    /// @inheritdoc ILedgerModule
+    function ownedKinds() external pure override returns (bytes32[] memory) {
+        return Kinds.ofCreditRegistry();
     }
 
     // ---------------------------------------------------------------- views

@@ -275,10 +275,12 @@ interface ILoanBook is ILoanCourtHooks {
     error PrincipalOutOfBounds(uint256 principal, uint256 min, uint256 max);
     /// @notice The loan would take the borrower's principal past its limit: `available` is left.
     error CreditLimitExceeded(bytes32 pseudonym, uint256 requested, uint256 available);
-    /// @notice The loan terms are not allowed: periods not 5/10/20, period length or rate out of range.
-    error InvalidTerms(uint256 periods, uint256 periodDays, uint256 annualRateBps);
     /// @notice The funding or interest shares are outside the consortium's bounds.
     error ShareOutOfBounds(uint256 leadFundingBps, uint256 leadInterestBps);
+    /// @notice The loan terms are outside the consortium's bounds: periods not 5, 10 or 20, a period of
+    ///         0 days or longer than `maxPeriodDays`, or a rate above `maxRateBps`. (Terms within the
+    ///         bounds whose schedule cannot amortize revert `TermsDoNotAmortize`, common/Errors.sol.)
+    error TermsOutOfBounds(uint256 periods, uint256 periodDays, uint256 annualRateBps);
     /// @notice The loan-use account is not bound, so loans cannot disburse into it.
     error LoanUseNotBound();
     /// @notice Only a partner bank other than the loan's lead may commit funding.

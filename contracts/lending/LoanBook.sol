@@ -8,7 +8,7 @@ import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanCourtHooks} from "./ILoanCourtHooks.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
+import {IConsortiumLedger, ILedgerModule, LedgerModule, checkRecord} from "../ledger/LedgerModule.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCollection} from "./LoanCollection.sol";
 import {LoanEngine} from "./LoanEngine.sol";
@@ -363,6 +363,11 @@ contract LoanBook is LedgerModule, ILoanBook {
     /// @inheritdoc ILoanBook
     function params() external view returns (Params memory) {
         return _s.params;
+    }
+
+    /// @inheritdoc ILedgerModule
+    function ownedKinds() external pure override returns (bytes32[] memory) {
+        return Kinds.ofLoanBook();
     }
 
     // ---------------------------------------------------------------- checks

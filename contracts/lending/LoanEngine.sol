@@ -126,7 +126,7 @@ library LoanEngine {
             t.periodDays == 0 ||
             t.periodDays > p.maxPeriodDays ||
             t.annualRateBps > p.maxRateBps
-        ) revert ILoanBook.InvalidTerms(t.periods, t.periodDays, t.annualRateBps);
+        ) revert ILoanBook.TermsOutOfBounds(t.periods, t.periodDays, t.annualRateBps);
         if (
             t.leadFundingBps < p.minLeadFundingBps ||
             t.leadFundingBps > BPS - p.partnerFundingFloorBps ||
@@ -137,7 +137,7 @@ library LoanEngine {
         if (leadAmount == 0 || partnersAmount == 0) {
             revert ILoanBook.ShareOutOfBounds(t.leadFundingBps, t.leadInterestBps);
         }
-        // Reverts with AnnuityMath.InvalidTerms if the schedule does not amortize.
+        // Reverts with TermsDoNotAmortize if the schedule does not amortize.
         AnnuityMath.installment(t.principal, t.annualRateBps, t.periods, t.periodDays);
     }
 

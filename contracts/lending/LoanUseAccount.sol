@@ -6,7 +6,7 @@ import {ICreditRegistry} from "./ICreditRegistry.sol";
 import {ILoanBook} from "./ILoanBook.sol";
 import {ILoanUseAccount} from "./ILoanUseAccount.sol";
 import {ISettlementToken} from "./ISettlementToken.sol";
-import {IConsortiumLedger, LedgerModule} from "../ledger/LedgerModule.sol";
+import {IConsortiumLedger, ILedgerModule, LedgerModule} from "../ledger/LedgerModule.sol";
 import {Kinds, LoanStatus, Role, Subjects} from "../common/Types.sol";
 import {EmptyHash, NotLoanBook, ZeroAddress, ZeroAmount} from "../common/Errors.sol";
 
@@ -35,6 +35,11 @@ contract LoanUseAccount is LedgerModule, ILoanUseAccount {
         token = token_;
         loanBook = loanBook_;
         registry = loanBook_.registry();
+    }
+
+    /// @inheritdoc ILedgerModule
+    function ownedKinds() external pure override returns (bytes32[] memory) {
+        return Kinds.ofLoanUseAccount();
     }
 
     /// @inheritdoc ILoanUseAccount

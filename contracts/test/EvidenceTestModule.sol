@@ -24,6 +24,24 @@ contract EvidenceTestModule is IArbitrationCourt {
         ledger = ledger_;
     }
 
+    /// @notice Every module kind: the module stands in for the registry, the loan book, the
+    ///         loan-use account and the court at once.
+    function ownedKinds() external pure returns (bytes32[] memory kinds) {
+        bytes32[][4] memory lists = [
+            Kinds.ofCreditRegistry(),
+            Kinds.ofLoanBook(),
+            Kinds.ofLoanUseAccount(),
+            Kinds.ofCourt()
+        ];
+        uint256 n = 0;
+        for (uint256 i = 0; i < 4; i++) n += lists[i].length;
+        kinds = new bytes32[](n);
+        n = 0;
+        for (uint256 i = 0; i < 4; i++) {
+            for (uint256 j = 0; j < lists[i].length; j++) kinds[n++] = lists[i][j];
+        }
+    }
+
     /// @notice Reports a fact on `subject` with the caller as actor.
     function reportFact(bytes32 subject, bytes32 kind, bytes32 contentHash, bytes32 attrs) external returns (bytes32) {
         return ledger.recordFact(msg.sender, subject, kind, contentHash, attrs);

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ILoanCourtHooks} from "../lending/ILoanCourtHooks.sol";
 import {IEvidenceLedger} from "../ledger/IEvidenceLedger.sol";
-import {LoanStatus, RecordInput} from "../common/Types.sol";
+import {Kinds, LoanStatus, RecordInput} from "../common/Types.sol";
 
 /// @title MockLoanBook
 /// @notice Test double of the loan book as the court sees it: status, lenders and borrower are set
@@ -48,6 +48,11 @@ contract MockLoanBook is ILoanCourtHooks {
         bytes calldata signatures
     ) external returns (bytes32) {
         return ledger.commitFor(msg.sender, record, issuedAt, deadline, signatures);
+    }
+
+    /// @notice The loan book's kinds, which the mock writes in its place.
+    function ownedKinds() external pure returns (bytes32[] memory) {
+        return Kinds.ofLoanBook();
     }
 
     /// @notice Binds the court, once.

@@ -6,16 +6,26 @@ import {RecordInput} from "../common/Types.sol";
 
 /// @title TestModule
 /// @notice Test-only consortium module: forwards endorsed records and reports numbered facts
-///         through the ledger, as the lending and arbitration modules do.
+///         through the ledger, as the lending and arbitration modules do. It declares the
+///         module-owned kinds it is deployed with (`ownedKinds`), as a real module declares its own.
 contract TestModule {
     /// @notice The ledger this module writes through.
     IEvidenceLedger public immutable ledger;
     /// @notice Facts reported so far; numbers each fact's content so it is unique per subject.
     uint256 public factCount;
 
+    bytes32[] private _kinds;
+
     /// @param ledger_ the consortium's ledger
-    constructor(IEvidenceLedger ledger_) {
+    /// @param kinds the module-owned kinds this module claims when enabled
+    constructor(IEvidenceLedger ledger_, bytes32[] memory kinds) {
         ledger = ledger_;
+        _kinds = kinds;
+    }
+
+    /// @notice The module-owned kinds this module writes.
+    function ownedKinds() external view returns (bytes32[] memory) {
+        return _kinds;
     }
 
     /// @notice Commits a signed record on behalf of the caller.

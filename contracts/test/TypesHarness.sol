@@ -9,8 +9,8 @@ import {Kinds, Subjects} from "../common/Types.sol";
 contract TypesHarness {
     /// @notice Every kind in `Kinds`, by the name the TypeScript mirror uses.
     function kinds() external pure returns (string[] memory names, bytes32[] memory ids) {
-        names = new string[](26);
-        ids = new bytes32[](26);
+        names = new string[](27);
+        ids = new bytes32[](27);
         (names[0], ids[0]) = ("Batch", Kinds.BATCH);
         (names[1], ids[1]) = ("Membership", Kinds.MEMBERSHIP);
         (names[2], ids[2]) = ("CreditDecision", Kinds.CREDIT_DECISION);
@@ -37,6 +37,20 @@ contract TypesHarness {
         (names[23], ids[23]) = ("CaseReassigned", Kinds.CASE_REASSIGNED);
         (names[24], ids[24]) = ("CollectionStarted", Kinds.COLLECTION_STARTED);
         (names[25], ids[25]) = ("AwardSatisfied", Kinds.AWARD_SATISFIED);
+        (names[26], ids[26]) = ("CaseClosed", Kinds.CASE_CLOSED);
+    }
+
+    /// @notice `Kinds.moduleOwned(kind)`.
+    function moduleOwned(bytes32 kind) external pure returns (bool) {
+        return Kinds.moduleOwned(kind);
+    }
+
+    /// @notice The kinds of each module, as its `ownedKinds` declares them: registry, loan book,
+    ///         loan-use account, court.
+    function kindsOfModules() external pure returns (bytes32[][] memory lists) {
+        lists = new bytes32[][](4);
+        (lists[0], lists[1]) = (Kinds.ofCreditRegistry(), Kinds.ofLoanBook());
+        (lists[2], lists[3]) = (Kinds.ofLoanUseAccount(), Kinds.ofCourt());
     }
 
     /// @notice `Subjects.loan(loanId)`.

@@ -97,7 +97,7 @@ describe("Enforcement of an award", function () {
       expect((await fx.loanBook.provisionsOf(f.account)).total).to.equal(0n);
     }
     expect((await chainKinds(fx, Subject.loan(fx.loanId))).slice(-1)).to.deep.equal(["AwardSatisfied"]);
-    expect((await chainKinds(fx, Subject.arbitrationCase(fx.caseId))).slice(-1)).to.deep.equal(["AwardSatisfied"]);
+    expect((await chainKinds(fx, Subject.arbitrationCase(fx.caseId))).slice(-1)).to.deep.equal(["CaseClosed"]);
     await expect(fx.loanBook.connect(fx.borrowers[0]).repay(fx.loanId, 1n))
       .to.be.revertedWithCustomError(fx.loanBook, "WrongStatus")
       .withArgs(fx.loanId, LoanStatus.Closed);

@@ -22,7 +22,7 @@ const SCREENSHOTS =
  * arbitrator finds a doctored document flagged and rules; a bank reads why its node refused an
  * endorsement and claims its money. Screenshots of the pages go to docs/img/.
  */
-describe("console in a browser", function () {
+describe("console: in a browser", function () {
   let context: BrowserContext | undefined;
   let profile: string | undefined;
   let consoles: RunningConsole[] = [];

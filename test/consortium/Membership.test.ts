@@ -1,10 +1,12 @@
 import { expect } from "chai";
+import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, ZeroAddress, keccak256, toUtf8Bytes } from "ethers";
-import { TestModule__factory } from "../../typechain-types";
 import { evidenceLedgerFactory } from "../../clients/deploy";
 import { MembershipAction, Role } from "../../clients/core/types";
 import {
+  loadLedgerFixture,
+  deployTestModule,
   ChangeState,
   LEAD_BANK_NAME,
   LedgerFixture,
@@ -19,7 +21,7 @@ import {
 } from "../helpers/consortium";
 import { shouldBehaveLikeMemberGated } from "../helpers/behaviours";
 
-const { Admit, Remove, EnableModule, DisableModule } = MembershipAction;
+const { Admit, Remove, EnableModule, DisableModule, ChangeRole } = MembershipAction;
 
 /** A deterministic account that is not one of the fixture's actors. */
 function stranger(label: string): string {
@@ -32,7 +34,7 @@ describe("Membership", function () {
   /** The default consortium (7 banks) with a module contract deployed but not enabled. */
   async function withModule() {
     const fx = await loadFixture(fixture);
-    const module = await new TestModule__factory(fx.deployer).deploy(await fx.ledger.getAddress());
+    const module = await deployTestModule(fx.deployer, fx.ledger);
     return { ...fx, module, moduleAddress: await module.getAddress() };
   }
 
@@ -697,6 +699,55 @@ describe("Membership", function () {
       const helper = MembershipHelper.from({ ledger: fx.ledger, banks: fx.partners });
       await helper.admit(fx.outsiders[1].address, Role.LeadBank, "New Lead");
       expect(await fx.ledger.roleOf(fx.outsiders[1].address)).to.equal(Role.LeadBank);
+    });
+  });
+
+  describe("changing a member's role", function () {
+    it("moves a bank to a regulator and back by majority, with the voting count and the seq", async function () {
+      const fx = await loadFixture(fixture);
+      const helper = MembershipHelper.from(fx);
+      const target = fx.partners[5];
+      const seq = (await fx.ledger.memberInfo(target.address)).admittedSeq;
+      const { id } = await helper.propose(fx.leadBank, ChangeRole, target.address, { role: Role.Regulator });
+      for (const bank of fx.partners.slice(0, 2)) await fx.ledger.connect(bank).voteChange(id, true);
+      await expect(fx.ledger.connect(fx.partners[2]).voteChange(id, true))
+        .to.emit(fx.ledger, "MemberRoleChanged")
+        .withArgs(target.address, Role.PartnerBank, Role.Regulator, anyValue);
+      expect(await fx.ledger.roleOf(target.address)).to.equal(Role.Regulator);
+      expect(await fx.ledger.votingMemberCount()).to.equal(6);
+      expect(await fx.ledger.isVotingMember(target.address)).to.equal(false);
+      expect((await fx.ledger.memberInfo(target.address)).admittedSeq).to.equal(seq);
+      await helper.execute(ChangeRole, target.address, { role: Role.PartnerBank });
+      expect(await fx.ledger.roleOf(target.address)).to.equal(Role.PartnerBank);
+      expect(await fx.ledger.votingMemberCount()).to.equal(7);
+    });
+
+    it("refuses a role change to the same role, to no role, of a non-member, and a role on another action", async function () {
+      const fx = await loadFixture(fixture);
+      const propose = (action: MembershipAction, account: string, role: Role) =>
+        fx.ledger.connect(fx.leadBank).proposeChange(action, account, role, "", "0x");
+      await expect(propose(ChangeRole, fx.partners[0].address, Role.PartnerBank))
+        .to.be.revertedWithCustomError(fx.ledger, "InvalidRole")
+        .withArgs(Role.PartnerBank);
+      await expect(propose(ChangeRole, fx.partners[0].address, Role.None))
+        .to.be.revertedWithCustomError(fx.ledger, "InvalidRole")
+        .withArgs(Role.None);
+      await expect(propose(ChangeRole, fx.outsider.address, Role.Regulator))
+        .to.be.revertedWithCustomError(fx.ledger, "NotMember")
+        .withArgs(fx.outsider.address);
+      await expect(propose(Remove, fx.partners[0].address, Role.Regulator))
+        .to.be.revertedWithCustomError(fx.ledger, "InvalidRole")
+        .withArgs(Role.Regulator);
+      expect(await fx.ledger.changeCount()).to.equal(0);
+    });
+
+    it("refuses to take the vote from a bank when three would be left", async function () {
+      const fx = await loadLedgerFixture({ banks: 3 });
+      await expect(
+        fx.ledger.connect(fx.leadBank).proposeChange(ChangeRole, fx.partners[0].address, Role.Regulator, "", "0x"),
+      )
+        .to.be.revertedWithCustomError(fx.ledger, "TooFewVotingMembers")
+        .withArgs(2, 3);
     });
   });
 

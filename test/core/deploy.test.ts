@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployColend, FounderSpec } from "../../clients/deploy";
-import { Role } from "../../clients/core/types";
+import { Kind, KindName, Role } from "../../clients/core/types";
 import { ArbitrationCourt__factory, LoanBook__factory } from "../../typechain-types";
-import { encryptionKeyFor } from "../helpers/consortium";
+import { MODULE_KINDS, encryptionKeyFor } from "../helpers/consortium";
 
 async function founders(): Promise<FounderSpec[]> {
   const signers = await ethers.getSigners();
@@ -35,6 +35,39 @@ describe("deployColend", () => {
     expect(await court.loanBook()).to.equal(book.loanBook);
     expect(await ledger.genesisAdmin()).to.equal(ethers.ZeroAddress);
     expect(book.members.map((m) => m.role)).to.deep.equal([1, 2, 2, 2, 3]);
+  });
+
+  it("gives each module kind to exactly one module, and Batch and Membership to none", async () => {
+    const { book, ledger } = await loadFixture(fullDeployment);
+    const owners: Record<string, KindName[]> = {
+      registry: ["CreditDecision", "CreditClosed", "OutsideLoan", "DelinquencyListed", "DelinquencyCured"],
+      loanBook: [
+        "LoanContract",
+        "LoanFunded",
+        "FundingWithdrawn",
+        "LoanDisbursed",
+        "LoanCancelled",
+        "Repayment",
+        "Reminder",
+        "DefaultNotice",
+        "DefaultCured",
+        "Classified",
+        "CollectionStarted",
+        "AwardSatisfied",
+      ],
+      loanUse: ["LoanSpend"],
+      court: ["CaseOpened", "CaseStatement", "CaseResponse", "Disclosure", "CaseReassigned", "Award", "CaseClosed"],
+    };
+    const owned: string[] = [];
+    for (const [key, names] of Object.entries(owners)) {
+      const module = book[key as "registry" | "loanBook" | "loanUse" | "court"]!;
+      for (const name of names) expect(await ledger.kindOwner(Kind[name]), `${name} by ${key}`).to.equal(module);
+      owned.push(...names.map((n) => Kind[n]));
+    }
+    expect([...owned].sort()).to.deep.equal([...MODULE_KINDS].sort()); // every module kind, each once
+    for (const name of ["Batch", "Membership", "Note", "RepaymentReceipt"] as const) {
+      expect(await ledger.kindOwner(Kind[name]), name).to.equal(ethers.ZeroAddress);
+    }
   });
 
   it("deploys the batched cycle's CycleSettlement on the ledger and the token, outside the modules", async () => {

@@ -22,7 +22,7 @@ import {
 } from "../../clients/core/records";
 import * as types from "../../clients/core/types";
 import { KIND_NAMES, Kind, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
-import { commitRecord, ledgerFixture, makeRecord, testSubject } from "../helpers/consortium";
+import { MODULE_KINDS, commitRecord, ledgerFixture, makeRecord, testSubject } from "../helpers/consortium";
 
 const ROOT = path.join(__dirname, "..", "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -83,6 +83,19 @@ describe("clients/core: records and types mirror the chain", function () {
       const [harnessed] = await harness.kinds();
       expect([...harnessed].sort()).to.deep.equal([...declared].sort());
       for (const name of declared) expect(KIND_NAMES).to.include(name);
+    });
+
+    it("lists as module kinds exactly those Kinds.moduleOwned names but Batch and Membership, each in one module's list", async function () {
+      const { harness } = await loadFixture(harnessFixture);
+      const [, ids] = await harness.kinds();
+      const owned = [];
+      for (const id of ids) if (await harness.moduleOwned(id)) owned.push(id);
+      const expected = owned.filter((k) => k !== Kind.Batch && k !== Kind.Membership);
+      expect([...MODULE_KINDS].sort()).to.deep.equal([...expected].sort());
+      const lists = (await harness.kindsOfModules()).flat();
+      expect(lists.length).to.equal(new Set(lists).size); // no kind in two modules' lists
+      expect([...lists].sort()).to.deep.equal([...expected].sort());
+      expect(await harness.moduleOwned(Kind.Note)).to.equal(false);
     });
 
     it("gives every kind a distinct id and maps ids back to names", function () {

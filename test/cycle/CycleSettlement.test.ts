@@ -268,6 +268,27 @@ describe("CycleSettlement: net settlement against the endorsed closing root", fu
       .withArgs(p0);
   });
 
+  it("pays a funder with a positive net out of the lead bank, the hub", async function () {
+    const fx = await loadFixture(cycleFixture);
+    const p0 = fx.cfg.partners[0].account;
+    const payout: Settlement = { accounts: [fx.cfg.lead, p0], nets: [-7n, 7n] };
+    const c = cycleSubject(fx.cfg.lead, "payout");
+    const r = await commitRawClose(fx, c, payout);
+    await (await r.tx).wait();
+    const before = [await fx.token.balanceOf(fx.cfg.lead), await fx.token.balanceOf(p0)];
+    await expect(
+      fx.settlement
+        .connect(fx.lead.signer)
+        .settle(c, r.tree.root, ZERO_HASH, chunksHash([]), payout.accounts, payout.nets, r.tree.proof(0)),
+    )
+      .to.emit(fx.settlement, "CycleSettled")
+      .withArgs(c, r.tree.root, ZERO_HASH, fx.cfg.lead, 1, 7);
+    expect([await fx.token.balanceOf(fx.cfg.lead), await fx.token.balanceOf(p0)]).to.deep.equal([
+      before[0] - 7n,
+      before[1] + 7n,
+    ]);
+  });
+
   it("a loan's money is the same to the unit on the per-loan path and the batched path", async function () {
     const fx = await loadFixture(cycleFixture);
     const p = await admit(fx, 0);

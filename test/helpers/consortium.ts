@@ -26,7 +26,7 @@ import {
   toUtf8Bytes,
   zeroPadValue,
 } from "ethers";
-import { EvidenceLedger } from "../../typechain-types";
+import { EvidenceLedger, TestModule, TestModule__factory } from "../../typechain-types";
 import { evidenceLedgerFactory } from "../../clients/deploy";
 import type { IMembership } from "../../typechain-types/contracts/ledger/EvidenceLedger";
 import {
@@ -40,7 +40,15 @@ import {
 } from "../../clients/core/records";
 import type { AddressBook } from "../../clients/core/addressBook";
 import type { CommittedRecord } from "../../clients/core/records";
-import { Kind, MembershipAction, ProposalState, RecordInput, Role, ZERO_HASH } from "../../clients/core/types";
+import {
+  KIND_NAMES,
+  Kind,
+  MembershipAction,
+  ProposalState,
+  RecordInput,
+  Role,
+  ZERO_HASH,
+} from "../../clients/core/types";
 
 /** A test account that can sign and send: a Hardhat signer or a funded deterministic wallet. */
 export type Actor = Signer & { readonly address: string };
@@ -210,6 +218,29 @@ export function ledgerFixture(options: LedgerOptions = {}): () => Promise<Ledger
 /** `deployLedgerFixture(options)` behind `loadFixture`: deployed once, then restored from a snapshot. */
 export function loadLedgerFixture(options: LedgerOptions = {}): Promise<LedgerFixture> {
   return loadFixture(ledgerFixture(options));
+}
+
+/**
+ * Every kind a module may own: the kinds `Kinds` in Types.sol declares, but Batch (`commitBatch`
+ * only) and Membership (nobody). `test/core/records.test.ts` checks this against `Kinds.moduleOwned`.
+ */
+export const MODULE_KINDS: readonly string[] = KIND_NAMES.slice(
+  KIND_NAMES.indexOf("CreditDecision"),
+  KIND_NAMES.indexOf("CaseClosed") + 1,
+).map((n) => Kind[n]);
+
+/**
+ * Deploys a TestModule on `ledger` that claims `kinds` when enabled (by default every module kind:
+ * a stand-in for all the modules at once). Not enabled: the caller enables it.
+ */
+export async function deployTestModule(
+  deployer: Signer,
+  ledger: EvidenceLedger,
+  kinds: readonly string[] = MODULE_KINDS,
+): Promise<TestModule> {
+  const module = await new TestModule__factory(deployer).deploy(await ledger.getAddress(), [...kinds]);
+  await module.waitForDeployment();
+  return module;
 }
 
 // ------------------------------------------------------------------ records

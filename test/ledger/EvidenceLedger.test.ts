@@ -13,7 +13,6 @@ import {
   toBeHex,
   zeroPadValue,
 } from "ethers";
-import { TestModule__factory } from "../../typechain-types";
 import { evidenceLedgerFactory } from "../../clients/deploy";
 import {
   ENDORSEMENT_TYPES,
@@ -26,6 +25,7 @@ import {
 } from "../../clients/core/records";
 import { Attestation, Kind, RecordInput, Role, ZERO_HASH } from "../../clients/core/types";
 import {
+  deployTestModule,
   LedgerFixture,
   LedgerHelper,
   MembershipHelper,
@@ -72,7 +72,7 @@ describe("EvidenceLedger", function () {
   /** The default consortium with a TestModule enabled at genesis, then sealed. */
   async function moduleFixture() {
     const fx = await loadFixture(fixture);
-    const module = await new TestModule__factory(fx.deployer).deploy(await fx.ledger.getAddress());
+    const module = await deployTestModule(fx.deployer, fx.ledger);
     const moduleAddress = await module.getAddress();
     await fx.ledger.connect(fx.deployer).setModuleAtGenesis(moduleAddress, true);
     await fx.ledger.connect(fx.deployer).sealGenesis();
@@ -583,7 +583,7 @@ describe("EvidenceLedger", function () {
 
     it("rejects a contract that was never enabled as a module", async function () {
       const fx = await moduleFixture();
-      const rogue = await new TestModule__factory(fx.outsider).deploy(await fx.ledger.getAddress());
+      const rogue = await deployTestModule(fx.outsider, fx.ledger);
       const rogueAddress = await rogue.getAddress();
       await expect(rogue.connect(fx.leadBank).reportFact(testSubject("rogue"), Kind.Note, ZERO_HASH))
         .to.be.revertedWithCustomError(fx.ledger, "NotModule")

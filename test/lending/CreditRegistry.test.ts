@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress } from "ethers";
 import { issuedAtFor } from "../helpers/consortium";
+import { CreditRegistry__factory } from "../../typechain-types";
 import { EndorsementRefused, collectEndorsements } from "../../clients/core/node";
 import { Kind, Subject, ZERO_HASH, kindName } from "../../clients/core/types";
 import {
@@ -101,6 +102,25 @@ describe("CreditRegistry", function () {
         )
           .to.be.revertedWithCustomError(fx.registry, "LimitOutOfBounds")
           .withArgs(limit, cny(500), cny(300_000));
+      }
+    });
+
+    it("refuses a zero token or inconsistent limit bounds at deployment", async function () {
+      const fx = await loadFixture(lendingFixture);
+      const factory = new CreditRegistry__factory(fx.deployer);
+      const [ledger, token] = [await fx.ledger.getAddress(), await fx.token.getAddress()];
+      await expect(factory.deploy(ledger, ZeroAddress, 1n, 2n)).to.be.revertedWithCustomError(
+        fx.registry,
+        "ZeroAddress",
+      );
+      for (const [min, max] of [
+        [0n, 10n],
+        [11n, 10n],
+        [1n, 2n ** 128n],
+      ]) {
+        await expect(factory.deploy(ledger, token, min, max))
+          .to.be.revertedWithCustomError(fx.registry, "LimitOutOfBounds")
+          .withArgs(min, 1n, max);
       }
     });
 

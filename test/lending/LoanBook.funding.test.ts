@@ -1,7 +1,8 @@
 import { expect } from "chai";
+import { ZeroAddress } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { Kind, LoanStatus, Subject } from "../../clients/core/types";
-import { LoanBook__factory } from "../../typechain-types";
+import { LoanBook__factory, LoanEngine__factory } from "../../typechain-types";
 import { loanBookFactory } from "../../clients/lending/deploy";
 import { LoanTermsInput, cny, loanBookParams, loanContractAttrs } from "../../clients/lending";
 import {
@@ -160,9 +161,25 @@ describe("LoanBook: origination and funding", function () {
       for (const o of bad) {
         const t = standardTerms(fx.pseudonym, o);
         await expect(originateRaw(fx, t))
-          .to.be.revertedWithCustomError(fx.loanBook, "InvalidTerms")
+          .to.be.revertedWithCustomError(fx.loanBook, "TermsOutOfBounds")
           .withArgs(t.periods, t.periodDays, t.annualRateBps);
       }
+    });
+
+    it("refuses terms within the bounds whose schedule cannot amortize with the other error, TermsDoNotAmortize", async function () {
+      // A consortium that allows 360% a year over yearly periods: 20 of them grow a unit more than
+      // MAX_GROWTH allows, so the schedule cannot be computed though every bound holds.
+      const fx = await loadCustomFixture({ params: { maxRateBps: 36_000, maxPeriodDays: 366 } });
+      const p = await admit(fx, 0);
+      const t = standardTerms(p, { periods: 20n, periodDays: 366n, annualRateBps: 36_000n });
+      // Reverted in the loan book's linked LoanEngine library (AnnuityMath): its ABI names it.
+      const engine = LoanEngine__factory.connect(await fx.loanBook.getAddress(), fx.leadBank);
+      await expect(originateRaw(fx, t))
+        .to.be.revertedWithCustomError(engine, "TermsDoNotAmortize")
+        .withArgs(t.principal, t.annualRateBps, t.periods, t.periodDays);
+      expect(await fx.loanBook.nextLoanId()).to.equal(1n);
+      // The same consortium's 5 yearly periods amortize.
+      await originateRaw(fx, standardTerms(p, { periods: 5n, periodDays: 366n, annualRateBps: 36_000n }));
     });
 
     it("rejects funding and interest shares outside the consortium's bounds", async function () {
@@ -503,10 +520,28 @@ describe("LoanBook: origination and funding", function () {
       const base = loanBookParams(fx.params);
       const cases: [string, Record<string, unknown>][] = [
         ["drawdown", { minDrawdown: 0 }],
-        ["classThresholds", { substandardDays: 1 }],
-        ["fundingShares", { partnerFundingFloorBps: 0 }],
-        ["maxFunders", { maxFunders: 1 }],
+        ["drawdown", { minDrawdown: BigInt(base.maxDrawdown) + 1n }],
+        ["maxDrawdown", { maxDrawdown: 2n ** 96n }],
+        ["partnerExposureCap", { partnerExposureCap: 0 }],
         ["reminderWindow", { reminderWindow: 0 }],
+        ["maxRateBps", { maxRateBps: 36_001 }],
+        ["maxPeriodDays", { maxPeriodDays: 0 }],
+        ["maxPeriodDays", { maxPeriodDays: 367 }],
+        ["fundingShares", { partnerFundingFloorBps: 0 }],
+        ["fundingShares", { minLeadFundingBps: 10_000 }],
+        ["maxLeadInterestBps", { maxLeadInterestBps: 10_001 }],
+        ["surchargeBps", { surchargeBps: 10_001 }],
+        ["classThresholds", { specialMentionDays: 0 }],
+        ["classThresholds", { substandardDays: 1 }],
+        ["classThresholds", { doubtfulDays: base.substandardDays }],
+        ["classThresholds", { lossDays: base.doubtfulDays }],
+        ["maxFunders", { maxFunders: 1 }],
+        ["maxFunders", { maxFunders: 65 }],
+        ["provisionBps", { provisionNormalBps: 10_001 }],
+        ["provisionBps", { provisionSpecialMentionBps: 10_001 }],
+        ["provisionBps", { provisionSubstandardBps: 10_001 }],
+        ["provisionBps", { provisionDoubtfulBps: 10_001 }],
+        ["provisionBps", { provisionLossBps: 10_001 }],
       ];
       for (const [name, change] of cases) {
         const params = { ...base, ...change };
@@ -520,6 +555,23 @@ describe("LoanBook: origination and funding", function () {
         )
           .to.be.revertedWithCustomError(fx.loanBook, "InvalidParam")
           .withArgs(encodeName(name));
+      }
+    });
+
+    it("rejects a zero token or registry", async function () {
+      const fx = await loadFixture(admittedFixture);
+      const factory = await ethersFactory(fx);
+      const [ledger, token, registry] = [
+        await fx.ledger.getAddress(),
+        await fx.token.getAddress(),
+        await fx.registry.getAddress(),
+      ];
+      const params = loanBookParams(fx.params);
+      for (const [t, r] of [
+        [ZeroAddress, registry],
+        [token, ZeroAddress],
+      ]) {
+        await expect(factory.deploy(ledger, t, r, params)).to.be.revertedWithCustomError(fx.loanBook, "ZeroAddress");
       }
     });
   });

@@ -66,9 +66,12 @@ describe("LoanEngine (harness)", function () {
       ])
         expect(await harness.installment(p, r, n, d)).to.equal(installment(p, r, n, d));
       // Nothing to lend, or one unit over five installments (each would repay less than a unit).
-      await expect(harness.installment(0n, 1_800n, 10n, 30n)).to.be.revertedWithCustomError(harness, "InvalidTerms");
+      await expect(harness.installment(0n, 1_800n, 10n, 30n)).to.be.revertedWithCustomError(
+        harness,
+        "TermsDoNotAmortize",
+      );
       await expect(harness.installment(1n, 0n, 5n, 30n))
-        .to.be.revertedWithCustomError(harness, "InvalidTerms")
+        .to.be.revertedWithCustomError(harness, "TermsDoNotAmortize")
         .withArgs(1n, 0n, 5n, 30n);
     });
 
@@ -117,7 +120,7 @@ describe("LoanEngine (harness)", function () {
       ]) {
         const t = terms(o);
         await expect(harness.checkTerms(t, params))
-          .to.be.revertedWithCustomError(book, "InvalidTerms")
+          .to.be.revertedWithCustomError(book, "TermsOutOfBounds")
           .withArgs(t.periods, t.periodDays, t.annualRateBps);
       }
       for (const o of [

@@ -156,6 +156,34 @@ describe("LoanUseAccount", function () {
       .withArgs(fx.loanId, fx.borrower.address);
   });
 
+  it("refuses to return or release funds of a loan without an account, by another account, zero or too much", async function () {
+    const fx = await loadFixture(restrictedFixture);
+    const unknown = fx.loanId + 99n;
+    // One call at a time: a rejected call must not be left unawaited while the other runs.
+    for (const call of [
+      () => fx.loanUse.connect(fx.borrower).returnToLenders(unknown, 1n),
+      () => fx.loanUse.connect(fx.borrower).release(unknown),
+    ]) {
+      await expect(call()).to.be.revertedWithCustomError(fx.loanUse, "NoAccount").withArgs(unknown);
+    }
+    await expect(fx.loanUse.connect(fx.partners[0]).release(fx.loanId))
+      .to.be.revertedWithCustomError(fx.loanUse, "NotAccountBorrower")
+      .withArgs(fx.loanId, fx.borrower.address);
+    await expect(fx.loanUse.connect(fx.borrower).returnToLenders(fx.loanId, 0n)).to.be.revertedWithCustomError(
+      fx.loanUse,
+      "ZeroAmount",
+    );
+    const { balance } = await fx.loanUse.accountOf(fx.loanId);
+    await expect(fx.loanUse.connect(fx.borrower).returnToLenders(fx.loanId, balance + 1n))
+      .to.be.revertedWithCustomError(fx.loanUse, "InsufficientBalance")
+      .withArgs(fx.loanId, balance + 1n, balance);
+    // A performing loan's account is not released.
+    await expect(fx.loanUse.connect(fx.borrower).release(fx.loanId))
+      .to.be.revertedWithCustomError(fx.loanUse, "AccountFrozen")
+      .withArgs(fx.loanId, LoanStatus.Active);
+    expect((await fx.loanUse.accountOf(fx.loanId)).balance).to.equal(balance);
+  });
+
   it("refuses the lead bank returning funds of a performing loan", async function () {
     const fx = await loadFixture(restrictedFixture);
     await expect(fx.loanUse.connect(fx.leadBank).returnToLenders(fx.loanId, 1n))
