@@ -4,16 +4,16 @@ import { MaxUint256, SigningKey, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { deployColend } from "../../clients/deploy";
 import { Role } from "../../clients/core/types";
 import { LeadBankNode, PartnerBankNode } from "../../clients/lending/bank";
+import { BorrowerClient } from "../../clients/lending/borrower";
 import { cny } from "../../clients/lending/params";
 import { CYCLE_LOAN_ID_BASE } from "../../clients/evidence/cycle";
-import { AssembledCycle, assembleCycle, commitCycle } from "../../clients/cycle/cycle";
+import { AssembledCycle, assembleCycle, commitCycle, settleCycle } from "../../clients/cycle/cycle";
 import {
   CycleBook,
   CycleConfig,
   CycleOp,
   NewLoan,
   agreedFunding,
-  chunksHash,
   cycleSubject,
   openLoanOps,
   signAssent,
@@ -140,6 +140,7 @@ export async function lifecyclePerLoan(ctx: BenchContext, opts: { members: numbe
     };
     await c.lead.admit({ pseudonym: p, account: b.address, score: 850, requestedLimit: cny(100_000) }, c.partners);
     await step("whitelist");
+    await c.lead.connectBorrower(new BorrowerClient(b, c.book)); // the borrower signs its assent off chain
     const t = loanTerms(i, p, 0n);
     const o = await c.lead.originate({ ...t, periods: 20 }, c.partners);
     await step("originate");
@@ -209,20 +210,7 @@ async function runCycle(
     { threads },
   );
   const t2 = performance.now();
-  const { settlement: s, stateRoot } = assembled.proposal;
-  await (
-    await settlement
-      .connect(c.banks[0].wallet)
-      .settle(
-        cycle.cycleSubject,
-        committed.closeRoot,
-        stateRoot,
-        chunksHash(committed.roots.slice(0, -1)),
-        s.accounts,
-        s.nets,
-        committed.closeProof,
-      )
-  ).wait();
+  await settleCycle(settlement.connect(c.banks[0].wallet), cycle.cycleSubject, assembled.proposal, committed);
   const t3 = performance.now();
   const gas = await gasBetween(before, await blockNumber());
   // every node that endorsed adopts the new state; the others (not asked) replay it too

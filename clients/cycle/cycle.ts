@@ -12,7 +12,18 @@ import type { RecordInput } from "../core/types";
 import { BatchInclusion, batchRecord } from "../ledger/batch";
 import type { CycleLoanView } from "../arbitration/claimant";
 import { recoverAssents } from "./assents";
-import { CycleBook, CycleOp, CycleProposal, CycleRuleError, Replayed, Settlement, replayCycle } from "./model";
+import type { ContractTransactionReceipt } from "ethers";
+import type { CycleSettlement } from "../../typechain-types";
+import {
+  CycleBook,
+  CycleOp,
+  CycleProposal,
+  CycleRuleError,
+  Replayed,
+  Settlement,
+  chunksHash,
+  replayCycle,
+} from "./model";
 
 /**
  * The lead bank's cycle assembler and the partners' cycle checker (docs/CYCLE.md). Both are
@@ -225,6 +236,30 @@ export async function commitCycle(
     replayed,
     books,
   };
+}
+
+/**
+ * Moves the cycle's money once: the net settlement of a committed cycle, executed by the
+ * settlement contract against the endorsed close root (the earlier roots' chunks hash and the
+ * close leaf's proof prove the nets and the state root it was committed with).
+ */
+export async function settleCycle(
+  settlement: CycleSettlement,
+  cycleSubject: string,
+  proposal: CycleProposal,
+  committed: CommittedCycle,
+): Promise<ContractTransactionReceipt> {
+  const { settlement: s, stateRoot } = proposal;
+  const tx = await settlement.settle(
+    cycleSubject,
+    committed.closeRoot,
+    stateRoot,
+    chunksHash(committed.roots.slice(0, -1)),
+    s.accounts,
+    s.nets,
+    committed.closeProof,
+  );
+  return (await tx.wait())!;
 }
 
 /** Every leaf of a committed cycle with its inclusion proof, in operation order (the close leaf last). */

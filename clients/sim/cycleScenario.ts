@@ -2,17 +2,8 @@ import { MaxUint256, keccak256, toUtf8Bytes } from "ethers";
 import { deployColend } from "../deploy";
 import { Role } from "../core/types";
 import { SettlementToken__factory, CycleSettlement__factory } from "../../typechain-types";
-import { AssembledCycle, assembleCycle, checkCycle, commitCycle } from "../cycle/cycle";
-import {
-  CycleBook,
-  CycleConfig,
-  CycleOp,
-  Syndicate,
-  chunksHash,
-  cycleSubject,
-  openLoanOps,
-  signAssent,
-} from "../cycle/model";
+import { AssembledCycle, assembleCycle, checkCycle, commitCycle, settleCycle } from "../cycle/cycle";
+import { CycleBook, CycleConfig, CycleOp, Syndicate, cycleSubject, openLoanOps, signAssent } from "../cycle/model";
 import { CYCLE_LOAN_ID_BASE } from "../evidence/cycle";
 import { LeadBankNode, PartnerBankNode } from "../lending/bank";
 import { scheduledPayment } from "../lending/borrower";
@@ -234,22 +225,12 @@ export async function runBatchedScenario(env: SimEnv, opts: BatchedOptions): Pro
       );
       for (const node of [lead, ...partners])
         books.set(node, committed.books.get(node) ?? checkCycle(books.get(node)!, assembled.proposal).book);
-      const { settlement: s, stateRoot } = assembled.proposal;
-      const receipt = await (
-        await settlement.settle(
-          subject,
-          committed.closeRoot,
-          stateRoot,
-          chunksHash(committed.roots.slice(0, -1)),
-          s.accounts,
-          s.nets,
-          committed.closeProof,
-        )
-      ).wait();
+      const receipt = await settleCycle(settlement, subject, assembled.proposal, committed);
+      const s = assembled.proposal.settlement;
       report.cycles++;
       report.leaves += ops.length + 1;
       report.gas.commit += committed.batches.reduce((sum, b) => sum + b.gasUsed, 0n);
-      report.gas.settle += receipt!.gasUsed;
+      report.gas.settle += receipt.gasUsed;
       report.settledGross += s.nets.slice(1).reduce((sum, n) => sum + (n < 0n ? -n : n), 0n);
     }
     opts.log(`month ${m + 1}/${opts.months}: ${report.loans} loans, ${report.cycles} cycles committed and settled`);
