@@ -1,4 +1,4 @@
-import type { ContractTransactionReceipt, Signer } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Signer } from "ethers";
 import { getAddress } from "ethers";
 import {
   ArbitrationCourt,
@@ -50,27 +50,44 @@ export async function openCase(args: {
   court?: string;
 }): Promise<FiledCase> {
   const court = courtOf(args.bank, args.court);
-  const caseId = await court.nextCaseId();
   const frozenHead = await args.bank.ledger.headOf(Subject.loan(args.loanId));
+  return fileClaim(args, court, args.loanId, frozenHead, (arbitrator, p, signatures) =>
+    court.openCase(args.loanId, arbitrator, p.record, p.issuedAt, p.deadline, signatures),
+  );
+}
+
+/**
+ * The claim of a case on loan `loanId` with `frozenHead`, kept in the claimant's store, endorsed by
+ * a quorum of the peers and committed by the court through `submit` (one of the court's openers).
+ */
+async function fileClaim(
+  args: { bank: LedgerNode; peers: readonly Endorser[]; arbitrator: string; claim: Uint8Array; store?: DocumentStore },
+  court: ArbitrationCourt,
+  loanId: bigint,
+  frozenHead: string,
+  submit: (arbitrator: string, p: Proposal, signatures: string) => Promise<ContractTransactionResponse>,
+): Promise<FiledCase> {
+  const caseId = await court.nextCaseId();
   const arbitrator = getAddress(args.arbitrator);
-  const salt = newSalt();
-  const subject = Subject.arbitrationCase(caseId);
-  const record = { subject, kind: Kind.CaseOpened, document: args.claim, salt };
-  args.store?.put({ ...record, meta: { caseId, loanId: args.loanId, role: "claim" } });
+  const record = {
+    subject: Subject.arbitrationCase(caseId),
+    kind: Kind.CaseOpened,
+    document: args.claim,
+    salt: newSalt(),
+  };
+  args.store?.put({ ...record, meta: { caseId, loanId, role: "claim" } });
   let receipt: ContractTransactionReceipt | null = null;
   const claim = await proposeAndCommit(
     args.bank,
     args.peers,
-    { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [args.loanId, arbitrator, frozenHead] } },
+    { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [loanId, arbitrator, frozenHead] } },
     async (p: Proposal, signatures: string) => {
-      receipt = await (
-        await court.openCase(args.loanId, arbitrator, p.record, p.issuedAt, p.deadline, signatures)
-      ).wait();
+      receipt = await (await submit(arbitrator, p, signatures)).wait();
       return receipt;
     },
   );
   const opened = caseOpenedIn(court, receipt!);
-  return { caseId: opened.caseId, loanId: args.loanId, arbitrator, frozenHead: opened.frozenHead, claim };
+  return { caseId: opened.caseId, loanId, arbitrator, frozenHead: opened.frozenHead, claim };
 }
 
 /**
@@ -109,28 +126,10 @@ export async function openCycleCase(args: {
   const loanId = args.evidence.loanId;
   if (!isCycleDefault(decodeCycleLoanState(args.evidence.state.words)))
     throw new Error(`loan ${loanId} is not in default in cycle ${args.evidence.cycleSubject}`);
-  const caseId = await court.nextCaseId();
-  const frozenHead = args.evidence.close.root;
-  const arbitrator = getAddress(args.arbitrator);
-  const salt = newSalt();
-  const subject = Subject.arbitrationCase(caseId);
-  const record = { subject, kind: Kind.CaseOpened, document: args.claim, salt };
-  args.store?.put({ ...record, meta: { caseId, loanId, role: "claim" } });
-  let receipt: ContractTransactionReceipt | null = null;
   const proof = cycleDefaultProof(args.evidence);
-  const claim = await proposeAndCommit(
-    args.bank,
-    args.peers,
-    { ...record, attrs: { types: CLAIM_ATTR_TYPES, values: [loanId, arbitrator, frozenHead] } },
-    async (p: Proposal, signatures: string) => {
-      receipt = await (
-        await court.openCycleCase(proof, arbitrator, p.record, p.issuedAt, p.deadline, signatures)
-      ).wait();
-      return receipt;
-    },
+  return fileClaim(args, court, loanId, args.evidence.close.root, (arbitrator, p, signatures) =>
+    court.openCycleCase(proof, arbitrator, p.record, p.issuedAt, p.deadline, signatures),
   );
-  const opened = caseOpenedIn(court, receipt!);
-  return { caseId: opened.caseId, loanId, arbitrator, frozenHead: opened.frozenHead, claim };
 }
 
 /** What a bank knows of its batched-path loans, to review a claim on one: its cycle book's view. */
