@@ -20,7 +20,7 @@ import { BatchTree, batchRecord } from "../../clients/ledger/batch";
 import { CycleSettlement, CycleSettlement__factory } from "../../typechain-types";
 import { signEndorsements } from "../helpers/consortium";
 import { admit, expectRejection, lendingFixture, standardTerms } from "../lending/fixtures";
-import { DAY, config, openingOps } from "./helpers";
+import { DAY, config, openingOps, fundersOnChain } from "./helpers";
 
 async function cycleFixture() {
   const fx = await loadFixture(lendingFixture);
@@ -312,12 +312,7 @@ describe("CycleSettlement: net settlement against the endorsed closing root", fu
       await time.setNextBlockTimestamp(x.at);
       await (await loanBook.repay(o.loanId, x.amount)).wait();
     }
-    const onChain = (await fx.loanBook.fundersOf(o.loanId)).map((f) => ({
-      account: f.account.toLowerCase(),
-      funded: f.funded,
-      principalReturned: f.principalReturned,
-      incomeReceived: f.incomeReceived,
-    }));
+    const onChain = await fundersOnChain(fx.loanBook, o.loanId);
 
     // batched path: the same loan through cycles, replayed by a partner
     const b = Wallet.createRandom();

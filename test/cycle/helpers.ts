@@ -97,6 +97,23 @@ export function books(cfg: CycleConfig, n: number): CycleBook[] {
   return Array.from({ length: n }, () => new CycleBook(cfg));
 }
 
+/** A loan's funders as the loan book keeps them, in the cycle book's shape (to compare the two paths). */
+export async function fundersOnChain(
+  loanBook: {
+    fundersOf(
+      loanId: bigint,
+    ): Promise<{ account: string; funded: bigint; principalReturned: bigint; incomeReceived: bigint }[]>;
+  },
+  loanId: bigint,
+) {
+  return (await loanBook.fundersOf(loanId)).map((f) => ({
+    account: f.account.toLowerCase(),
+    funded: f.funded,
+    principalReturned: f.principalReturned,
+    incomeReceived: f.incomeReceived,
+  }));
+}
+
 export const DAY = 86_400n;
 /** The first batched-path loan id (ids start at `CYCLE_LOAN_ID_BASE`, 2^64). */
 export const FIRST_LOAN = CYCLE_LOAN_ID_BASE + 1n;

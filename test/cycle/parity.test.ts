@@ -7,7 +7,7 @@ import { CYCLE_LOAN_ID_BASE } from "../../clients/evidence/cycle";
 import { DEFAULT_SHARES } from "../../clients/lending/params";
 import { plannedLoans, scenarioPlan } from "../../clients/sim/plan";
 import { admit, lendingFixture } from "../lending/fixtures";
-import { DAY, config } from "./helpers";
+import { DAY, config, fundersOnChain } from "./helpers";
 
 /**
  * The demo's loans on both paths (issue 13: "a loan's money is the same to the unit on both paths
@@ -56,12 +56,7 @@ describe("the same seed's loans on the per-loan and the batched path: the same m
         await time.setNextBlockTimestamp(x.at);
         await (await fx.loanBook.connect(fx.borrowers[i]).repay(o.loanId, x.amount)).wait();
       }
-      const onChain = (await fx.loanBook.fundersOf(o.loanId)).map((f) => ({
-        account: f.account.toLowerCase(),
-        funded: f.funded,
-        principalReturned: f.principalReturned,
-        incomeReceived: f.incomeReceived,
-      }));
+      const onChain = await fundersOnChain(fx.loanBook, o.loanId);
 
       // batched path: the same loan and syndicate (weights = the planned amounts) through cycles
       const b = Wallet.createRandom();
