@@ -48,6 +48,17 @@ async function colendFixture() {
   return { deployment, book, deployer, leadNode, partners, borrower, arbitrator, pseudonym };
 }
 
+/** The fixture's borrower whitelisted (score 820, 60,000 CNY asked) and holding 5,000 CNY, as a client. */
+async function admittedBorrower(fx: Awaited<ReturnType<typeof colendFixture>>): Promise<BorrowerClient> {
+  const { leadNode, partners, borrower, book, pseudonym } = fx;
+  await leadNode.admit(
+    { pseudonym, account: borrower.address, score: 820, onTimeMonths: 3, requestedLimit: cny(60_000) },
+    partners,
+  );
+  await leadNode.deposit(cny(5_000), borrower.address);
+  return new BorrowerClient(borrower, book);
+}
+
 describe("Lending clients over deployColend", function () {
   describe("deployment", function () {
     it("deploys the lending modules during genesis, enables them, and writes them to the address book", async function () {
@@ -151,14 +162,10 @@ describe("Lending clients over deployColend", function () {
       // The clients remember an unlimited allowance instead of reading it before every payment; the
       // same key lowering it elsewhere must not leave them failing (a payment refused for want of
       // allowance is approved and sent once more), and the money moved is exactly what was asked.
-      const { leadNode, partners, borrower, book, pseudonym } = await loadFixture(colendFixture);
+      const fx = await loadFixture(colendFixture);
+      const { leadNode, partners, borrower, pseudonym } = fx;
       const { lending } = leadNode;
-      await leadNode.admit(
-        { pseudonym, account: borrower.address, score: 820, onTimeMonths: 3, requestedLimit: cny(60_000) },
-        partners,
-      );
-      await leadNode.deposit(cny(5_000), borrower.address);
-      const client = new BorrowerClient(borrower, book);
+      const client = await admittedBorrower(fx);
       const spender = await lending.loanBook.getAddress();
       const lowerAllowance = async (signer: Signer) =>
         (await lending.token.connect(signer).approve(spender, 0n)).wait();
@@ -192,14 +199,10 @@ describe("Lending clients over deployColend", function () {
     });
 
     it("does not retry a payment refused for anything but the allowance", async function () {
-      const { leadNode, partners, borrower, book, pseudonym } = await loadFixture(colendFixture);
+      const fx = await loadFixture(colendFixture);
+      const { leadNode, borrower } = fx;
       const { lending } = leadNode;
-      await leadNode.admit(
-        { pseudonym, account: borrower.address, score: 820, onTimeMonths: 3, requestedLimit: cny(60_000) },
-        partners,
-      );
-      await leadNode.deposit(cny(5_000), borrower.address);
-      const client = new BorrowerClient(borrower, book);
+      const client = await admittedBorrower(fx);
       const refusal = await client.repay(99n, cny(10)).then(
         () => "paid",
         (e: Error) => e.message,
